@@ -1,0 +1,658 @@
+package conduit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/mail"
+	"slices"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/crypto/bcrypt"
+)
+
+// Limits on what users may write.
+const (
+	MinPasswordLength = 8
+	maxPasswordBytes  = 72 // bcrypt ignores what comes after
+	maxUsernameLength = 64
+	maxEmailLength    = 254
+	maxTitleLength    = 255
+	maxTagLength      = 64
+	maxTags           = 32
+	slugAttempts      = 6
+)
+
+// Config tunes a Service.
+type Config struct {
+	// JWTSecret signs tokens.
+	JWTSecret []byte
+	// TokenTTL is how long a token stays valid; 30 days when zero.
+	TokenTTL time.Duration
+	// BcryptCost is the password hashing cost; bcrypt.DefaultCost when zero.
+	BcryptCost int
+}
+
+// Service carries out every operation of the domain, whichever surface asks.
+// The viewer is taken from the context (see NewContextWithViewer).
+type Service struct {
+	store  Store
+	tokens *Tokens
+	cost   int
+	// dummyHash is compared against when a login names an unknown email, so
+	// that it takes as long as a wrong password does.
+	dummyHash []byte
+}
+
+// NewService returns a Service over store.
+func NewService(store Store, cfg Config) (*Service, error) {
+	if len(cfg.JWTSecret) == 0 {
+		return nil, errors.New("conduit: a JWT secret is required")
+	}
+	if cfg.TokenTTL == 0 {
+		cfg.TokenTTL = 30 * 24 * time.Hour
+	}
+	if cfg.BcryptCost == 0 {
+		cfg.BcryptCost = bcrypt.DefaultCost
+	}
+	dummy, err := bcrypt.GenerateFromPassword([]byte("not a password of anyone"), cfg.BcryptCost)
+	if err != nil {
+		return nil, fmt.Errorf("conduit: bcrypt cost %d: %w", cfg.BcryptCost, err)
+	}
+	return &Service{store: store, tokens: NewTokens(cfg.JWTSecret, cfg.TokenTTL), cost: cfg.BcryptCost, dummyHash: dummy}, nil
+}
+
+// Authenticate returns the viewer a token speaks for. Returns
+// Unauthenticated if the token is not valid.
+func (s *Service) Authenticate(token string) (Viewer, error) {
+	return s.tokens.Verify(token)
+}
+
+// RegisterInput is what a new user supplies.
+type RegisterInput struct {
+	Username string
+	Email    string
+	Password string
+}
+
+// Register creates an account and signs the new user in.
+// Returns Invalid for a blank or malformed field and Conflict with the
+// fields "username" and/or "email" when they are taken.
+func (s *Service) Register(ctx context.Context, in RegisterInput) (Session, error) {
+	in.Username = strings.TrimSpace(in.Username)
+	in.Email = strings.TrimSpace(in.Email)
+	p := problems{}
+	checkUsername(p, in.Username)
+	checkEmail(p, in.Email)
+	checkPassword(p, in.Password)
+	if err := p.err(); err != nil {
+		return Session{}, err
+	}
+	hash, err := s.hash(in.Password)
+	if err != nil {
+		return Session{}, err
+	}
+	u, err := s.store.CreateUser(ctx, User{Username: in.Username, Email: in.Email, PasswordHash: hash})
+	if err != nil {
+		return Session{}, err
+	}
+	return s.session(u)
+}
+
+// LoginInput is what a returning user supplies.
+type LoginInput struct {
+	Email    string
+	Password string
+}
+
+// errBadCredentials is the one answer to a failed login, whichever part was wrong.
+var errBadCredentials = FieldError(Unauthenticated, "email or password", "is invalid")
+
+// Login signs a user in. Returns Invalid for a blank field and
+// Unauthenticated, the same way and in about the same time, for an unknown
+// email and for a wrong password.
+func (s *Service) Login(ctx context.Context, in LoginInput) (Session, error) {
+	in.Email = strings.TrimSpace(in.Email)
+	p := problems{}
+	if in.Email == "" {
+		p.add("email", "can't be blank")
+	}
+	if in.Password == "" {
+		p.add("password", "can't be blank")
+	}
+	if err := p.err(); err != nil {
+		return Session{}, err
+	}
+	u, err := s.store.UserByEmail(ctx, in.Email)
+	switch {
+	case ErrorCode(err) == NotFound:
+		_ = bcrypt.CompareHashAndPassword(s.dummyHash, []byte(in.Password))
+		return Session{}, errBadCredentials
+	case err != nil:
+		return Session{}, err
+	}
+	if bcrypt.CompareHashAndPassword([]byte(u.PasswordHash), []byte(in.Password)) != nil {
+		return Session{}, errBadCredentials
+	}
+	return s.session(u)
+}
+
+// CurrentUser returns the viewer's account with a fresh token.
+// Returns Unauthenticated for an anonymous caller.
+func (s *Service) CurrentUser(ctx context.Context) (Session, error) {
+	u, err := s.Viewer(ctx)
+	if err != nil {
+		return Session{}, err
+	}
+	return s.session(u)
+}
+
+// Viewer returns the viewer's account. Returns Unauthenticated for an
+// anonymous caller, and for a token whose user no longer exists.
+func (s *Service) Viewer(ctx context.Context) (User, error) {
+	id, err := requireViewer(ctx)
+	if err != nil {
+		return User{}, err
+	}
+	u, err := s.store.UserByID(ctx, id)
+	if ErrorCode(err) == NotFound {
+		return User{}, Errorf(Unauthenticated, "the token's user does not exist")
+	}
+	return u, err
+}
+
+// UpdateUserInput is a partial update of the viewer's account. A Bio or
+// Image set to nil or "" clears it.
+type UpdateUserInput struct {
+	Username Optional[string]
+	Email    Optional[string]
+	Password Optional[string]
+	Bio      Optional[*string]
+	Image    Optional[*string]
+}
+
+// UpdateUser changes the supplied fields of the viewer's account and
+// returns it with a fresh token. Returns Unauthenticated, Invalid, or
+// Conflict when the new username or email belongs to someone else.
+func (s *Service) UpdateUser(ctx context.Context, in UpdateUserInput) (Session, error) {
+	id, err := requireViewer(ctx)
+	if err != nil {
+		return Session{}, err
+	}
+	var ch UserChanges
+	p := problems{}
+	if in.Username.Set {
+		ch.Username = Some(strings.TrimSpace(in.Username.Value))
+		checkUsername(p, ch.Username.Value)
+	}
+	if in.Email.Set {
+		ch.Email = Some(strings.TrimSpace(in.Email.Value))
+		checkEmail(p, ch.Email.Value)
+	}
+	if in.Password.Set {
+		checkPassword(p, in.Password.Value)
+	}
+	if err := p.err(); err != nil {
+		return Session{}, err
+	}
+	if in.Password.Set {
+		hash, err := s.hash(in.Password.Value)
+		if err != nil {
+			return Session{}, err
+		}
+		ch.PasswordHash = Some(hash)
+	}
+	if in.Bio.Set {
+		ch.Bio = Some(blankToNil(in.Bio.Value))
+	}
+	if in.Image.Set {
+		ch.Image = Some(blankToNil(in.Image.Value))
+	}
+	u, err := s.store.UpdateUser(ctx, id, ch)
+	if ErrorCode(err) == NotFound {
+		return Session{}, Errorf(Unauthenticated, "the token's user does not exist")
+	}
+	if err != nil {
+		return Session{}, err
+	}
+	return s.session(u)
+}
+
+// Profile returns the profile of the user with the username.
+// Returns NotFound.
+func (s *Service) Profile(ctx context.Context, username string) (Profile, error) {
+	viewer, err := viewerID(ctx)
+	if err != nil {
+		return Profile{}, err
+	}
+	return s.store.ProfileByUsername(ctx, viewer, username)
+}
+
+// ProfilesByID returns the profiles of the users with the ids, in any
+// order, leaving out those that do not exist.
+func (s *Service) ProfilesByID(ctx context.Context, ids []int64) ([]Profile, error) {
+	viewer, err := viewerID(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return s.store.ProfilesByID(ctx, viewer, ids)
+}
+
+// Follow makes the viewer follow the user with the username; following
+// twice is not an error. Returns Unauthenticated, NotFound, or Invalid when
+// the viewer names themself.
+func (s *Service) Follow(ctx context.Context, username string) (Profile, error) {
+	return s.setFollowing(ctx, username, true)
+}
+
+// Unfollow makes the viewer stop following the user with the username;
+// unfollowing twice is not an error. Returns Unauthenticated or NotFound.
+func (s *Service) Unfollow(ctx context.Context, username string) (Profile, error) {
+	return s.setFollowing(ctx, username, false)
+}
+
+func (s *Service) setFollowing(ctx context.Context, username string, follow bool) (Profile, error) {
+	viewer, err := requireViewer(ctx)
+	if err != nil {
+		return Profile{}, err
+	}
+	p, err := s.store.ProfileByUsername(ctx, viewer, username)
+	if err != nil {
+		return Profile{}, err
+	}
+	if follow {
+		if p.ID == viewer {
+			return Profile{}, FieldError(Invalid, "username", "cannot follow yourself")
+		}
+		err = s.store.Follow(ctx, viewer, p.ID)
+	} else {
+		err = s.store.Unfollow(ctx, viewer, p.ID)
+	}
+	if err != nil {
+		return Profile{}, err
+	}
+	p.Following = follow
+	return p, nil
+}
+
+// Articles returns one page of the articles that match f, newest first.
+// Returns Invalid for a bad page.
+func (s *Service) Articles(ctx context.Context, f ArticleFilter, p Page) (ArticlePage, error) {
+	viewer, err := viewerID(ctx)
+	if err != nil {
+		return ArticlePage{}, err
+	}
+	f.FeedOf = 0
+	if p, err = checkPage(p); err != nil {
+		return ArticlePage{}, err
+	}
+	return s.store.ListArticles(ctx, viewer, f, p)
+}
+
+// Feed returns one page of the articles by authors the viewer follows,
+// newest first. Returns Unauthenticated or Invalid.
+func (s *Service) Feed(ctx context.Context, p Page) (ArticlePage, error) {
+	viewer, err := requireViewer(ctx)
+	if err != nil {
+		return ArticlePage{}, err
+	}
+	if p, err = checkPage(p); err != nil {
+		return ArticlePage{}, err
+	}
+	return s.store.ListArticles(ctx, viewer, ArticleFilter{FeedOf: viewer}, p)
+}
+
+// Article returns the article with the slug. Returns NotFound.
+func (s *Service) Article(ctx context.Context, slug string) (Article, error) {
+	viewer, err := viewerID(ctx)
+	if err != nil {
+		return Article{}, err
+	}
+	return s.store.ArticleBySlug(ctx, viewer, slug)
+}
+
+// ArticlesByID returns the articles with the ids, in any order, leaving out
+// those that do not exist.
+func (s *Service) ArticlesByID(ctx context.Context, ids []int64) ([]Article, error) {
+	viewer, err := viewerID(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return s.store.ArticlesByID(ctx, viewer, ids)
+}
+
+// CreateArticleInput is a new article. Tags are trimmed, de-duplicated and
+// sorted; empty ones are dropped.
+type CreateArticleInput struct {
+	Title       string
+	Description string
+	Body        string
+	TagList     []string
+}
+
+// CreateArticle publishes an article by the viewer under a unique slug
+// derived from its title. Returns Unauthenticated or Invalid.
+func (s *Service) CreateArticle(ctx context.Context, in CreateArticleInput) (Article, error) {
+	viewer, err := requireViewer(ctx)
+	if err != nil {
+		return Article{}, err
+	}
+	p := problems{}
+	in.Title = strings.TrimSpace(in.Title)
+	checkText(p, "title", in.Title, maxTitleLength)
+	checkText(p, "description", in.Description, 0)
+	checkText(p, "body", in.Body, 0)
+	tags := cleanTags(p, in.TagList)
+	if err := p.err(); err != nil {
+		return Article{}, err
+	}
+	base := Slugify(in.Title)
+	for attempt := 0; ; attempt++ {
+		a, err := s.store.CreateArticle(ctx, NewArticle{
+			AuthorID: viewer, Slug: slugCandidate(base, attempt),
+			Title: in.Title, Description: in.Description, Body: in.Body, TagList: tags,
+		})
+		if !slugTaken(err) || attempt == slugAttempts-1 {
+			return a, err
+		}
+	}
+}
+
+// UpdateArticleInput is a partial update of an article. A changed title
+// moves the slug. TagList, when set, replaces the tags.
+type UpdateArticleInput struct {
+	Title       Optional[string]
+	Description Optional[string]
+	Body        Optional[string]
+	TagList     Optional[[]string]
+}
+
+// UpdateArticle changes the supplied fields of the article with the slug.
+// Returns Unauthenticated, NotFound, Forbidden unless the viewer wrote it,
+// or Invalid.
+func (s *Service) UpdateArticle(ctx context.Context, slug string, in UpdateArticleInput) (Article, error) {
+	a, err := s.ownArticle(ctx, slug)
+	if err != nil {
+		return Article{}, err
+	}
+	var ch ArticleChanges
+	p := problems{}
+	if in.Title.Set {
+		ch.Title = Some(strings.TrimSpace(in.Title.Value))
+		checkText(p, "title", ch.Title.Value, maxTitleLength)
+	}
+	if in.Description.Set {
+		ch.Description = in.Description
+		checkText(p, "description", in.Description.Value, 0)
+	}
+	if in.Body.Set {
+		ch.Body = in.Body
+		checkText(p, "body", in.Body.Value, 0)
+	}
+	if in.TagList.Set {
+		ch.TagList = Some(cleanTags(p, in.TagList.Value))
+	}
+	if err := p.err(); err != nil {
+		return Article{}, err
+	}
+	base := ""
+	if ch.Title.Set && ch.Title.Value != a.Title {
+		base = Slugify(ch.Title.Value)
+	}
+	for attempt := 0; ; attempt++ {
+		if base != "" {
+			ch.Slug = Some(slugCandidate(base, attempt))
+			if ch.Slug.Value == a.Slug {
+				ch.Slug = Optional[string]{} // same words: keep the slug it has
+			}
+		}
+		updated, err := s.store.UpdateArticle(ctx, a.Author.ID, a.ID, ch)
+		if !slugTaken(err) || attempt == slugAttempts-1 {
+			return updated, err
+		}
+	}
+}
+
+// DeleteArticle deletes the article with the slug, its comments and
+// favorites. Returns Unauthenticated, NotFound, or Forbidden unless the
+// viewer wrote it.
+func (s *Service) DeleteArticle(ctx context.Context, slug string) error {
+	a, err := s.ownArticle(ctx, slug)
+	if err != nil {
+		return err
+	}
+	return s.store.DeleteArticle(ctx, a.ID)
+}
+
+// ownArticle returns the article with the slug if the viewer wrote it.
+func (s *Service) ownArticle(ctx context.Context, slug string) (Article, error) {
+	viewer, err := requireViewer(ctx)
+	if err != nil {
+		return Article{}, err
+	}
+	a, err := s.store.ArticleBySlug(ctx, viewer, slug)
+	if err != nil {
+		return Article{}, err
+	}
+	if a.Author.ID != viewer {
+		return Article{}, errForbidden
+	}
+	return a, nil
+}
+
+var errForbidden = Errorf(Forbidden, "forbidden")
+
+// Favorite marks the article with the slug as a favorite of the viewer;
+// doing it twice is not an error. Returns Unauthenticated or NotFound.
+func (s *Service) Favorite(ctx context.Context, slug string) (Article, error) {
+	viewer, err := requireViewer(ctx)
+	if err != nil {
+		return Article{}, err
+	}
+	return s.store.Favorite(ctx, viewer, slug)
+}
+
+// Unfavorite undoes Favorite, idempotently. Returns Unauthenticated or NotFound.
+func (s *Service) Unfavorite(ctx context.Context, slug string) (Article, error) {
+	viewer, err := requireViewer(ctx)
+	if err != nil {
+		return Article{}, err
+	}
+	return s.store.Unfavorite(ctx, viewer, slug)
+}
+
+// Tags returns every tag in use, most used first, ties alphabetical.
+func (s *Service) Tags(ctx context.Context) ([]string, error) {
+	if _, err := viewerID(ctx); err != nil {
+		return nil, err
+	}
+	return s.store.Tags(ctx)
+}
+
+// Comments returns every comment of the article with the slug, newest
+// first. Returns NotFound.
+func (s *Service) Comments(ctx context.Context, slug string) ([]Comment, error) {
+	viewer, err := viewerID(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return s.store.CommentsBySlug(ctx, viewer, slug)
+}
+
+// CommentPages returns one page of comments for each article id, in the
+// order of ids. Returns Invalid for a bad page.
+func (s *Service) CommentPages(ctx context.Context, articleIDs []int64, p Page) ([]CommentPage, error) {
+	viewer, err := viewerID(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if p, err = checkPage(p); err != nil {
+		return nil, err
+	}
+	return s.store.CommentPages(ctx, viewer, articleIDs, p)
+}
+
+// CommentsByID returns the comments with the ids, in any order, leaving out
+// those that do not exist.
+func (s *Service) CommentsByID(ctx context.Context, ids []int64) ([]Comment, error) {
+	viewer, err := viewerID(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return s.store.CommentsByID(ctx, viewer, ids)
+}
+
+// AddComment adds the viewer's comment to the article with the slug.
+// Returns Unauthenticated, Invalid for a blank body, or NotFound.
+func (s *Service) AddComment(ctx context.Context, slug, body string) (Comment, error) {
+	viewer, err := requireViewer(ctx)
+	if err != nil {
+		return Comment{}, err
+	}
+	p := problems{}
+	checkText(p, "body", body, 0)
+	if err := p.err(); err != nil {
+		return Comment{}, err
+	}
+	return s.store.CreateComment(ctx, slug, viewer, body)
+}
+
+// DeleteComment deletes comment id of the article with the slug. Returns
+// Unauthenticated, NotFound when either does not exist or the comment is
+// on another article, or Forbidden unless the viewer wrote the comment.
+func (s *Service) DeleteComment(ctx context.Context, slug string, id int64) error {
+	viewer, err := requireViewer(ctx)
+	if err != nil {
+		return err
+	}
+	c, err := s.store.CommentInArticle(ctx, viewer, slug, id)
+	if err != nil {
+		return err
+	}
+	if c.Author.ID != viewer {
+		return errForbidden
+	}
+	return s.store.DeleteComment(ctx, id)
+}
+
+func (s *Service) session(u User) (Session, error) {
+	token, err := s.tokens.Sign(u.ID)
+	if err != nil {
+		return Session{}, err
+	}
+	return Session{User: u, Token: token}, nil
+}
+
+func (s *Service) hash(password string) (string, error) {
+	h, err := bcrypt.GenerateFromPassword([]byte(password), s.cost)
+	if err != nil {
+		return "", InternalError(fmt.Errorf("hash password: %w", err))
+	}
+	return string(h), nil
+}
+
+func slugTaken(err error) bool {
+	var e *Error
+	return errors.As(err, &e) && e.Code == Conflict && len(e.Fields["slug"]) > 0
+}
+
+func checkPage(p Page) (Page, error) {
+	switch {
+	case p.Limit < 0:
+		return p, FieldError(Invalid, "limit", "must not be negative")
+	case p.Offset < 0:
+		return p, FieldError(Invalid, "offset", "must not be negative")
+	case p.Offset > 0 && (p.After != nil || p.Before != nil || p.FromEnd):
+		return p, FieldError(Invalid, "offset", "cannot be combined with a cursor")
+	}
+	p.Limit = min(p.Limit, MaxPageSize)
+	return p, nil
+}
+
+func checkUsername(p problems, username string) {
+	switch {
+	case username == "":
+		p.add("username", "can't be blank")
+	case utf8.RuneCountInString(username) > maxUsernameLength:
+		p.add("username", fmt.Sprintf("is too long (maximum is %d characters)", maxUsernameLength))
+	case strings.ContainsFunc(username, func(r rune) bool {
+		return unicode.IsSpace(r) || unicode.IsControl(r) || r == '/' || r == '?' || r == '#' || r == '%'
+	}):
+		p.add("username", "is invalid")
+	}
+}
+
+func checkEmail(p problems, email string) {
+	switch {
+	case email == "":
+		p.add("email", "can't be blank")
+	case len(email) > maxEmailLength || !looksLikeEmail(email):
+		p.add("email", "is invalid")
+	}
+}
+
+// looksLikeEmail accepts a bare address with a dot in its domain, which is
+// what users mean by an email; display names and comments are refused.
+func looksLikeEmail(s string) bool {
+	a, err := mail.ParseAddress(s)
+	if err != nil || a.Address != s || a.Name != "" {
+		return false
+	}
+	at := strings.LastIndexByte(s, '@')
+	return at > 0 && strings.Contains(s[at+1:], ".") && !strings.HasSuffix(s, ".")
+}
+
+func checkPassword(p problems, password string) {
+	switch {
+	case password == "":
+		p.add("password", "can't be blank")
+	case utf8.RuneCountInString(password) < MinPasswordLength:
+		p.add("password", fmt.Sprintf("is too short (minimum is %d characters)", MinPasswordLength))
+	case len(password) > maxPasswordBytes:
+		p.add("password", fmt.Sprintf("is too long (maximum is %d bytes)", maxPasswordBytes))
+	}
+}
+
+// checkText requires a non-blank value of at most max runes (0: no bound).
+func checkText(p problems, field, value string, max int) {
+	switch {
+	case strings.TrimSpace(value) == "":
+		p.add(field, "can't be blank")
+	case max > 0 && utf8.RuneCountInString(value) > max:
+		p.add(field, fmt.Sprintf("is too long (maximum is %d characters)", max))
+	}
+}
+
+// cleanTags trims, drops empty and duplicate tags, and sorts the rest.
+func cleanTags(p problems, tags []string) []string {
+	seen := make(map[string]bool, len(tags))
+	out := make([]string, 0, len(tags))
+	for _, t := range tags {
+		t = strings.TrimSpace(t)
+		if t == "" || seen[t] {
+			continue
+		}
+		if utf8.RuneCountInString(t) > maxTagLength {
+			p.add("tagList", fmt.Sprintf("tags are at most %d characters", maxTagLength))
+			return nil
+		}
+		seen[t] = true
+		out = append(out, t)
+	}
+	if len(out) > maxTags {
+		p.add("tagList", fmt.Sprintf("has too many tags (maximum is %d)", maxTags))
+		return nil
+	}
+	slices.Sort(out)
+	return out
+}
+
+func blankToNil(s *string) *string {
+	if s == nil || strings.TrimSpace(*s) == "" {
+		return nil
+	}
+	return s
+}

@@ -1,0 +1,68 @@
+package conduit
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// tokenIssuer is the iss claim of every token we sign and accept.
+const tokenIssuer = "conduit"
+
+// Tokens signs and verifies the HS256 JWTs that prove who a viewer is.
+type Tokens struct {
+	secret []byte
+	ttl    time.Duration
+	now    func() time.Time
+	parser *jwt.Parser
+}
+
+// NewTokens returns Tokens that sign with secret and make tokens valid for ttl.
+func NewTokens(secret []byte, ttl time.Duration) *Tokens {
+	t := &Tokens{secret: secret, ttl: ttl, now: time.Now}
+	t.parser = jwt.NewParser(
+		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
+		jwt.WithIssuer(tokenIssuer),
+		jwt.WithExpirationRequired(),
+		jwt.WithTimeFunc(func() time.Time { return t.now() }),
+	)
+	return t
+}
+
+// Sign returns a token for the user.
+func (t *Tokens) Sign(userID int64) (string, error) {
+	now := t.now()
+	claims := jwt.RegisteredClaims{
+		Issuer:    tokenIssuer,
+		Subject:   strconv.FormatInt(userID, 10),
+		IssuedAt:  jwt.NewNumericDate(now),
+		ExpiresAt: jwt.NewNumericDate(now.Add(t.ttl)),
+	}
+	s, err := jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString(t.secret)
+	if err != nil {
+		return "", InternalError(fmt.Errorf("sign token: %w", err))
+	}
+	return s, nil
+}
+
+// Verify returns the viewer a token speaks for. Returns Unauthenticated if
+// the token is malformed, forged, from another issuer, or expired.
+func (t *Tokens) Verify(token string) (Viewer, error) {
+	var claims jwt.RegisteredClaims
+	_, err := t.parser.ParseWithClaims(token, &claims, func(*jwt.Token) (any, error) { return t.secret, nil })
+	if err != nil {
+		msg := "invalid token"
+		if errors.Is(err, jwt.ErrTokenExpired) {
+			msg = "token expired"
+		}
+		return Viewer{}, &Error{Code: Unauthenticated, Fields: map[string][]string{"token": {msg}}, Err: err}
+	}
+	id, err := strconv.ParseInt(claims.Subject, 10, 64)
+	if err != nil || id <= 0 {
+		return Viewer{}, &Error{Code: Unauthenticated, Fields: map[string][]string{"token": {"invalid token"}}, Err: fmt.Errorf("subject %q", claims.Subject)}
+	}
+	return Viewer{UserID: id}, nil
+}
