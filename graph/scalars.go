@@ -1,0 +1,41 @@
+// Package graph holds the GraphQL schema (*.graphqls, the source of truth)
+// and what gqlgen generates from it: the executor and the models the domain
+// has no type for. Only this file is written by hand: the custom scalars.
+package graph
+
+import (
+	"fmt"
+	"io"
+	"strconv"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+)
+
+// DateTimeLayout is the wire format of the DateTime scalar: UTC with exactly
+// three fractional digits, the format the Conduit clients have always read.
+const DateTimeLayout = "2006-01-02T15:04:05.000Z"
+
+// MarshalDateTime writes t in UTC as DateTimeLayout.
+func MarshalDateTime(t time.Time) graphql.Marshaler {
+	return graphql.WriterFunc(func(w io.Writer) {
+		b := make([]byte, 0, len(DateTimeLayout)+2)
+		b = append(b, '"')
+		b = t.UTC().AppendFormat(b, DateTimeLayout)
+		b = append(b, '"')
+		_, _ = w.Write(b)
+	})
+}
+
+// UnmarshalDateTime reads an RFC 3339 timestamp, with or without a fraction.
+func UnmarshalDateTime(v any) (time.Time, error) {
+	s, ok := v.(string)
+	if !ok {
+		return time.Time{}, fmt.Errorf("DateTime must be a string, not %T", v)
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("DateTime must be RFC 3339, like %s: %w", strconv.Quote(DateTimeLayout), err)
+	}
+	return t.UTC(), nil
+}

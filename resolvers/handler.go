@@ -1,0 +1,174 @@
+package resolvers
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/base64"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+
+	"github.com/99designs/gqlgen/graphql/executor"
+	"github.com/99designs/gqlgen/graphql/handler/extension"
+	"github.com/99designs/gqlgen/graphql/handler/lru"
+	"github.com/99designs/gqlgen/graphql/playground"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/formatter"
+
+	"github.com/conduit-dev/conduit/conduit"
+	"github.com/conduit-dev/conduit/graph"
+)
+
+// Options tunes the GraphQL handler. Zero numbers take the defaults of
+// DefaultOptions; Introspection is a plain switch, so start from
+// DefaultOptions to keep it on.
+type Options struct {
+	// Introspection allows __schema and __type queries and serves the SDL at
+	// /graphql/schema.graphql. On in DefaultOptions.
+	Introspection bool
+	// ComplexityLimit is the most an operation may cost: a field costs 1 plus
+	// its selections, a connection its page size (first or last, 20 when
+	// absent, at most 100) times what each item selects. Default 5000.
+	ComplexityLimit int
+	// DepthLimit is how deeply an operation's selections may nest. Default 12.
+	DepthLimit int
+	// TokenLimit is how many lexical tokens the parser reads from one
+	// document before it gives up. Default 15000.
+	TokenLimit int
+	// QueryCacheSize is how many parsed and validated documents are kept,
+	// by query text. Default 1000.
+	QueryCacheSize int
+	// PersistedQueryCacheSize is how many automatic persisted queries are
+	// kept, by hash. Default 1000.
+	PersistedQueryCacheSize int
+	// GraphiQLAssetsDir, when set, is a directory holding GraphiQL's files,
+	// served under /graphql/assets/ and used by the GraphiQL page instead of
+	// a CDN: graphiql.min.js and graphiql.min.css (npm graphiql@4, dist/),
+	// react.production.min.js and react-dom.production.min.js (npm react@18
+	// and react-dom@18, umd/).
+	GraphiQLAssetsDir string
+}
+
+// DefaultOptions returns the options of a public deployment.
+func DefaultOptions() Options {
+	return Options{
+		Introspection:           true,
+		ComplexityLimit:         5000,
+		DepthLimit:              12,
+		TokenLimit:              15000,
+		QueryCacheSize:          1000,
+		PersistedQueryCacheSize: 1000,
+	}
+}
+
+func (o Options) withDefaults() Options {
+	d := DefaultOptions()
+	set := func(v *int, def int) {
+		if *v <= 0 {
+			*v = def
+		}
+	}
+	set(&o.ComplexityLimit, d.ComplexityLimit)
+	set(&o.DepthLimit, d.DepthLimit)
+	set(&o.TokenLimit, d.TokenLimit)
+	set(&o.QueryCacheSize, d.QueryCacheSize)
+	set(&o.PersistedQueryCacheSize, d.PersistedQueryCacheSize)
+	return o
+}
+
+// The files GraphiQL needs, looked for in Options.GraphiQLAssetsDir.
+const (
+	graphiQLJS    = "graphiql.min.js"
+	graphiQLCSS   = "graphiql.min.css"
+	reactJS       = "react.production.min.js"
+	reactDOMJS    = "react-dom.production.min.js"
+	assetsPath    = "/graphql/assets/"
+	endpointPath  = "/graphql"
+	schemaPath    = "/graphql/schema.graphql"
+	graphiQLTitle = "Conduit GraphiQL"
+)
+
+// NewHandler returns the GraphQL surface. It serves, under whatever prefix
+// routes requests for /graphql and /graphql/ to it (chi's Mount("/graphql")
+// does):
+//
+//	POST /graphql                  GraphQL over HTTP (application/json body)
+//	GET  /graphql?query=…          GraphQL over HTTP, queries only
+//	GET  /graphql                  GraphiQL, for a browser that asks for text/html
+//	GET  /graphql/schema.graphql   the schema's SDL (when introspection is on)
+//	GET  /graphql/assets/…         GraphiQL's files (when GraphiQLAssetsDir is set)
+//
+// It expects web.RequestID and web.Authenticate to have run, and a body
+// limit (web.LimitBody) to be in place.
+func NewHandler(svc *conduit.Service, logger *slog.Logger, opts Options) http.Handler {
+	opts = opts.withDefaults()
+	es := graph.NewExecutableSchema(graph.Config{
+		Resolvers:  &Resolver{Service: svc},
+		Complexity: complexity(),
+	})
+
+	exec := executor.New(es)
+	exec.SetErrorPresenter(presentError(logger))
+	exec.SetRecoverFunc(recoverPanic)
+	exec.SetQueryCache(lru.New[*ast.QueryDocument](opts.QueryCacheSize))
+	exec.SetParserTokenLimit(opts.TokenLimit)
+	exec.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](opts.PersistedQueryCacheSize)})
+	if opts.Introspection {
+		exec.Use(extension.Introspection{})
+	}
+	exec.Use(depthLimit{max: opts.DepthLimit})
+	exec.Use(extension.FixedComplexityLimit(opts.ComplexityLimit))
+	exec.AroundRootFields(freshLoadersPerMutation(svc))
+
+	endpoint := loaderMiddleware(svc)(&graphqlHTTP{
+		exec:     exec,
+		logger:   logger,
+		graphiQL: graphiQL(opts.GraphiQLAssetsDir, logger),
+	})
+	mux := http.NewServeMux()
+	mux.Handle(endpointPath, endpoint)
+	mux.Handle(endpointPath+"/{$}", endpoint)
+	if opts.Introspection {
+		mux.Handle("GET "+schemaPath, sdl(es.Schema()))
+	}
+	if opts.GraphiQLAssetsDir != "" {
+		mux.Handle("GET "+assetsPath, http.StripPrefix(assetsPath, http.FileServerFS(os.DirFS(opts.GraphiQLAssetsDir))))
+	}
+	return mux
+}
+
+// sdl serves the schema as SDL, formatted once.
+func sdl(s *ast.Schema) http.Handler {
+	var buf bytes.Buffer
+	formatter.NewFormatter(&buf, formatter.WithIndent("  ")).FormatSchema(s)
+	body := buf.Bytes()
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = w.Write(body)
+	})
+}
+
+// graphiQL returns the GraphiQL page, loading its files from the CDN that
+// gqlgen's page names, or from assetsDir (served under /graphql/assets/)
+// when it is set.
+func graphiQL(assetsDir string, logger *slog.Logger) http.Handler {
+	if assetsDir == "" {
+		return playground.Handler(graphiQLTitle, endpointPath)
+	}
+	sri := func(name string) string {
+		b, err := os.ReadFile(filepath.Join(assetsDir, name))
+		if err != nil {
+			// Serve the page all the same: the missing file 404s in the
+			// browser, which is easier to diagnose than no page at all.
+			logger.Error("graphiql: asset missing", slog.String("file", name), slog.Any("error", err))
+			return ""
+		}
+		sum := sha256.Sum256(b)
+		return "sha256-" + base64.StdEncoding.EncodeToString(sum[:])
+	}
+	return playground.Handler(graphiQLTitle, endpointPath,
+		playground.WithGraphiqlVersion(assetsPath+graphiQLJS, assetsPath+graphiQLCSS, sri(graphiQLJS), sri(graphiQLCSS)),
+		playground.WithGraphiqlReactVersion(assetsPath+reactJS, assetsPath+reactDOMJS, sri(reactJS), sri(reactDOMJS)),
+	)
+}

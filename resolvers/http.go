@@ -1,0 +1,333 @@
+package resolvers
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"net/url"
+	"runtime/debug"
+	"strconv"
+	"strings"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/executor"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/conduit-dev/conduit/web"
+)
+
+// The media types of GraphQL responses. application/graphql-response+json
+// lets the status code tell request errors (400) from executed operations
+// (200); plain application/json answers 200 to anything the GraphQL layer
+// understood, as older clients expect.
+const (
+	mediaJSON            = "application/json"
+	mediaGraphQLResponse = "application/graphql-response+json"
+	mediaHTML            = "text/html"
+)
+
+// graphqlHTTP serves GraphQL over HTTP as the GraphQL-over-HTTP
+// specification has it, on gqlgen's executor: POST with a JSON body and GET
+// with URL parameters (queries only), content negotiation between the two
+// JSON media types, no "data" key when the request never ran, and GraphiQL
+// for browsers.
+type graphqlHTTP struct {
+	exec     *executor.Executor
+	logger   *slog.Logger
+	graphiQL http.Handler
+}
+
+// requestError is a request that is not a well-formed GraphQL-over-HTTP
+// request; it is answered with status and no execution.
+type requestError struct {
+	status  int
+	message string
+}
+
+func (e *requestError) Error() string { return e.message }
+
+func badRequest(format string, args ...any) *requestError {
+	return &requestError{status: http.StatusBadRequest, message: fmt.Sprintf(format, args...)}
+}
+
+// response is the body of every GraphQL answer. Data is left out, not
+// null, when the operation never ran.
+type response struct {
+	Errors     gqlerror.List   `json:"errors,omitempty"`
+	Data       json.RawMessage `json:"data,omitempty"`
+	Extensions map[string]any  `json:"extensions,omitempty"`
+}
+
+func (h *graphqlHTTP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	defer func() {
+		if v := recover(); v != nil {
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			h.logger.ErrorContext(r.Context(), "graphql: panic",
+				slog.String("request_id", web.RequestIDFromContext(r.Context())),
+				slog.Any("panic", v),
+				slog.String("stack", string(debug.Stack())),
+			)
+			h.write(w, mediaJSON, http.StatusInternalServerError, &response{Errors: gqlerror.List{{
+				Message:    internalMessage,
+				Extensions: map[string]any{"code": "INTERNAL_SERVER_ERROR", "requestId": web.RequestIDFromContext(r.Context())},
+			}}})
+		}
+	}()
+
+	accept := negotiate(r.Header.Get("Accept"), r.Method == http.MethodGet)
+	if accept == mediaHTML {
+		h.graphiQL.ServeHTTP(w, r)
+		return
+	}
+	start := graphql.Now()
+	var params *graphql.RawParams
+	var err error
+	switch r.Method {
+	case http.MethodGet:
+		params, err = paramsFromURL(r.URL.RawQuery)
+	case http.MethodPost:
+		params, err = paramsFromBody(r)
+	default:
+		w.Header().Set("Allow", "GET, POST")
+		err = &requestError{status: http.StatusMethodNotAllowed, message: "GraphQL is served over GET and POST only"}
+	}
+	if err != nil {
+		var re *requestError
+		if !errors.As(err, &re) {
+			re = badRequest("%v", err)
+		}
+		h.write(w, accept, re.status, &response{Errors: gqlerror.List{{
+			Message:    re.message,
+			Extensions: map[string]any{"code": "BAD_REQUEST"},
+		}}})
+		return
+	}
+	params.Headers = r.Header
+	params.ReadTime = graphql.TraceTiming{Start: start, End: graphql.Now()}
+
+	ctx := graphql.StartOperationTrace(r.Context())
+	opCtx, errs := h.exec.CreateOperationContext(ctx, params)
+	if errs != nil {
+		resp := h.exec.DispatchError(graphql.WithOperationContext(ctx, opCtx), errs)
+		h.write(w, accept, requestErrorStatus(accept), &response{Errors: resp.Errors, Extensions: resp.Extensions})
+		return
+	}
+	if r.Method == http.MethodGet && opCtx.Operation.Operation != ast.Query {
+		// GET must be safe: a link or a prefetch may not change anything.
+		w.Header().Set("Allow", "POST")
+		h.write(w, accept, http.StatusMethodNotAllowed, &response{Errors: gqlerror.List{{
+			Message:    "only queries may be sent with GET; send mutations with POST",
+			Extensions: map[string]any{"code": "BAD_REQUEST"},
+		}}})
+		return
+	}
+	responses, ctx := h.exec.DispatchOperation(ctx, opCtx)
+	resp := responses(ctx)
+	status := http.StatusOK
+	if resp == nil {
+		resp = &graphql.Response{Errors: gqlerror.List{{Message: "the operation produced no result"}}}
+	}
+	if len(resp.Data) == 0 {
+		status = requestErrorStatus(accept)
+	}
+	h.write(w, accept, status, &response{Errors: resp.Errors, Data: resp.Data, Extensions: resp.Extensions})
+}
+
+// requestErrorStatus is the status of an operation that did not run
+// (a document that does not parse or validate, variables that do not fit,
+// a limit exceeded): 400 where the media type lets the status speak,
+// 200 for application/json.
+func requestErrorStatus(accept string) int {
+	if accept == mediaGraphQLResponse {
+		return http.StatusBadRequest
+	}
+	return http.StatusOK
+}
+
+func (h *graphqlHTTP) write(w http.ResponseWriter, mediaType string, status int, resp *response) {
+	b, err := json.Marshal(resp)
+	if err != nil {
+		h.logger.Error("graphql: encode response", slog.Any("error", err))
+		status = http.StatusInternalServerError
+		b = []byte(`{"errors":[{"message":"internal server error","extensions":{"code":"INTERNAL_SERVER_ERROR"}}]}`)
+	}
+	w.Header().Set("Content-Type", mediaType+"; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+}
+
+// paramsFromBody reads a POST request: a JSON object with query,
+// operationName, variables and extensions.
+func paramsFromBody(r *http.Request) (*graphql.RawParams, error) {
+	ct := r.Header.Get("Content-Type")
+	if ct == "" {
+		return nil, &requestError{status: http.StatusUnsupportedMediaType, message: "send the request with Content-Type: application/json"}
+	}
+	mediaType, ctParams, err := mime.ParseMediaType(ct)
+	if err != nil || mediaType != mediaJSON {
+		return nil, &requestError{status: http.StatusUnsupportedMediaType, message: fmt.Sprintf("unsupported Content-Type %q; send application/json", ct)}
+	}
+	if cs, ok := ctParams["charset"]; ok && !strings.EqualFold(cs, "utf-8") {
+		return nil, &requestError{status: http.StatusUnsupportedMediaType, message: fmt.Sprintf("unsupported charset %q; send utf-8", cs)}
+	}
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return nil, &requestError{status: http.StatusRequestEntityTooLarge, message: fmt.Sprintf("request body is larger than %d bytes", tooBig.Limit)}
+		}
+		return nil, badRequest("could not read the request body")
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		return nil, badRequest("the request body is empty; send a JSON object with a query")
+	}
+	var fields map[string]json.RawMessage
+	if err := decodeJSON(body, &fields); err != nil || fields == nil {
+		return nil, badRequest("the request body is not a JSON object")
+	}
+	return newParams(fields, func(raw json.RawMessage, v any) error { return decodeJSON(raw, v) })
+}
+
+// paramsFromURL reads a GET request: query and operationName as strings,
+// variables and extensions as JSON text.
+func paramsFromURL(rawQuery string) (*graphql.RawParams, error) {
+	values, err := url.ParseQuery(rawQuery)
+	if err != nil {
+		return nil, badRequest("the URL's query string is malformed")
+	}
+	fields := make(map[string]json.RawMessage)
+	for _, name := range []string{"query", "operationName"} {
+		if values.Has(name) {
+			fields[name], _ = json.Marshal(values.Get(name))
+		}
+	}
+	for _, name := range []string{"variables", "extensions"} {
+		if values.Has(name) {
+			fields[name] = json.RawMessage(values.Get(name))
+		}
+	}
+	return newParams(fields, func(raw json.RawMessage, v any) error { return decodeJSON(raw, v) })
+}
+
+// newParams checks the parameters of a request for their types: strings
+// for query and operationName, objects for variables and extensions, null
+// or absent for any of them. The query may be left out only by a client
+// that sends a persisted query's hash instead.
+func newParams(fields map[string]json.RawMessage, decode func(json.RawMessage, any) error) (*graphql.RawParams, error) {
+	var p graphql.RawParams
+	var query *string
+	if err := decodeParam(fields, "query", &query, "a string", decode); err != nil {
+		return nil, err
+	}
+	var opName *string
+	if err := decodeParam(fields, "operationName", &opName, "a string", decode); err != nil {
+		return nil, err
+	}
+	if err := decodeParam(fields, "variables", &p.Variables, "an object", decode); err != nil {
+		return nil, err
+	}
+	if err := decodeParam(fields, "extensions", &p.Extensions, "an object", decode); err != nil {
+		return nil, err
+	}
+	p.Query, p.OperationName = value(query), value(opName)
+	if p.Query == "" && p.Extensions["persistedQuery"] == nil {
+		return nil, badRequest("the query parameter is missing")
+	}
+	return &p, nil
+}
+
+// decodeParam decodes parameter name into v, which must be a pointer to a
+// pointer, a map or a slice, so that JSON null leaves it nil.
+func decodeParam(fields map[string]json.RawMessage, name string, v any, want string, decode func(json.RawMessage, any) error) error {
+	raw, ok := fields[name]
+	if !ok {
+		return nil
+	}
+	if err := decode(raw, v); err != nil {
+		return badRequest("the %s parameter must be %s", name, want)
+	}
+	return nil
+}
+
+// decodeJSON decodes exactly one JSON value, keeping numbers as
+// json.Number (gqlgen's scalars read them) and refusing trailing data.
+func decodeJSON(b []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return errors.New("trailing data after the JSON value")
+	}
+	return nil
+}
+
+// negotiate picks the media type of the response from an Accept header.
+// Each offer takes the quality of the most specific media range that
+// matches it; the offer with the highest quality wins, then the one matched
+// most specifically, then the one the client listed first. A missing header
+// and wildcards mean application/json, which is also the answer when
+// nothing offered is acceptable. text/html (GraphiQL) is offered to GET only.
+func negotiate(accept string, offerHTML bool) string {
+	if strings.TrimSpace(accept) == "" {
+		return mediaJSON
+	}
+	type mediaRange struct {
+		mediaType string
+		q         float64
+	}
+	var ranges []mediaRange
+	for _, part := range strings.Split(accept, ",") {
+		mt, params, err := mime.ParseMediaType(strings.TrimSpace(part))
+		if err != nil {
+			continue
+		}
+		q := 1.0
+		if qs, ok := params["q"]; ok {
+			if q, err = strconv.ParseFloat(qs, 64); err != nil {
+				continue
+			}
+		}
+		ranges = append(ranges, mediaRange{mt, q})
+	}
+	offers := []string{mediaJSON, mediaGraphQLResponse}
+	if offerHTML {
+		offers = append(offers, mediaHTML)
+	}
+	best, bestQ, bestSpec, bestPos := mediaJSON, 0.0, -1, len(ranges)
+	for _, offer := range offers {
+		q, spec, pos := 0.0, -1, len(ranges)
+		for i, r := range ranges {
+			if s := specificity(r.mediaType, offer); s > spec {
+				q, spec, pos = r.q, s, i
+			}
+		}
+		if q > bestQ || q == bestQ && q > 0 && (spec > bestSpec || spec == bestSpec && pos < bestPos) {
+			best, bestQ, bestSpec, bestPos = offer, q, spec, pos
+		}
+	}
+	return best
+}
+
+// specificity tells how closely the media range rng matches the media type
+// offer: 2 for the type itself, 1 for type/*, 0 for */*, -1 for no match.
+func specificity(rng, offer string) int {
+	switch {
+	case rng == offer:
+		return 2
+	case rng == "*/*":
+		return 0
+	case strings.HasSuffix(rng, "/*") && strings.HasPrefix(offer, strings.TrimSuffix(rng, "*")):
+		return 1
+	}
+	return -1
+}
