@@ -1,0 +1,64 @@
+// Package legacy serves the old Conduit REST API under /api, byte for byte
+// as the clients that have not moved to GraphQL expect it. Handlers decode,
+// call one service method and encode; every rule lives in package conduit.
+package legacy
+
+import (
+	"log/slog"
+	"net/http"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
+
+	"github.com/conduit-dev/conduit/conduit"
+)
+
+// NewHandler returns the legacy API. Mount it at /api; it expects the
+// shared middleware (request id, authentication, body limit) to run first.
+func NewHandler(svc *conduit.Service, logger *slog.Logger) http.Handler {
+	ew := errorWriter{logger: logger}
+	r := chi.NewRouter()
+	r.Use(middleware.StripSlashes) // "/api/articles/" is "/api/articles", as on the old server
+
+	r.Post("/users/login", handleLogin(svc, ew))
+	r.Post("/users", handleRegister(svc, ew))
+	r.Get("/user", handleCurrentUser(svc, ew))
+	r.Put("/user", handleUpdateUser(svc, ew))
+
+	r.Get("/profiles/{username}", handleProfile(svc, ew))
+	r.Post("/profiles/{username}/follow", handleFollow(svc, ew))
+	r.Delete("/profiles/{username}/follow", handleUnfollow(svc, ew))
+
+	r.Get("/articles/feed", handleFeed(svc, ew)) // a static segment wins over {slug}
+	r.Get("/articles", handleArticles(svc, ew))
+	r.Post("/articles", handleCreateArticle(svc, ew))
+	r.Get("/articles/{slug}", handleArticle(svc, ew))
+	r.Put("/articles/{slug}", handleUpdateArticle(svc, ew))
+	r.Delete("/articles/{slug}", handleDeleteArticle(svc, ew))
+
+	r.Get("/articles/{slug}/comments", handleComments(svc, ew))
+	r.Post("/articles/{slug}/comments", handleAddComment(svc, ew))
+	r.Delete("/articles/{slug}/comments/{id}", handleDeleteComment(svc, ew))
+
+	r.Post("/articles/{slug}/favorite", handleFavorite(svc, ew))
+	r.Delete("/articles/{slug}/favorite", handleUnfavorite(svc, ew))
+
+	r.Get("/tags", handleTags(svc, ew))
+
+	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
+		encode(w, http.StatusNotFound, errorBody{Errors: map[string][]string{conduit.GeneralField: {"no such endpoint: " + r.Method + " " + r.URL.Path}}})
+	})
+	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
+		encode(w, http.StatusMethodNotAllowed, errorBody{Errors: map[string][]string{conduit.GeneralField: {"method " + r.Method + " not allowed on " + r.URL.Path}}})
+	})
+	return r
+}
+
+// WriteInternalError answers a request that failed outside any handler
+// (a recovered panic) in the legacy error envelope.
+func WriteInternalError(logger *slog.Logger) func(w http.ResponseWriter, r *http.Request) {
+	ew := errorWriter{logger: logger}
+	return func(w http.ResponseWriter, r *http.Request) {
+		ew.write(w, r, conduit.InternalError(errPanic))
+	}
+}

@@ -1,0 +1,314 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// syncBuffer is a bytes.Buffer safe for the server's goroutines to write
+// while the test reads.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func env(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+// TestRunEndToEnd starts the real program on port 0 with the embedded
+// PostgreSQL default and walks a user through the legacy API over HTTP.
+func TestRunEndToEnd(t *testing.T) {
+	dir, err := os.MkdirTemp("", "conduit-e2e-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	// The cluster runs as an unprivileged account, which must reach the directory.
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var out syncBuffer
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"conduit"}, env(map[string]string{
+			"ADDR": "127.0.0.1:0", "DATA_DIR": filepath.Join(dir, "pg"), "BCRYPT_COST": "4", "LOG_FORMAT": "json",
+		}), &out)
+	}()
+	base := waitListening(t, &out, done)
+	waitOK(t, base+"/healthz")
+	if res := get(t, base+"/readyz", ""); res.StatusCode != http.StatusOK {
+		t.Fatalf("/readyz = %d, want 200", res.StatusCode)
+	}
+
+	var reg struct{ User struct{ Token string } }
+	call(t, "POST", base+"/api/users", "", `{"user":{"username":"e2e","email":"e2e@example.com","password":"password1"}}`, 201, &reg)
+	token := reg.User.Token
+	var created struct{ Article struct{ Slug string } }
+	call(t, "POST", base+"/api/articles", token, `{"article":{"title":"End to end","description":"d","body":"b","tagList":["e2e"]}}`, 201, &created)
+	var list struct {
+		Articles      []struct{ Slug string }
+		ArticlesCount int
+	}
+	call(t, "GET", base+"/api/articles?tag=e2e", "", "", 200, &list)
+	if list.ArticlesCount != 1 || list.Articles[0].Slug != created.Article.Slug {
+		t.Fatalf("list = %+v, want the one article %s", list, created.Article.Slug)
+	}
+	var fav struct {
+		Article struct {
+			Favorited      bool
+			FavoritesCount int
+		}
+	}
+	call(t, "POST", base+"/api/articles/"+created.Article.Slug+"/favorite", token, "", 200, &fav)
+	if !fav.Article.Favorited || fav.Article.FavoritesCount != 1 {
+		t.Fatalf("after favorite: %+v, want favorited with count 1", fav.Article)
+	}
+	call(t, "DELETE", base+"/api/articles/"+created.Article.Slug, token, "", 204, nil)
+	call(t, "GET", base+"/api/articles/"+created.Article.Slug, token, "", 404, nil)
+
+	t.Run("CORSPreflight", func(t *testing.T) {
+		req, _ := http.NewRequest("OPTIONS", base+"/api/articles/", nil)
+		req.Header.Set("Origin", "https://app.example.com")
+		req.Header.Set("Access-Control-Request-Method", "POST")
+		req.Header.Set("Access-Control-Request-Headers", "authorization,content-type")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode >= 300 || res.Header.Get("Access-Control-Allow-Origin") == "" {
+			t.Fatalf("preflight: status %d, allow-origin %q; want 2xx and an allowed origin", res.StatusCode, res.Header.Get("Access-Control-Allow-Origin"))
+		}
+		if h := strings.ToLower(res.Header.Get("Access-Control-Allow-Headers")); !strings.Contains(h, "authorization") || !strings.Contains(h, "content-type") {
+			t.Fatalf("Access-Control-Allow-Headers = %q, want authorization and content-type", h)
+		}
+	})
+
+	t.Run("AccessLog", func(t *testing.T) {
+		line := findLogLine(t, out.String(), func(m map[string]any) bool {
+			return m["msg"] == "request" && m["route"] == "/api/articles/{slug}/favorite"
+		})
+		for _, k := range []string{"request_id", "method", "route", "status", "duration"} {
+			if _, ok := line[k]; !ok {
+				t.Errorf("access log line lacks %q: %v", k, line)
+			}
+		}
+	})
+
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("run: %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("run did not return after cancel")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "pg", "postmaster.pid")); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("embedded PostgreSQL still running after shutdown (postmaster.pid: %v)", err)
+	}
+}
+
+var listeningRE = regexp.MustCompile(`"addr":"(http://[^"]+)"`)
+
+func waitListening(t *testing.T, out *syncBuffer, done <-chan error) string {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		if m := listeningRE.FindStringSubmatch(out.String()); m != nil {
+			return m[1]
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("run returned before listening: %v\n%s", err, out.String())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	t.Fatalf("server did not start listening:\n%s", out.String())
+	return ""
+}
+
+func waitOK(t *testing.T, url string) {
+	t.Helper()
+	for range 100 {
+		if res, err := http.Get(url); err == nil {
+			res.Body.Close()
+			if res.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("%s never answered 200", url)
+}
+
+func get(t *testing.T, url, token string) *http.Response {
+	t.Helper()
+	req, _ := http.NewRequest("GET", url, nil)
+	if token != "" {
+		req.Header.Set("Authorization", "Token "+token)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, res.Body)
+	res.Body.Close()
+	return res
+}
+
+func call(t *testing.T, method, url, token, body string, status int, into any) {
+	t.Helper()
+	req, _ := http.NewRequest(method, url, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Token "+token)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	if res.StatusCode != status {
+		t.Fatalf("%s %s = %d, want %d: %s", method, url, res.StatusCode, status, b)
+	}
+	if into != nil {
+		if err := json.Unmarshal(b, into); err != nil {
+			t.Fatalf("decode %s: %v", b, err)
+		}
+	}
+}
+
+func findLogLine(t *testing.T, logs string, match func(map[string]any) bool) map[string]any {
+	t.Helper()
+	sc := bufio.NewScanner(strings.NewReader(logs))
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		var m map[string]any
+		if json.Unmarshal(sc.Bytes(), &m) == nil && match(m) {
+			return m
+		}
+	}
+	t.Fatalf("no matching log line in:\n%s", logs)
+	return nil
+}
+
+func TestLoadConfig(t *testing.T) {
+	strong := strings.Repeat("s", 32)
+	t.Run("DevelopmentDefaults", func(t *testing.T) {
+		c, err := loadConfig(env(nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.addr != ":8080" || c.jwtSecret != devSecret || c.dataDir != ".data/postgres" || len(c.corsOrigins) != 1 || c.corsOrigins[0] != "*" {
+			t.Fatalf("config = %+v", c)
+		}
+	})
+	t.Run("PortAndAddr", func(t *testing.T) {
+		c, _ := loadConfig(env(map[string]string{"PORT": "9000"}))
+		if c.addr != ":9000" {
+			t.Fatalf("addr = %q, want :9000", c.addr)
+		}
+		c, _ = loadConfig(env(map[string]string{"PORT": "9000", "ADDR": "127.0.0.1:7000"}))
+		if c.addr != "127.0.0.1:7000" {
+			t.Fatalf("addr = %q, want 127.0.0.1:7000", c.addr)
+		}
+	})
+	t.Run("ProductionNeedsSecret", func(t *testing.T) {
+		for _, secret := range []string{"", "short", devSecret} {
+			if _, err := loadConfig(env(map[string]string{"CONDUIT_ENV": "production", "JWT_SECRET": secret})); err == nil {
+				t.Errorf("production with JWT_SECRET=%q started", secret)
+			}
+		}
+		c, err := loadConfig(env(map[string]string{"CONDUIT_ENV": "production", "JWT_SECRET": strong}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(c.corsOrigins) != 0 || c.logFormat != "json" {
+			t.Fatalf("production config = %+v; want no CORS origins and JSON logs", c)
+		}
+	})
+	t.Run("CORSOrigins", func(t *testing.T) {
+		c, _ := loadConfig(env(map[string]string{"CORS_ORIGINS": "https://a.example.com, https://b.example.com"}))
+		if strings.Join(c.corsOrigins, "|") != "https://a.example.com|https://b.example.com" {
+			t.Fatalf("origins = %q", c.corsOrigins)
+		}
+	})
+	t.Run("ErrBadValues", func(t *testing.T) {
+		for _, kv := range [][2]string{{"LOG_LEVEL", "loud"}, {"LOG_FORMAT", "xml"}, {"JWT_TTL", "soon"}, {"BCRYPT_COST", "99"}, {"DB_MAX_CONNS", "0"}, {"SHUTDOWN_TIMEOUT", "x"}} {
+			if _, err := loadConfig(env(map[string]string{kv[0]: kv[1]})); err == nil {
+				t.Errorf("%s=%s accepted", kv[0], kv[1])
+			}
+		}
+	})
+	t.Run("ProductionRefusesToRun", func(t *testing.T) {
+		err := run(context.Background(), []string{"conduit"}, env(map[string]string{"CONDUIT_ENV": "production"}), io.Discard)
+		if err == nil || !strings.Contains(err.Error(), "JWT_SECRET") {
+			t.Fatalf("run = %v, want a refusal naming JWT_SECRET", err)
+		}
+	})
+}
+
+// TestServeDrains checks that shutdown lets an in-flight request finish.
+func TestServeDrains(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	started := make(chan struct{})
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		close(started)
+		time.Sleep(300 * time.Millisecond)
+		io.WriteString(w, "finished")
+	})
+	var out syncBuffer
+	logger := slog.New(slog.NewJSONHandler(&out, nil))
+	done := make(chan error, 1)
+	go func() { done <- serve(ctx, config{addr: "127.0.0.1:0", shutdownTimeout: 5 * time.Second}, logger, h) }()
+	base := waitListening(t, &out, done)
+	got := make(chan string, 1)
+	go func() {
+		res, err := http.Get(base + "/slow")
+		if err != nil {
+			got <- err.Error()
+			return
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		got <- string(b)
+	}()
+	<-started
+	cancel()
+	if body := <-got; body != "finished" {
+		t.Fatalf("in-flight request got %q, want it to finish", body)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("serve: %v", err)
+	}
+}
