@@ -18,6 +18,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"strconv"
@@ -27,10 +28,14 @@ import (
 
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/cors"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/conduit-dev/conduit/conduit"
 	"github.com/conduit-dev/conduit/db"
 	"github.com/conduit-dev/conduit/legacy"
+	"github.com/conduit-dev/conduit/resolvers"
 	"github.com/conduit-dev/conduit/web"
 )
 
@@ -61,6 +66,8 @@ type config struct {
 	logFormat       string
 	shutdownTimeout time.Duration
 	dbMaxConns      int
+	pprofAddr       string
+	graphql         resolvers.Options
 }
 
 // loadConfig reads the environment. It refuses, in production, to run
@@ -75,6 +82,8 @@ func loadConfig(getenv func(string) string) (config, error) {
 		logFormat:       strings.ToLower(getenv("LOG_FORMAT")),
 		tokenTTL:        30 * 24 * time.Hour,
 		shutdownTimeout: 15 * time.Second,
+		pprofAddr:       getenv("PPROF_ADDR"),
+		graphql:         resolvers.DefaultOptions(),
 	}
 	if port := getenv("PORT"); port != "" {
 		c.addr = ":" + port
@@ -120,6 +129,9 @@ func loadConfig(getenv func(string) string) (config, error) {
 	case !c.production:
 		c.corsOrigins = []string{"*"}
 	}
+	if err := loadGraphQLConfig(&c.graphql, getenv); err != nil {
+		return c, err
+	}
 	if s := getenv("LOG_LEVEL"); s != "" {
 		if err := c.logLevel.UnmarshalText([]byte(s)); err != nil {
 			return c, fmt.Errorf("LOG_LEVEL=%q: want debug, info, warn or error", s)
@@ -136,6 +148,37 @@ func loadConfig(getenv func(string) string) (config, error) {
 		return c, fmt.Errorf("LOG_FORMAT=%q: want text or json", c.logFormat)
 	}
 	return c, nil
+}
+
+// loadGraphQLConfig reads the GraphQL limits and switches.
+func loadGraphQLConfig(o *resolvers.Options, getenv func(string) string) error {
+	for _, v := range []struct {
+		name string
+		dst  *int
+	}{
+		{"GRAPHQL_COMPLEXITY_LIMIT", &o.ComplexityLimit},
+		{"GRAPHQL_DEPTH_LIMIT", &o.DepthLimit},
+		{"GRAPHQL_TOKEN_LIMIT", &o.TokenLimit},
+	} {
+		if s := getenv(v.name); s != "" {
+			n, err := strconv.Atoi(s)
+			if err != nil || n < 1 {
+				return fmt.Errorf("%s=%q: want a positive whole number", v.name, s)
+			}
+			*v.dst = n
+		}
+	}
+	if s := getenv("GRAPHQL_INTROSPECTION"); s != "" {
+		on, err := strconv.ParseBool(s)
+		if err != nil {
+			return fmt.Errorf("GRAPHQL_INTROSPECTION=%q: want true or false", s)
+		}
+		o.Introspection = on
+	}
+	if s := getenv("GRAPHIQL_ASSETS_DIR"); s != "" {
+		o.GraphiQLAssetsDir = s
+	}
+	return nil
 }
 
 func orDefault(s, def string) string {
@@ -192,6 +235,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	case "seed":
 		return seed(ctx, svc, logger)
 	}
+	if cfg.pprofAddr != "" {
+		go servePprof(cfg.pprofAddr, logger)
+	}
 	return serve(ctx, cfg, logger, newHandler(cfg, logger, svc, store))
 }
 
@@ -228,10 +274,20 @@ func openDatabase(ctx context.Context, cfg config, logger *slog.Logger) (*db.DB,
 
 // newHandler mounts both surfaces behind the shared middleware.
 func newHandler(cfg config, logger *slog.Logger, svc *conduit.Service, store *db.DB) http.Handler {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "conduit_sql_statements_total",
+			Help: "SQL statements sent to PostgreSQL, transaction control included.",
+		}, func() float64 { return float64(store.Statements()) }),
+	)
 	r := chi.NewRouter()
 	r.Use(
 		web.RequestID,
 		web.AccessLog(logger),
+		web.Metrics(reg),
 		web.Recover(logger, legacy.WriteInternalError(logger)),
 		cors.Handler(cors.Options{
 			AllowedOrigins: cfg.corsOrigins,
@@ -259,8 +315,26 @@ func newHandler(cfg config, logger *slog.Logger, svc *conduit.Service, store *db
 		}
 		_, _ = io.WriteString(w, "ready\n")
 	})
+	r.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	r.Mount("/api", legacy.NewHandler(svc, logger))
+	r.Mount("/graphql", resolvers.NewHandler(svc, logger, cfg.graphql))
 	return r
+}
+
+// servePprof serves the runtime profiles on their own address, which should
+// be a loopback one: profiles are for operators, not for the public port.
+func servePprof(addr string, logger *slog.Logger) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	logger.Info("pprof listening", slog.String("addr", "http://"+addr+"/debug/pprof/"))
+	srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	if err := srv.ListenAndServe(); err != nil {
+		logger.Error("pprof server", slog.Any("error", err))
+	}
 }
 
 // serve listens until ctx ends, then lets in-flight requests finish.

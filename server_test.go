@@ -112,6 +112,30 @@ func TestRunEndToEnd(t *testing.T) {
 		}
 	})
 
+	t.Run("Metrics", func(t *testing.T) {
+		res, err := http.Get(base + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		for _, want := range []string{"conduit_sql_statements_total ", `conduit_http_request_duration_seconds_count{method="POST",route="/api/articles/{slug}/favorite",status="200"} 1`} {
+			if !strings.Contains(string(b), want) {
+				t.Errorf("/metrics lacks %q", want)
+			}
+		}
+	})
+
+	t.Run("GraphQL", func(t *testing.T) {
+		var out struct {
+			Data struct{ Tags []string }
+		}
+		call(t, "POST", base+"/graphql", "", `{"query":"{ tags }"}`, 200, &out)
+		if len(out.Data.Tags) != 0 {
+			t.Fatalf("tags = %v, want none after the delete", out.Data.Tags)
+		}
+	})
+
 	t.Run("AccessLog", func(t *testing.T) {
 		line := findLogLine(t, out.String(), func(m map[string]any) bool {
 			return m["msg"] == "request" && m["route"] == "/api/articles/{slug}/favorite"
