@@ -1,0 +1,393 @@
+package db
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/conduit-dev/conduit/conduit"
+)
+
+// articleColumns selects the article a, written by u, as viewer $1 sees it:
+// everything a page shows comes from one row, so that a page is one
+// statement. Tags sort in byte order, as the service sorts them, whatever
+// the database's collation.
+const articleColumns = `a.id, a.slug, a.title, a.description, a.body,
+	ARRAY (SELECT t.name FROM article_tags x JOIN tags t ON t.id = x.tag_id
+	       WHERE x.article_id = a.id ORDER BY t.name COLLATE "C") AS tag_list,
+	a.created_at, a.updated_at,
+	EXISTS (SELECT 1 FROM favorites f WHERE f.user_id = $1 AND f.article_id = a.id) AS favorited,
+	a.favorites_count,
+	u.id AS author_id, u.username AS author_username, u.bio AS author_bio, u.image AS author_image,
+	EXISTS (SELECT 1 FROM follows fo WHERE fo.follower_id = $1 AND fo.followee_id = u.id) AS author_following`
+
+// articleFrom joins each article to its author for articleColumns.
+const articleFrom = ` FROM articles a JOIN users u ON u.id = a.author_id`
+
+// articleRow is one row of articleColumns.
+type articleRow struct {
+	ID              int64
+	Slug            string
+	Title           string
+	Description     string
+	Body            string
+	TagList         []string
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
+	Favorited       bool
+	FavoritesCount  int
+	AuthorID        int64
+	AuthorUsername  string
+	AuthorBio       *string
+	AuthorImage     *string
+	AuthorFollowing bool
+}
+
+func (r articleRow) article() conduit.Article {
+	tags := r.TagList
+	if tags == nil {
+		tags = []string{}
+	}
+	return conduit.Article{
+		ID:             r.ID,
+		Slug:           r.Slug,
+		Title:          r.Title,
+		Description:    r.Description,
+		Body:           r.Body,
+		TagList:        tags,
+		CreatedAt:      r.CreatedAt,
+		UpdatedAt:      r.UpdatedAt,
+		Favorited:      r.Favorited,
+		FavoritesCount: r.FavoritesCount,
+		Author: conduit.Profile{
+			ID:        r.AuthorID,
+			Username:  r.AuthorUsername,
+			Bio:       r.AuthorBio,
+			Image:     r.AuthorImage,
+			Following: r.AuthorFollowing,
+		},
+	}
+}
+
+func articles(rows []articleRow) []conduit.Article {
+	as := make([]conduit.Article, len(rows))
+	for i, r := range rows {
+		as[i] = r.article()
+	}
+	return as
+}
+
+// sqlArgs collects the arguments of a statement built piece by piece.
+type sqlArgs []any
+
+// add appends v and returns its placeholder.
+func (a *sqlArgs) add(v any) string {
+	*a = append(*a, v)
+	return fmt.Sprintf("$%d", len(*a))
+}
+
+// articleFilter returns the condition on articles a that f asks for. Each
+// filter looks its name up in a subquery, so an unknown name matches
+// nothing rather than failing.
+func articleFilter(args *sqlArgs, f conduit.ArticleFilter) string {
+	conds := []string{"TRUE"}
+	if f.Tag != "" {
+		conds = append(conds, `a.id IN (SELECT x.article_id FROM article_tags x JOIN tags t ON t.id = x.tag_id
+			WHERE t.name = `+args.add(f.Tag)+`)`)
+	}
+	if f.Author != "" {
+		conds = append(conds, `a.author_id = (SELECT id FROM users WHERE username = `+args.add(f.Author)+`)`)
+	}
+	if f.FavoritedBy != "" {
+		conds = append(conds, `a.id IN (SELECT f.article_id FROM favorites f JOIN users fu ON fu.id = f.user_id
+			WHERE fu.username = `+args.add(f.FavoritedBy)+`)`)
+	}
+	if f.FeedOf != 0 {
+		conds = append(conds, `a.author_id IN (SELECT followee_id FROM follows WHERE follower_id = `+args.add(f.FeedOf)+`)`)
+	}
+	return strings.Join(conds, " AND ")
+}
+
+// keyset returns the conditions on rows of alias that keep the window
+// between p's cursors, and the direction to read it in: newest first, or
+// oldest first when the page is taken from the end of the window.
+func keyset(args *sqlArgs, alias string, p conduit.Page) (cond, dir string) {
+	cond = "TRUE"
+	if p.After != nil {
+		cond += fmt.Sprintf(" AND (%[1]s.created_at, %[1]s.id) < (%s, %s)", alias, args.add(p.After.CreatedAt), args.add(p.After.ID))
+	}
+	if p.Before != nil {
+		cond += fmt.Sprintf(" AND (%[1]s.created_at, %[1]s.id) > (%s, %s)", alias, args.add(p.Before.CreatedAt), args.add(p.Before.ID))
+	}
+	if p.FromEnd {
+		return cond, "ASC"
+	}
+	return cond, "DESC"
+}
+
+// ListArticles returns one page of the articles matching f, newest first,
+// in one statement whatever the page size. Only a page that comes back
+// empty after an offset or a cursor costs a second statement, for the total.
+func (d *DB) ListArticles(ctx context.Context, viewerID int64, f conduit.ArticleFilter, p conduit.Page) (conduit.ArticlePage, error) {
+	limit := max(p.Limit, 0)
+	args := sqlArgs{viewerID}
+	filter := articleFilter(&args, f)
+	window, dir := keyset(&args, "a", p)
+	order := fmt.Sprintf("a.created_at %[1]s, a.id %[1]s", dir)
+	// The page is chosen from the index on (created_at, id) before anything is
+	// joined; the total is an uncorrelated subquery, computed once. One row
+	// more than asked for tells whether there are more, even when 0 rows are
+	// asked for.
+	sql := `WITH page AS (
+			SELECT a.id FROM articles a WHERE ` + filter + ` AND ` + window + `
+			ORDER BY ` + order + ` LIMIT ` + args.add(limit+1) + ` OFFSET ` + args.add(max(p.Offset, 0)) + `
+		)
+		SELECT ` + articleColumns + `, (SELECT count(*) FROM articles a WHERE ` + filter + `) AS total
+		FROM page JOIN articles a ON a.id = page.id JOIN users u ON u.id = a.author_id
+		ORDER BY ` + order
+	rows, _ := d.pool.Query(ctx, sql, args...)
+	type listRow struct {
+		articleRow
+		Total int
+	}
+	found, err := pgx.CollectRows(rows, pgx.RowToStructByName[listRow])
+	if err != nil {
+		return conduit.ArticlePage{}, storeError("list articles", "", err)
+	}
+
+	var page conduit.ArticlePage
+	switch {
+	case len(found) > 0:
+		page.Total = found[0].Total
+	case p.Offset > 0 || p.After != nil || p.Before != nil:
+		// Past the end of the window: no row came back to carry the total.
+		var countArgs sqlArgs
+		count := `SELECT count(*) FROM articles a WHERE ` + articleFilter(&countArgs, f)
+		if err := d.pool.QueryRow(ctx, count, countArgs...).Scan(&page.Total); err != nil {
+			return conduit.ArticlePage{}, storeError("count articles", "", err)
+		}
+	}
+	if len(found) > limit {
+		page.HasMore = true
+		found = found[:limit]
+	}
+	if p.FromEnd {
+		slices.Reverse(found)
+	}
+	page.Articles = make([]conduit.Article, len(found))
+	for i, r := range found {
+		page.Articles[i] = r.article()
+	}
+	return page, nil
+}
+
+// ArticleBySlug returns NotFound if no article has the slug.
+func (d *DB) ArticleBySlug(ctx context.Context, viewerID int64, slug string) (conduit.Article, error) {
+	rows, _ := d.pool.Query(ctx, `SELECT `+articleColumns+articleFrom+` WHERE a.slug = $2`, viewerID, slug)
+	r, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[articleRow])
+	if err != nil {
+		return conduit.Article{}, storeError("select article", "article not found", err)
+	}
+	return r.article(), nil
+}
+
+// ArticlesByID returns the articles that exist, in any order.
+func (d *DB) ArticlesByID(ctx context.Context, viewerID int64, ids []int64) ([]conduit.Article, error) {
+	rows, _ := d.pool.Query(ctx, `SELECT `+articleColumns+articleFrom+` WHERE a.id = ANY($2)`, viewerID, ids)
+	found, err := pgx.CollectRows(rows, pgx.RowToStructByName[articleRow])
+	if err != nil {
+		return nil, storeError("select articles", "", err)
+	}
+	return articles(found), nil
+}
+
+// articleByID reads article id as viewer sees it, inside a write.
+func articleByID(ctx context.Context, q querier, viewerID, id int64) (conduit.Article, error) {
+	rows, _ := q.Query(ctx, `SELECT `+articleColumns+articleFrom+` WHERE a.id = $2`, viewerID, id)
+	r, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[articleRow])
+	if err != nil {
+		return conduit.Article{}, fmt.Errorf("select article: %w", err)
+	}
+	return r.article(), nil
+}
+
+// CreateArticle inserts a and links its tags. Returns Conflict on "slug"
+// if the slug is taken, having written nothing.
+func (d *DB) CreateArticle(ctx context.Context, a conduit.NewArticle) (conduit.Article, error) {
+	var created conduit.Article
+	err := pgx.BeginFunc(ctx, d.pool, func(tx pgx.Tx) error {
+		var id int64
+		err := tx.QueryRow(ctx, `
+			INSERT INTO articles (slug, author_id, title, description, body)
+			VALUES ($1, $2, $3, $4, $5)
+			ON CONFLICT (slug) DO NOTHING
+			RETURNING id`,
+			a.Slug, a.AuthorID, a.Title, a.Description, a.Body).Scan(&id)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return conflict("slug")
+		}
+		if err != nil {
+			return err
+		}
+		if err := linkTags(ctx, tx, id, a.TagList); err != nil {
+			return err
+		}
+		created, err = articleByID(ctx, tx, a.AuthorID, id)
+		return err
+	})
+	return created, storeError("insert article", "", err)
+}
+
+// linkTags links article id to the tags with the names, creating the tags
+// that do not exist yet.
+func linkTags(ctx context.Context, tx pgx.Tx, id int64, names []string) error {
+	if len(names) == 0 {
+		return nil
+	}
+	// Two statements, because one would not see a tag that a concurrent
+	// transaction created while this one waited on it. The names go in
+	// sorted, so that two transactions creating the same tags take their
+	// locks in the same order and cannot deadlock.
+	if _, err := tx.Exec(ctx, `
+		INSERT INTO tags (name)
+		SELECT DISTINCT name FROM unnest($1::text[]) AS name ORDER BY name
+		ON CONFLICT (name) DO NOTHING`, names); err != nil {
+		return fmt.Errorf("insert tags: %w", err)
+	}
+	if _, err := tx.Exec(ctx, `
+		INSERT INTO article_tags (article_id, tag_id)
+		SELECT $1::bigint, id FROM tags WHERE name = ANY($2)
+		ON CONFLICT DO NOTHING`, id, names); err != nil {
+		return fmt.Errorf("link tags: %w", err)
+	}
+	return nil
+}
+
+// UpdateArticle applies the set fields of ch to article id, moves UpdatedAt
+// and returns the article as viewerID sees it. Returns NotFound, or
+// Conflict on "slug" having written nothing.
+func (d *DB) UpdateArticle(ctx context.Context, viewerID, id int64, ch conduit.ArticleChanges) (conduit.Article, error) {
+	sets := []string{"updated_at = now()"}
+	args := sqlArgs{id}
+	for _, c := range []struct {
+		column string
+		value  conduit.Optional[string]
+	}{
+		{"slug", ch.Slug}, {"title", ch.Title}, {"description", ch.Description}, {"body", ch.Body},
+	} {
+		if c.value.Set {
+			sets = append(sets, c.column+" = "+args.add(c.value.Value))
+		}
+	}
+	var updated conduit.Article
+	err := pgx.BeginFunc(ctx, d.pool, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE articles SET `+strings.Join(sets, ", ")+` WHERE id = $1`, args...)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return notFound("article not found")
+		}
+		if ch.TagList.Set {
+			if _, err := tx.Exec(ctx, `
+				DELETE FROM article_tags
+				WHERE article_id = $1 AND tag_id NOT IN (SELECT id FROM tags WHERE name = ANY($2))`,
+				id, ch.TagList.Value); err != nil {
+				return fmt.Errorf("unlink tags: %w", err)
+			}
+			if err := linkTags(ctx, tx, id, ch.TagList.Value); err != nil {
+				return err
+			}
+		}
+		updated, err = articleByID(ctx, tx, viewerID, id)
+		return err
+	})
+	return updated, storeError("update article", "", err)
+}
+
+// DeleteArticle deletes article id; its comments, favorites and tag links
+// go with it (ON DELETE CASCADE). Returns NotFound.
+func (d *DB) DeleteArticle(ctx context.Context, id int64) error {
+	err := pgx.BeginFunc(ctx, d.pool, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `DELETE FROM articles WHERE id = $1`, id)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return notFound("article not found")
+		}
+		return nil
+	})
+	return storeError("delete article", "", err)
+}
+
+// Favorite marks the article with the slug as a favorite of user and
+// returns it as user sees it; doing it twice is not an error. Returns
+// NotFound if no article has the slug.
+func (d *DB) Favorite(ctx context.Context, userID int64, slug string) (conduit.Article, error) {
+	// The count moves by the rows actually inserted, so a repeated favorite
+	// counts once; the UPDATE re-reads the row it waited for, so concurrent
+	// favorites all count.
+	return d.setFavorite(ctx, userID, slug, `
+		WITH article AS (SELECT id FROM articles WHERE slug = $2),
+		added AS (
+			INSERT INTO favorites (user_id, article_id) SELECT $1::bigint, id FROM article
+			ON CONFLICT DO NOTHING
+			RETURNING article_id
+		),
+		counted AS (
+			UPDATE articles SET favorites_count = favorites_count + 1
+			WHERE id IN (SELECT article_id FROM added)
+		)
+		SELECT id FROM article`)
+}
+
+// Unfavorite undoes Favorite, idempotently. Returns NotFound.
+func (d *DB) Unfavorite(ctx context.Context, userID int64, slug string) (conduit.Article, error) {
+	return d.setFavorite(ctx, userID, slug, `
+		WITH article AS (SELECT id FROM articles WHERE slug = $2),
+		removed AS (
+			DELETE FROM favorites WHERE user_id = $1 AND article_id IN (SELECT id FROM article)
+			RETURNING article_id
+		),
+		counted AS (
+			UPDATE articles SET favorites_count = favorites_count - 1
+			WHERE id IN (SELECT article_id FROM removed)
+		)
+		SELECT id FROM article`)
+}
+
+// setFavorite runs change, which returns the id of the article with the
+// slug $2 having favorited or unfavorited it for user $1, and reads the
+// article back in a statement of its own, which sees the new count.
+func (d *DB) setFavorite(ctx context.Context, userID int64, slug, change string) (conduit.Article, error) {
+	var a conduit.Article
+	err := pgx.BeginFunc(ctx, d.pool, func(tx pgx.Tx) error {
+		var id int64
+		if err := tx.QueryRow(ctx, change, userID, slug).Scan(&id); err != nil {
+			return err
+		}
+		var err error
+		a, err = articleByID(ctx, tx, userID, id)
+		return err
+	})
+	return a, storeError("set favorite", "article not found", err)
+}
+
+// Tags returns every tag in use, most used first, ties alphabetical.
+func (d *DB) Tags(ctx context.Context) ([]string, error) {
+	rows, _ := d.pool.Query(ctx, `
+		SELECT t.name FROM tags t JOIN article_tags x ON x.tag_id = t.id
+		GROUP BY t.id
+		ORDER BY count(*) DESC, t.name COLLATE "C"`)
+	tags, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, storeError("select tags", "", err)
+	}
+	return tags, nil
+}

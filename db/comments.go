@@ -1,0 +1,221 @@
+package db
+
+import (
+	"context"
+	"slices"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/conduit-dev/conduit/conduit"
+)
+
+// commentColumns selects the comment c, written by u, as viewer $1 sees it.
+const commentColumns = `c.id, c.body, c.created_at, c.updated_at,
+	u.id AS author_id, u.username AS author_username, u.bio AS author_bio, u.image AS author_image,
+	EXISTS (SELECT 1 FROM follows fo WHERE fo.follower_id = $1 AND fo.followee_id = u.id) AS author_following`
+
+// commentRow is one row of commentColumns with the id of the article. The
+// comment's columns are NULL where an outer join from the article found no
+// comment: that is how one statement tells "no article" (no row) from "no
+// comments" (a row of NULLs).
+type commentRow struct {
+	ArticleID       int64
+	ID              *int64
+	Body            *string
+	CreatedAt       *time.Time
+	UpdatedAt       *time.Time
+	AuthorID        *int64
+	AuthorUsername  *string
+	AuthorBio       *string
+	AuthorImage     *string
+	AuthorFollowing bool
+}
+
+// comment returns the comment of r, and false if r holds none.
+func (r commentRow) comment() (conduit.Comment, bool) {
+	if r.ID == nil {
+		return conduit.Comment{}, false
+	}
+	return conduit.Comment{
+		ID:        *r.ID,
+		ArticleID: r.ArticleID,
+		Body:      *r.Body,
+		CreatedAt: *r.CreatedAt,
+		UpdatedAt: *r.UpdatedAt,
+		Author: conduit.Profile{
+			ID:        *r.AuthorID,
+			Username:  *r.AuthorUsername,
+			Bio:       r.AuthorBio,
+			Image:     r.AuthorImage,
+			Following: r.AuthorFollowing,
+		},
+	}, true
+}
+
+func comments(rows []commentRow) []conduit.Comment {
+	cs := make([]conduit.Comment, 0, len(rows))
+	for _, r := range rows {
+		if c, ok := r.comment(); ok {
+			cs = append(cs, c)
+		}
+	}
+	return cs
+}
+
+// CommentPages returns, for each article id in order, one page of its
+// comments newest first, in one statement however many articles are asked
+// for: each article's page is read from the index on (article_id,
+// created_at, id) by a lateral subquery, and each article appears at least
+// once, with its total, even when its page is empty.
+func (d *DB) CommentPages(ctx context.Context, viewerID int64, articleIDs []int64, p conduit.Page) ([]conduit.CommentPage, error) {
+	if len(articleIDs) == 0 {
+		return []conduit.CommentPage{}, nil
+	}
+	limit := max(p.Limit, 0)
+	args := sqlArgs{viewerID, articleIDs}
+	window, dir := keyset(&args, "c", p)
+	sql := `
+		SELECT i.article_id, n.total, ` + commentColumns + `
+		FROM (SELECT DISTINCT unnest($2::bigint[]) AS article_id) i
+		CROSS JOIN LATERAL (SELECT count(*) AS total FROM comments WHERE article_id = i.article_id) n
+		LEFT JOIN LATERAL (
+			SELECT c.* FROM comments c
+			WHERE c.article_id = i.article_id AND ` + window + `
+			ORDER BY c.created_at ` + dir + `, c.id ` + dir + `
+			LIMIT ` + args.add(limit+1) + ` OFFSET ` + args.add(max(p.Offset, 0)) + `
+		) c ON TRUE
+		LEFT JOIN users u ON u.id = c.author_id
+		ORDER BY i.article_id, c.created_at ` + dir + `, c.id ` + dir
+	rows, _ := d.pool.Query(ctx, sql, args...)
+	type pageRow struct {
+		commentRow
+		Total int
+	}
+	found, err := pgx.CollectRows(rows, pgx.RowToStructByName[pageRow])
+	if err != nil {
+		return nil, storeError("select comment pages", "", err)
+	}
+
+	byArticle := make(map[int64]*conduit.CommentPage, len(articleIDs))
+	for _, r := range found {
+		page := byArticle[r.ArticleID]
+		if page == nil {
+			page = &conduit.CommentPage{ArticleID: r.ArticleID, Comments: []conduit.Comment{}, Total: r.Total}
+			byArticle[r.ArticleID] = page
+		}
+		if c, ok := r.comment(); ok {
+			page.Comments = append(page.Comments, c)
+		}
+	}
+	pages := make([]conduit.CommentPage, len(articleIDs))
+	for i, id := range articleIDs {
+		page := byArticle[id]
+		if page == nil { // cannot happen: every id yields a row
+			pages[i] = conduit.CommentPage{ArticleID: id, Comments: []conduit.Comment{}}
+			continue
+		}
+		pages[i] = *page
+		cs := page.Comments
+		if len(cs) > limit {
+			pages[i].HasMore = true
+			cs = cs[:limit]
+		}
+		// Copied, so that a duplicated id does not share a backing array.
+		cs = slices.Clone(cs)
+		if p.FromEnd {
+			slices.Reverse(cs)
+		}
+		pages[i].Comments = cs
+	}
+	return pages, nil
+}
+
+// CommentsBySlug returns every comment of the article with the slug,
+// newest first. Returns NotFound if no article has the slug.
+func (d *DB) CommentsBySlug(ctx context.Context, viewerID int64, slug string) ([]conduit.Comment, error) {
+	rows, _ := d.pool.Query(ctx, `
+		SELECT a.id AS article_id, `+commentColumns+`
+		FROM articles a
+		LEFT JOIN (comments c JOIN users u ON u.id = c.author_id) ON c.article_id = a.id
+		WHERE a.slug = $2
+		ORDER BY c.created_at DESC, c.id DESC`, viewerID, slug)
+	found, err := pgx.CollectRows(rows, pgx.RowToStructByName[commentRow])
+	if err != nil {
+		return nil, storeError("select comments", "", err)
+	}
+	if len(found) == 0 {
+		return nil, notFound("article not found")
+	}
+	return comments(found), nil
+}
+
+// CommentsByID returns the comments that exist, in any order.
+func (d *DB) CommentsByID(ctx context.Context, viewerID int64, ids []int64) ([]conduit.Comment, error) {
+	rows, _ := d.pool.Query(ctx, `
+		SELECT c.article_id, `+commentColumns+`
+		FROM comments c JOIN users u ON u.id = c.author_id
+		WHERE c.id = ANY($2)`, viewerID, ids)
+	found, err := pgx.CollectRows(rows, pgx.RowToStructByName[commentRow])
+	if err != nil {
+		return nil, storeError("select comments by id", "", err)
+	}
+	return comments(found), nil
+}
+
+// CommentInArticle returns comment id if it belongs to the article with the
+// slug. Returns NotFound saying "article not found" or "comment not found".
+func (d *DB) CommentInArticle(ctx context.Context, viewerID int64, slug string, id int64) (conduit.Comment, error) {
+	rows, _ := d.pool.Query(ctx, `
+		SELECT a.id AS article_id, `+commentColumns+`
+		FROM articles a
+		LEFT JOIN (comments c JOIN users u ON u.id = c.author_id) ON c.article_id = a.id AND c.id = $3
+		WHERE a.slug = $2`, viewerID, slug, id)
+	r, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[commentRow])
+	if err != nil {
+		return conduit.Comment{}, storeError("select comment", "article not found", err)
+	}
+	c, ok := r.comment()
+	if !ok {
+		return conduit.Comment{}, notFound("comment not found")
+	}
+	return c, nil
+}
+
+// CreateComment adds a comment by authorID to the article with the slug
+// and returns it as its author sees it. Returns NotFound.
+func (d *DB) CreateComment(ctx context.Context, slug string, authorID int64, body string) (conduit.Comment, error) {
+	var created conduit.Comment
+	err := pgx.BeginFunc(ctx, d.pool, func(tx pgx.Tx) error {
+		rows, _ := tx.Query(ctx, `
+			WITH c AS (
+				INSERT INTO comments (article_id, author_id, body)
+				SELECT id, $1::bigint, $2::text FROM articles WHERE slug = $3
+				RETURNING *
+			)
+			SELECT c.article_id, `+commentColumns+`
+			FROM c JOIN users u ON u.id = c.author_id`, authorID, body, slug)
+		r, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[commentRow])
+		if err != nil {
+			return err
+		}
+		created, _ = r.comment()
+		return nil
+	})
+	return created, storeError("insert comment", "article not found", err)
+}
+
+// DeleteComment deletes comment id. Returns NotFound.
+func (d *DB) DeleteComment(ctx context.Context, id int64) error {
+	err := pgx.BeginFunc(ctx, d.pool, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `DELETE FROM comments WHERE id = $1`, id)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return notFound("comment not found")
+		}
+		return nil
+	})
+	return storeError("delete comment", "", err)
+}

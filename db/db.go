@@ -1,0 +1,147 @@
+// Package db is the PostgreSQL adapter of the Conduit domain and the only
+// place SQL lives: the connection pool, the embedded migrations, the store
+// (one file per aggregate), the translation of database errors into domain
+// errors, and the private development cluster started when no DATABASE_URL
+// is given. Package db/dbtest builds fresh databases for tests.
+package db
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgtype"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/conduit-dev/conduit/conduit"
+)
+
+var _ conduit.Store = (*DB)(nil)
+
+// Options tunes Open.
+type Options struct {
+	// MaxConns bounds the pool; 0 keeps pgxpool's default.
+	MaxConns int
+	// Logger receives migration progress and, at debug level, every
+	// statement with its duration. Nil discards.
+	Logger *slog.Logger
+}
+
+// DB is the Conduit store on a PostgreSQL connection pool. It is safe for
+// concurrent use.
+type DB struct {
+	pool       *pgxpool.Pool
+	logger     *slog.Logger
+	statements atomic.Int64
+}
+
+// Open connects to the database at url (a postgres:// URL or a keyword/value
+// connection string) and checks that it answers.
+func Open(ctx context.Context, url string, opts Options) (*DB, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("parse database url: %w", err)
+	}
+	if opts.MaxConns > 0 {
+		cfg.MaxConns = int32(opts.MaxConns)
+	}
+	d := &DB{logger: opts.Logger}
+	if d.logger == nil {
+		d.logger = slog.New(slog.DiscardHandler)
+	}
+	cfg.ConnConfig.Tracer = &tracer{db: d}
+	cfg.AfterConnect = func(_ context.Context, conn *pgx.Conn) error {
+		// The domain promises UTC times; pgx would scan them in time.Local.
+		conn.TypeMap().RegisterType(&pgtype.Type{
+			Name:  "timestamptz",
+			OID:   pgtype.TimestamptzOID,
+			Codec: &pgtype.TimestamptzCodec{ScanLocation: time.UTC},
+		})
+		return nil
+	}
+	d.pool, err = pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	if err := d.Ping(ctx); err != nil {
+		d.pool.Close()
+		return nil, err
+	}
+	return d, nil
+}
+
+// Close closes every connection, waiting for those in use to be released.
+func (d *DB) Close() { d.pool.Close() }
+
+// Ping checks that the database answers.
+func (d *DB) Ping(ctx context.Context) error {
+	if err := d.pool.Ping(ctx); err != nil {
+		return fmt.Errorf("ping database: %w", err)
+	}
+	return nil
+}
+
+// Statements returns how many SQL statements have been sent through d,
+// transaction control included. Tests use it to prove that a page costs the
+// same number of statements whatever its size.
+func (d *DB) Statements() int64 { return d.statements.Load() }
+
+// querier is what the store's helpers need, satisfied both by the pool and
+// by a transaction, so that a read can run alone or inside a write.
+type querier interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+var (
+	_ querier = (*pgxpool.Pool)(nil)
+	_ querier = pgx.Tx(nil)
+)
+
+// tracer counts the statements of a DB and logs them at debug level.
+type tracer struct {
+	db *DB
+}
+
+type traceStartKey struct{}
+
+type traceStart struct {
+	sql string
+	at  time.Time
+}
+
+// TraceQueryStart counts a statement sent with Query, QueryRow or Exec.
+func (t *tracer) TraceQueryStart(ctx context.Context, _ *pgx.Conn, data pgx.TraceQueryStartData) context.Context {
+	t.db.statements.Add(1)
+	if !t.db.logger.Enabled(ctx, slog.LevelDebug) {
+		return ctx
+	}
+	return context.WithValue(ctx, traceStartKey{}, traceStart{sql: data.SQL, at: time.Now()})
+}
+
+// TraceQueryEnd logs the statement that TraceQueryStart saw begin.
+func (t *tracer) TraceQueryEnd(ctx context.Context, _ *pgx.Conn, data pgx.TraceQueryEndData) {
+	if s, ok := ctx.Value(traceStartKey{}).(traceStart); ok {
+		t.db.logger.LogAttrs(ctx, slog.LevelDebug, "sql",
+			slog.String("sql", s.sql), slog.Duration("duration", time.Since(s.at)), slog.Any("err", data.Err))
+	}
+}
+
+// TraceBatchStart does nothing: each query of a batch is counted on its own.
+func (t *tracer) TraceBatchStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceBatchStartData) context.Context {
+	return ctx
+}
+
+// TraceBatchQuery counts one statement of a batch.
+func (t *tracer) TraceBatchQuery(ctx context.Context, _ *pgx.Conn, data pgx.TraceBatchQueryData) {
+	t.db.statements.Add(1)
+	t.db.logger.LogAttrs(ctx, slog.LevelDebug, "sql", slog.String("sql", data.SQL), slog.Any("err", data.Err))
+}
+
+// TraceBatchEnd does nothing.
+func (t *tracer) TraceBatchEnd(context.Context, *pgx.Conn, pgx.TraceBatchEndData) {}
