@@ -1,0 +1,11 @@
+//go:build unix && !linux
+
+package db
+
+import "syscall"
+
+// serverProcAttr runs the server as acct in its own process group, so that
+// a Ctrl-C at the terminal does not stop it before the caller has drained.
+func serverProcAttr(acct *account) *syscall.SysProcAttr {
+	return &syscall.SysProcAttr{Setpgid: true, Credential: acct.credential()}
+}
