@@ -251,7 +251,6 @@ func openDatabase(ctx context.Context, cfg config, logger *slog.Logger) (*db.DB,
 		if err != nil {
 			return nil, nil, err
 		}
-		logger.Info("embedded PostgreSQL started", slog.String("dir", cfg.dataDir))
 		url = emb.URL()
 		stopEmbedded = func() {
 			if err := emb.Stop(); err != nil {

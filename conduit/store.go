@@ -68,7 +68,8 @@ type Store interface {
 	// CommentsByID returns the comments that exist, in any order.
 	CommentsByID(ctx context.Context, viewerID int64, ids []int64) ([]Comment, error)
 	// CommentInArticle returns comment id if it belongs to the article with
-	// the slug. Returns NotFound with field "article" or "comment" otherwise.
+	// the slug. Returns NotFound ("article not found" or "comment not found")
+	// otherwise.
 	CommentInArticle(ctx context.Context, viewerID int64, slug string, id int64) (Comment, error)
 	// CreateComment adds a comment by authorID to the article with the slug
 	// and returns it as its author sees it. Returns NotFound.
