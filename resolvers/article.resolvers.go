@@ -23,7 +23,7 @@ func (r *articleResolver) Comments(ctx context.Context, obj *conduit.Article, fi
 	if err != nil {
 		return nil, err
 	}
-	list, err := loadersFor(ctx).commentPage.Load(ctx, newCommentPageKey(obj.ID, p))
+	list, err := loadersFor(ctx).commentPageOf(ctx, obj, p)
 	return commentConnection(list, p, err)
 }
 

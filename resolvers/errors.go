@@ -86,7 +86,10 @@ func domainMessage(e *conduit.Error) string {
 	var msgs []string
 	for _, f := range e.FieldNames() {
 		for _, m := range e.Fields[f] {
-			msgs = append(msgs, fieldMessage(f, m))
+			if f != conduit.GeneralField {
+				m = fieldMessage(f, m)
+			}
+			msgs = append(msgs, m)
 		}
 	}
 	if len(msgs) == 0 {
@@ -96,10 +99,10 @@ func domainMessage(e *conduit.Error) string {
 }
 
 // fieldMessage puts the field name in front of a message about it, as in
-// "title can't be blank"; general messages, and those that name their field
-// already ("token expired"), stand alone.
+// "title can't be blank", unless the message names its field already
+// ("token expired").
 func fieldMessage(field, message string) string {
-	if field == conduit.GeneralField || strings.Contains(strings.ToLower(message), strings.ToLower(field)) {
+	if strings.Contains(strings.ToLower(message), strings.ToLower(field)) {
 		return message
 	}
 	return field + " " + message
@@ -121,12 +124,17 @@ func outcome[T any](ctx context.Context, v T, err error, extra ...conduit.Code) 
 	input := inputFields(ctx)
 	var out []*graph.UserError
 	for _, f := range e.FieldNames() {
+		// The domain's general key is also the name of a real input field
+		// (an article's or a comment's body); the input decides which it is.
 		var path []string
 		if input[f] {
 			path = []string{"input", f}
 		}
 		for _, m := range e.Fields[f] {
-			out = append(out, &graph.UserError{Field: path, Message: fieldMessage(f, m), Code: errorCodes[e.Code].user})
+			if path != nil || f != conduit.GeneralField {
+				m = fieldMessage(f, m)
+			}
+			out = append(out, &graph.UserError{Field: path, Message: m, Code: errorCodes[e.Code].user})
 		}
 	}
 	return nil, out, nil

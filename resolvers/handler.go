@@ -114,8 +114,9 @@ func NewHandler(svc *conduit.Service, logger *slog.Logger, opts Options) http.Ha
 	exec.SetQueryCache(lru.New[*ast.QueryDocument](opts.QueryCacheSize))
 	exec.SetParserTokenLimit(opts.TokenLimit)
 	exec.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](opts.PersistedQueryCacheSize)})
-	if opts.Introspection {
-		exec.Use(extension.Introspection{})
+	exec.Use(extension.Introspection{})
+	if !opts.Introspection {
+		exec.Use(noIntrospection{})
 	}
 	exec.Use(depthLimit{max: opts.DepthLimit})
 	exec.Use(extension.FixedComplexityLimit(opts.ComplexityLimit))

@@ -124,3 +124,51 @@ func (m depthMeter) depth(set ast.SelectionSet) int {
 	}
 	return deepest
 }
+
+// noIntrospection refuses operations that ask for __schema or __type, as a
+// request error before anything runs, when introspection is switched off.
+// (gqlgen's own switch fails the field at run time with an error of no
+// known kind, which the error presenter would have to mask.)
+type noIntrospection struct{}
+
+var _ interface {
+	graphql.HandlerExtension
+	graphql.OperationContextMutator
+} = noIntrospection{}
+
+// ExtensionName names the extension in gqlgen's list.
+func (noIntrospection) ExtensionName() string { return "NoIntrospection" }
+
+// Validate accepts any schema.
+func (noIntrospection) Validate(graphql.ExecutableSchema) error { return nil }
+
+// MutateOperationContext looks for introspection among the root fields;
+// __schema and __type exist on the query type only.
+func (noIntrospection) MutateOperationContext(_ context.Context, opCtx *graphql.OperationContext) *gqlerror.Error {
+	if asksIntrospection(opCtx.Operation.SelectionSet) {
+		err := gqlerror.Errorf("introspection is disabled on this server")
+		err.Extensions = map[string]any{"code": "INTROSPECTION_DISABLED"}
+		return err
+	}
+	return nil
+}
+
+func asksIntrospection(set ast.SelectionSet) bool {
+	for _, sel := range set {
+		switch s := sel.(type) {
+		case *ast.Field:
+			if s.Name == "__schema" || s.Name == "__type" {
+				return true
+			}
+		case *ast.InlineFragment:
+			if asksIntrospection(s.SelectionSet) {
+				return true
+			}
+		case *ast.FragmentSpread:
+			if s.Definition != nil && asksIntrospection(s.Definition.SelectionSet) {
+				return true
+			}
+		}
+	}
+	return false
+}

@@ -3,6 +3,7 @@ package resolvers
 import (
 	"context"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -10,23 +11,29 @@ import (
 	"github.com/vikstrous/dataloadgen"
 
 	"github.com/conduit-dev/conduit/conduit"
+	"github.com/conduit-dev/conduit/graph"
 )
 
-// batchWait is how long a loader collects keys before it fetches them. The
-// resolvers of one list run concurrently and ask within microseconds of each
-// other; the wait only has to cover that.
+// batchWait is how long a loader collects keys before it fetches them:
+// enough for concurrent resolvers (several node lookups, several root
+// fields) to meet in one batch, little enough not to be felt. The comments
+// of a connection's articles do not depend on it (see commentPageOf).
 const batchWait = 5 * time.Millisecond
 
 // loaders batch the lookups of one request, so that a page of N articles
-// asking for their comments costs one service call, not N. Lists of
-// articles (Articles, Feed) come with authors, following, favorited,
-// favoritesCount and tags already filled in by the service in one
-// statement, so those fields need no loader.
+// asking for their comments costs one service call, not N, and node
+// lookups by id share one call per type. Lists of articles (Articles, Feed)
+// come with authors, following, favorited, favoritesCount and tags already
+// filled in by the service in one statement, so those fields need no loader.
 type loaders struct {
+	svc         *conduit.Service
 	profile     *dataloadgen.Loader[int64, conduit.Profile]
 	article     *dataloadgen.Loader[int64, conduit.Article]
 	comment     *dataloadgen.Loader[int64, conduit.Comment]
 	commentPage *dataloadgen.Loader[commentPageKey, conduit.CommentPage]
+
+	mu         sync.Mutex
+	prefetched map[prefetchKey]*sync.Once
 }
 
 // newLoaders returns a fresh set of loaders over svc. Each loader caches
@@ -35,9 +42,11 @@ type loaders struct {
 func newLoaders(svc *conduit.Service) *loaders {
 	wait := dataloadgen.WithWait(batchWait)
 	return &loaders{
-		profile: dataloadgen.NewMappedLoader(byID(svc.ProfilesByID, func(p conduit.Profile) int64 { return p.ID }), wait),
-		article: dataloadgen.NewMappedLoader(byID(svc.ArticlesByID, func(a conduit.Article) int64 { return a.ID }), wait),
-		comment: dataloadgen.NewMappedLoader(byID(svc.CommentsByID, func(c conduit.Comment) int64 { return c.ID }), wait),
+		svc:        svc,
+		prefetched: map[prefetchKey]*sync.Once{},
+		profile:    dataloadgen.NewMappedLoader(byID(svc.ProfilesByID, func(p conduit.Profile) int64 { return p.ID }), wait),
+		article:    dataloadgen.NewMappedLoader(byID(svc.ArticlesByID, func(a conduit.Article) int64 { return a.ID }), wait),
+		comment:    dataloadgen.NewMappedLoader(byID(svc.CommentsByID, func(c conduit.Comment) int64 { return c.ID }), wait),
 		commentPage: dataloadgen.NewMappedLoader(func(ctx context.Context, keys []commentPageKey) (map[commentPageKey]conduit.CommentPage, error) {
 			return commentPages(ctx, svc, keys)
 		}, wait),
@@ -134,6 +143,75 @@ func commentPages(ctx context.Context, svc *conduit.Service, keys []commentPageK
 		return out, failed
 	}
 	return out, nil
+}
+
+// commentPageOf returns page p of the comments of article a. When a is one
+// of the articles of a connection, whichever of their resolvers asks first
+// fetches the pages of all of them with one service call and primes the
+// loader with them: the resolvers of a list run concurrently, and a batch
+// collected by waiting for them splits in two whenever the scheduler is
+// slow to start one, which would make the cost of a page depend on luck.
+func (l *loaders) commentPageOf(ctx context.Context, a *conduit.Article, p conduit.Page) (conduit.CommentPage, error) {
+	if list := siblingArticles(ctx); len(list) > 1 {
+		l.prefetchCommentPages(ctx, list, p)
+	}
+	return l.commentPage.Load(ctx, newCommentPageKey(a.ID, p))
+}
+
+// prefetchKey names one page of comments for every article of one list;
+// a list is known by its first article.
+type prefetchKey struct {
+	list *conduit.Article
+	page pageKey
+}
+
+// prefetchCommentPages primes the comment page loader with page p of each
+// article of list, once per list and page. On failure it primes nothing:
+// the loads that follow fetch again and report the error.
+func (l *loaders) prefetchCommentPages(ctx context.Context, list []*conduit.Article, p conduit.Page) {
+	key := prefetchKey{list: list[0], page: newCommentPageKey(0, p).page}
+	l.mu.Lock()
+	once := l.prefetched[key]
+	if once == nil {
+		once = new(sync.Once)
+		l.prefetched[key] = once
+	}
+	l.mu.Unlock()
+	once.Do(func() {
+		ids := make([]int64, len(list))
+		for i, a := range list {
+			ids[i] = a.ID
+		}
+		pages, err := l.svc.CommentPages(ctx, ids, p)
+		if err != nil || len(pages) != len(ids) {
+			return
+		}
+		for i, id := range ids {
+			l.commentPage.Prime(newCommentPageKey(id, p), pages[i])
+		}
+	})
+}
+
+// siblingArticles returns the articles of the connection whose nodes or
+// edges hold the article the current field belongs to, or nil when it
+// belongs to no list of articles. The executor records each field's result
+// on its context: the list is found two levels up from a field of an
+// element of nodes, three from one of edges { node }.
+func siblingArticles(ctx context.Context) []*conduit.Article {
+	fc := graphql.GetFieldContext(ctx)
+	for i, p := 0, fc.Parent; i < 3 && p != nil; i, p = i+1, p.Parent {
+		switch list := p.Result.(type) {
+		case []*conduit.Article:
+			return list
+		case []*graph.ArticleEdge:
+			nodes := make([]*conduit.Article, len(list))
+			for j, e := range list {
+				nodes[j] = e.Node
+			}
+			return nodes
+		}
+	}
+	return nil
 }
 
 type loadersKey struct{}
