@@ -27,6 +27,7 @@ func (r *articleResolver) Comments(ctx context.Context, obj *conduit.Article, fi
 	return commentConnection(list, p, err)
 }
 
+// Article returns graph.ArticleResolver implementation.
 func (r *Resolver) Article() graph.ArticleResolver { return &articleResolver{r} }
 
 type articleResolver struct{ *Resolver }

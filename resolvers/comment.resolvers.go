@@ -22,6 +22,7 @@ func (r *commentResolver) Article(ctx context.Context, obj *conduit.Comment) (*c
 	return orNull(loadersFor(ctx).article.Load(ctx, obj.ArticleID))
 }
 
+// Comment returns graph.CommentResolver implementation.
 func (r *Resolver) Comment() graph.CommentResolver { return &commentResolver{r} }
 
 type commentResolver struct{ *Resolver }

@@ -50,8 +50,6 @@ type requestError struct {
 	message string
 }
 
-func (e *requestError) Error() string { return e.message }
-
 func badRequest(format string, args ...any) *requestError {
 	return &requestError{status: http.StatusBadRequest, message: fmt.Sprintf(format, args...)}
 }
@@ -89,23 +87,19 @@ func (h *graphqlHTTP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	start := graphql.Now()
 	var params *graphql.RawParams
-	var err error
+	var bad *requestError
 	switch r.Method {
 	case http.MethodGet:
-		params, err = paramsFromURL(r.URL.RawQuery)
+		params, bad = paramsFromURL(r.URL.RawQuery)
 	case http.MethodPost:
-		params, err = paramsFromBody(r)
+		params, bad = paramsFromBody(r)
 	default:
 		w.Header().Set("Allow", "GET, POST")
-		err = &requestError{status: http.StatusMethodNotAllowed, message: "GraphQL is served over GET and POST only"}
+		bad = &requestError{status: http.StatusMethodNotAllowed, message: "GraphQL is served over GET and POST only"}
 	}
-	if err != nil {
-		var re *requestError
-		if !errors.As(err, &re) {
-			re = badRequest("%v", err)
-		}
-		h.write(w, accept, re.status, &response{Errors: gqlerror.List{{
-			Message:    re.message,
+	if bad != nil {
+		h.write(w, accept, bad.status, &response{Errors: gqlerror.List{{
+			Message:    bad.message,
 			Extensions: map[string]any{"code": "BAD_REQUEST"},
 		}}})
 		return
@@ -166,7 +160,7 @@ func (h *graphqlHTTP) write(w http.ResponseWriter, mediaType string, status int,
 
 // paramsFromBody reads a POST request: a JSON object with query,
 // operationName, variables and extensions.
-func paramsFromBody(r *http.Request) (*graphql.RawParams, error) {
+func paramsFromBody(r *http.Request) (*graphql.RawParams, *requestError) {
 	ct := r.Header.Get("Content-Type")
 	if ct == "" {
 		return nil, &requestError{status: http.StatusUnsupportedMediaType, message: "send the request with Content-Type: application/json"}
@@ -193,12 +187,12 @@ func paramsFromBody(r *http.Request) (*graphql.RawParams, error) {
 	if err := decodeJSON(body, &fields); err != nil || fields == nil {
 		return nil, badRequest("the request body is not a JSON object")
 	}
-	return newParams(fields, func(raw json.RawMessage, v any) error { return decodeJSON(raw, v) })
+	return newParams(fields)
 }
 
 // paramsFromURL reads a GET request: query and operationName as strings,
 // variables and extensions as JSON text.
-func paramsFromURL(rawQuery string) (*graphql.RawParams, error) {
+func paramsFromURL(rawQuery string) (*graphql.RawParams, *requestError) {
 	values, err := url.ParseQuery(rawQuery)
 	if err != nil {
 		return nil, badRequest("the URL's query string is malformed")
@@ -210,51 +204,43 @@ func paramsFromURL(rawQuery string) (*graphql.RawParams, error) {
 		}
 	}
 	for _, name := range []string{"variables", "extensions"} {
-		if values.Has(name) {
-			fields[name] = json.RawMessage(values.Get(name))
+		if v := values.Get(name); v != "" {
+			fields[name] = json.RawMessage(v)
 		}
 	}
-	return newParams(fields, func(raw json.RawMessage, v any) error { return decodeJSON(raw, v) })
+	return newParams(fields)
 }
 
 // newParams checks the parameters of a request for their types: strings
 // for query and operationName, objects for variables and extensions, null
 // or absent for any of them. The query may be left out only by a client
 // that sends a persisted query's hash instead.
-func newParams(fields map[string]json.RawMessage, decode func(json.RawMessage, any) error) (*graphql.RawParams, error) {
+func newParams(fields map[string]json.RawMessage) (*graphql.RawParams, *requestError) {
 	var p graphql.RawParams
-	var query *string
-	if err := decodeParam(fields, "query", &query, "a string", decode); err != nil {
-		return nil, err
-	}
-	var opName *string
-	if err := decodeParam(fields, "operationName", &opName, "a string", decode); err != nil {
-		return nil, err
-	}
-	if err := decodeParam(fields, "variables", &p.Variables, "an object", decode); err != nil {
-		return nil, err
-	}
-	if err := decodeParam(fields, "extensions", &p.Extensions, "an object", decode); err != nil {
-		return nil, err
+	var query, opName *string
+	for _, param := range []struct {
+		name, want string
+		dst        any
+	}{
+		{"query", "a string", &query},
+		{"operationName", "a string", &opName},
+		{"variables", "an object", &p.Variables},
+		{"extensions", "an object", &p.Extensions},
+	} {
+		raw, ok := fields[param.name]
+		if !ok {
+			continue
+		}
+		// Pointers, maps and slices stay nil for JSON null, as for absence.
+		if err := decodeJSON(raw, param.dst); err != nil {
+			return nil, badRequest("the %s parameter must be %s", param.name, param.want)
+		}
 	}
 	p.Query, p.OperationName = value(query), value(opName)
 	if p.Query == "" && p.Extensions["persistedQuery"] == nil {
 		return nil, badRequest("the query parameter is missing")
 	}
 	return &p, nil
-}
-
-// decodeParam decodes parameter name into v, which must be a pointer to a
-// pointer, a map or a slice, so that JSON null leaves it nil.
-func decodeParam(fields map[string]json.RawMessage, name string, v any, want string, decode func(json.RawMessage, any) error) error {
-	raw, ok := fields[name]
-	if !ok {
-		return nil
-	}
-	if err := decode(raw, v); err != nil {
-		return badRequest("the %s parameter must be %s", name, want)
-	}
-	return nil
 }
 
 // decodeJSON decodes exactly one JSON value, keeping numbers as

@@ -27,6 +27,7 @@ func (r *profileResolver) Articles(ctx context.Context, obj *conduit.Profile, fi
 	return articleConnection(list, p, err)
 }
 
+// Profile returns graph.ProfileResolver implementation.
 func (r *Resolver) Profile() graph.ProfileResolver { return &profileResolver{r} }
 
 type profileResolver struct{ *Resolver }

@@ -6,7 +6,7 @@
 // and encodes the result; every rule lives in the service.
 package resolvers
 
-//go:generate go tool gqlgen generate --config ../gqlgen.yml
+//go:generate go tool gqlgen generate
 
 import "github.com/conduit-dev/conduit/conduit"
 

@@ -156,8 +156,10 @@ func (r *queryResolver) Node(ctx context.Context, id string) (graph.Node, error)
 	return r.node(ctx, id)
 }
 
+// Mutation returns graph.MutationResolver implementation.
 func (r *Resolver) Mutation() graph.MutationResolver { return &mutationResolver{r} }
 
+// Query returns graph.QueryResolver implementation.
 func (r *Resolver) Query() graph.QueryResolver { return &queryResolver{r} }
 
 type (

@@ -17,6 +17,7 @@ func (r *userResolver) ID(ctx context.Context, obj *conduit.User) (string, error
 	return globalID(userType, obj.ID), nil
 }
 
+// User returns graph.UserResolver implementation.
 func (r *Resolver) User() graph.UserResolver { return &userResolver{r} }
 
 type userResolver struct{ *Resolver }
