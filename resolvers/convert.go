@@ -1,7 +1,6 @@
 package resolvers
 
 import (
-	"context"
 	"errors"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -74,65 +73,4 @@ func updateArticleInput(in graph.UpdateArticleInput) conduit.UpdateArticleInput 
 		Body:        optional(in.Body),
 		TagList:     nullable(in.TagList),
 	}
-}
-
-// session splits the result of a sign-in like outcome does, into the
-// account and its token.
-func session(ctx context.Context, s conduit.Session, err error, extra ...conduit.Code) (*conduit.User, *string, []*graph.UserError, error) {
-	v, userErrors, err := outcome(ctx, s, err, extra...)
-	if v == nil {
-		return nil, nil, userErrors, err
-	}
-	return &v.User, &v.Token, userErrors, nil
-}
-
-// viewer returns the viewer's account, nil for an anonymous request, or the
-// error of a refused token.
-func (r *Resolver) viewer(ctx context.Context) (*conduit.User, error) {
-	if _, ok := conduit.ViewerFromContext(ctx); !ok {
-		return nil, conduit.AuthErrorFromContext(ctx)
-	}
-	u, err := r.Service.Viewer(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return &u, nil
-}
-
-// node finds the object a global id names; malformed ids, ids of unknown
-// types and ids of things that do not exist give null. A User is the
-// viewer's private account, so a User id finds only the viewer's own; the
-// public view of any user is their Profile.
-func (r *Resolver) node(ctx context.Context, gid string) (graph.Node, error) {
-	typ, id, ok := parseGlobalID(gid)
-	if !ok {
-		return nil, nil
-	}
-	l := loadersFor(ctx)
-	switch typ {
-	case articleType:
-		return asNode(orNull(l.article.Load(ctx, id)))
-	case commentType:
-		return asNode(orNull(l.comment.Load(ctx, id)))
-	case profileType:
-		return asNode(orNull(l.profile.Load(ctx, id)))
-	case userType:
-		u, err := r.viewer(ctx)
-		if err != nil || u == nil || u.ID != id {
-			return nil, err
-		}
-		return u, nil
-	}
-	return nil, nil
-}
-
-// deleteArticle deletes the article with the slug and returns the global id
-// it had. The service's DeleteArticle returns nothing, so the article is
-// looked up first.
-func (r *Resolver) deleteArticle(ctx context.Context, slug string) (string, error) {
-	a, err := r.Service.Article(ctx, slug)
-	if err != nil {
-		return "", err
-	}
-	return globalID(articleType, a.ID), r.Service.DeleteArticle(ctx, slug)
 }

@@ -6,11 +6,9 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime/debug"
-	"slices"
 	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
-	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/conduit-dev/conduit/conduit"
@@ -20,7 +18,9 @@ import (
 
 // errorCodes is the one table from the domain's error codes to GraphQL's:
 // the extensions.code of a top-level error, and the code of a UserError
-// when a mutation reports the error in its payload instead.
+// when a mutation reports the error in its payload instead. Every mutation
+// reports Invalid and Conflict there (userCodes); only login reports
+// Unauthenticated, which for it means wrong credentials.
 var errorCodes = map[conduit.Code]struct {
 	extension string
 	user      graph.UserErrorCode
@@ -32,10 +32,6 @@ var errorCodes = map[conduit.Code]struct {
 	conduit.NotFound:        {"NOT_FOUND", ""},
 	conduit.Internal:        {"INTERNAL_SERVER_ERROR", ""},
 }
-
-// userCodes are the codes of the mistakes every mutation reports in its
-// payload: the user can correct them and try again.
-var userCodes = []conduit.Code{conduit.Invalid, conduit.Conflict}
 
 // internalMessage is all a client learns of an internal error.
 const internalMessage = "internal server error"
@@ -107,63 +103,3 @@ func fieldMessage(field, message string) string {
 	}
 	return field + " " + message
 }
-
-// outcome sorts the result of the service call behind a mutation: on
-// success the value; for a mistake the user can fix (userCodes and the
-// extra codes the mutation names) no value and the user errors; for
-// anything else the error, which goes to the top level. The user errors
-// are an empty list, not null, on success.
-func outcome[T any](ctx context.Context, v T, err error, extra ...conduit.Code) (*T, []*graph.UserError, error) {
-	if err == nil {
-		return &v, []*graph.UserError{}, nil
-	}
-	var e *conduit.Error
-	if !errors.As(err, &e) || !(slices.Contains(userCodes, e.Code) || slices.Contains(extra, e.Code)) {
-		return nil, nil, err
-	}
-	input := inputFields(ctx)
-	var out []*graph.UserError
-	for _, f := range e.FieldNames() {
-		// The domain's general key is also the name of a real input field
-		// (an article's or a comment's body); the input decides which it is.
-		var path []string
-		if input[f] {
-			path = []string{"input", f}
-		}
-		for _, m := range e.Fields[f] {
-			if path != nil || f != conduit.GeneralField {
-				m = fieldMessage(f, m)
-			}
-			out = append(out, &graph.UserError{Field: path, Message: m, Code: errorCodes[e.Code].user})
-		}
-	}
-	return nil, out, nil
-}
-
-// inputFields returns the names of the fields of the input object that the
-// current mutation takes as its argument "input". The domain names its
-// error fields after the same words, so a message about one of them can
-// point at it; a message about anything else (a slug the title led to, the
-// pair "email or password") points at no field.
-func inputFields(ctx context.Context) map[string]bool {
-	fc := graphql.GetFieldContext(ctx)
-	if fc == nil || fc.Field.Definition == nil {
-		return nil
-	}
-	arg := fc.Field.Definition.Arguments.ForName("input")
-	if arg == nil {
-		return nil
-	}
-	def := schema.Types[arg.Type.Name()]
-	if def == nil || def.Kind != ast.InputObject {
-		return nil
-	}
-	names := make(map[string]bool, len(def.Fields))
-	for _, f := range def.Fields {
-		names[f.Name] = true
-	}
-	return names
-}
-
-// schema is the parsed schema, for the names of input fields.
-var schema = graph.NewExecutableSchema(graph.Config{}).Schema()
