@@ -44,9 +44,11 @@ type Options struct {
 	PersistedQueryCacheSize int
 	// GraphiQLAssetsDir, when set, is a directory holding GraphiQL's files,
 	// served under /graphql/assets/ and used by the GraphiQL page instead of
-	// a CDN: graphiql.min.js and graphiql.min.css (npm graphiql@4, dist/),
-	// react.production.min.js and react-dom.production.min.js (npm react@18
-	// and react-dom@18, umd/).
+	// the CDN: graphiql.min.js and graphiql.min.css (from the root of the npm
+	// package graphiql@4.1.2), react.production.min.js and
+	// react-dom.production.min.js (from umd/ of react@18.2.0 and
+	// react-dom@18.2.0). Those are the versions gqlgen's page was written
+	// for; the page checks each file against its SHA-256, computed at start.
 	GraphiQLAssetsDir string
 }
 
@@ -154,8 +156,11 @@ func sdl(s *ast.Schema) http.Handler {
 // gqlgen's page names, or from assetsDir (served under /graphql/assets/)
 // when it is set.
 func graphiQL(assetsDir string, logger *slog.Logger) http.Handler {
+	// Keeping the editor's state in the URL makes a link to GraphiQL with
+	// ?query=… open with that query, for documentation to point at.
+	persist := playground.WithGraphiqlPersistStateInURL(true)
 	if assetsDir == "" {
-		return playground.Handler(graphiQLTitle, endpointPath)
+		return playground.Handler(graphiQLTitle, endpointPath, persist)
 	}
 	sri := func(name string) string {
 		b, err := os.ReadFile(filepath.Join(assetsDir, name))
@@ -168,7 +173,7 @@ func graphiQL(assetsDir string, logger *slog.Logger) http.Handler {
 		sum := sha256.Sum256(b)
 		return "sha256-" + base64.StdEncoding.EncodeToString(sum[:])
 	}
-	return playground.Handler(graphiQLTitle, endpointPath,
+	return playground.Handler(graphiQLTitle, endpointPath, persist,
 		playground.WithGraphiqlVersion(assetsPath+graphiQLJS, assetsPath+graphiQLCSS, sri(graphiQLJS), sri(graphiQLCSS)),
 		playground.WithGraphiqlReactVersion(assetsPath+reactJS, assetsPath+reactDOMJS, sri(reactJS), sri(reactDOMJS)),
 	)
