@@ -34,6 +34,7 @@ func TestBatching(t *testing.T) {
 		query string
 	}{
 		{"Articles", `query($first: Int!) { articles(first: $first) { nodes { ` + item + ` } } }`},
+		{"ArticlesEdges", `query($first: Int!) { articles(first: $first) { edges { node { ` + item + ` } } nodes { title } } }`},
 		{"Feed", `query($first: Int!) { feed(first: $first) { nodes { ` + item + ` } } }`},
 		{"ProfileArticles", `query($first: Int!) { profile(username: "bob") { articles(first: $first) { nodes { ` + item + ` } } } }`},
 	} {
