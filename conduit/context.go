@@ -50,12 +50,3 @@ func requireViewer(ctx context.Context) (int64, error) {
 	}
 	return id, nil
 }
-
-// AuthErrorFromContext returns the error recorded by NewContextWithAuthError,
-// or nil when the request is anonymous or signed in. It lets a surface tell
-// an anonymous request (for which an optional viewer is simply absent) from
-// one whose token was refused.
-func AuthErrorFromContext(ctx context.Context) error {
-	a, _ := ctx.Value(authKey{}).(auth)
-	return a.err
-}

@@ -164,6 +164,21 @@ func (s *Service) Viewer(ctx context.Context) (User, error) {
 	return u, err
 }
 
+// OptionalViewer returns the viewer's account, or nil for an anonymous
+// caller. Returns Unauthenticated for a refused token, and for a token whose
+// user no longer exists.
+func (s *Service) OptionalViewer(ctx context.Context) (*User, error) {
+	id, err := viewerID(ctx)
+	if err != nil || id == 0 {
+		return nil, err
+	}
+	u, err := s.Viewer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &u, nil
+}
+
 // UpdateUserInput is a partial update of the viewer's account. A Bio or
 // Image set to nil or "" clears it.
 type UpdateUserInput struct {
@@ -417,14 +432,17 @@ func (s *Service) UpdateArticle(ctx context.Context, slug string, in UpdateArtic
 }
 
 // DeleteArticle deletes the article with the slug, its comments and
-// favorites. Returns Unauthenticated, NotFound, or Forbidden unless the
-// viewer wrote it.
-func (s *Service) DeleteArticle(ctx context.Context, slug string) error {
+// favorites, and returns the article as it was. Returns Unauthenticated,
+// NotFound, or Forbidden unless the viewer wrote it.
+func (s *Service) DeleteArticle(ctx context.Context, slug string) (Article, error) {
 	a, err := s.ownArticle(ctx, slug)
 	if err != nil {
-		return err
+		return Article{}, err
 	}
-	return s.store.DeleteArticle(ctx, a.ID)
+	if err := s.store.DeleteArticle(ctx, a.ID); err != nil {
+		return Article{}, err
+	}
+	return a, nil
 }
 
 // ownArticle returns the article with the slug if the viewer wrote it.

@@ -303,7 +303,7 @@ func handleUpdateArticle(svc *conduit.Service, ew errorWriter) http.HandlerFunc 
 // handles "DELETE /api/articles/{slug}"
 func handleDeleteArticle(svc *conduit.Service, ew errorWriter) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if err := svc.DeleteArticle(r.Context(), param(r, "slug")); err != nil {
+		if _, err := svc.DeleteArticle(r.Context(), param(r, "slug")); err != nil {
 			ew.write(w, r, err)
 			return
 		}

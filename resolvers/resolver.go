@@ -23,14 +23,7 @@ type Resolver struct {
 // viewer returns the viewer's account, nil for an anonymous request, or the
 // error of a refused token.
 func (r *Resolver) viewer(ctx context.Context) (*conduit.User, error) {
-	if _, ok := conduit.ViewerFromContext(ctx); !ok {
-		return nil, conduit.AuthErrorFromContext(ctx)
-	}
-	u, err := r.Service.Viewer(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return &u, nil
+	return r.Service.OptionalViewer(ctx)
 }
 
 // node finds the object a global id names; malformed ids, ids of unknown
@@ -61,12 +54,11 @@ func (r *Resolver) node(ctx context.Context, gid string) (graph.Node, error) {
 }
 
 // deleteArticle deletes the article with the slug and returns the global id
-// it had. The service's DeleteArticle returns nothing, so the article is
-// looked up first.
+// it had.
 func (r *Resolver) deleteArticle(ctx context.Context, slug string) (string, error) {
-	a, err := r.Service.Article(ctx, slug)
+	a, err := r.Service.DeleteArticle(ctx, slug)
 	if err != nil {
 		return "", err
 	}
-	return globalID(articleType, a.ID), r.Service.DeleteArticle(ctx, slug)
+	return globalID(articleType, a.ID), nil
 }

@@ -40,11 +40,11 @@ func TestAuthenticate(t *testing.T) {
 		want         seen
 	}{
 		{"Anonymous", "", seen{}},
-		{"Token", "Token "+good, seen{conduit.Viewer{UserID: 7}, true}},
-		{"Bearer", "Bearer "+good, seen{conduit.Viewer{UserID: 7}, true}},
-		{"SchemeCaseInsensitive", "bearer  "+good+" ", seen{conduit.Viewer{UserID: 7}, true}},
+		{"Token", "Token " + good, seen{conduit.Viewer{UserID: 7}, true}},
+		{"Bearer", "Bearer " + good, seen{conduit.Viewer{UserID: 7}, true}},
+		{"SchemeCaseInsensitive", "bearer  " + good + " ", seen{conduit.Viewer{UserID: 7}, true}},
 		{"ErrBadToken", "Token bad", seen{}},
-		{"ErrOtherScheme", "Basic "+good, seen{}},
+		{"ErrOtherScheme", "Basic " + good, seen{}},
 		{"ErrNoToken", "Token", seen{}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
