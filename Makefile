@@ -1,7 +1,13 @@
 # Conduit: `make run` serves the API, `make test` checks everything.
 GO ?= go
 
-.PHONY: run seed migrate build test test-go lint generate check-generate fmt
+.PHONY: run seed migrate build test test-go test-graphql schema-diff lint generate check-generate fmt graphiql-assets
+
+# GraphiQL's scripts come from a CDN unless `make graphiql-assets` has put them here.
+GRAPHIQL_ASSETS := graphiql-assets
+ifneq ($(wildcard $(GRAPHIQL_ASSETS)/graphiql.min.js),)
+export GRAPHIQL_ASSETS_DIR ?= $(CURDIR)/$(GRAPHIQL_ASSETS)
+endif
 
 ## run: serve REST on /api and GraphQL on /graphql at :8080 (embedded PostgreSQL unless DATABASE_URL is set)
 run:
@@ -19,11 +25,29 @@ migrate:
 build:
 	$(GO) build -o bin/conduit .
 
-## test: lint, check generated code, and run every test with the race detector
-test: lint check-generate test-go
+## test: lint, check generated code, run every test with the race detector, then the GraphQL client checks
+test: lint check-generate test-go test-graphql schema-diff
 
 test-go:
 	$(GO) test -race -count=1 ./...
+
+## test-graphql: graphql-http audit, graphql-js introspection and the committed schema, against a live server
+test-graphql:
+	test/graphql/run.sh
+
+## schema-diff: breaking changes of schema.graphql against main must be acknowledged in docs/schema-changes.md
+schema-diff:
+	test/graphql/schema-diff.sh $(BASE)
+
+## graphiql-assets: fetch GraphiQL's files from npm (same versions as the CDN page) for offline use
+graphiql-assets:
+	@set -e; tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	(cd "$$tmp" && npm pack --silent graphiql@4.1.2 react@18.2.0 react-dom@18.2.0 >/dev/null && \
+	 for f in *.tgz; do mkdir "$${f%.tgz}" && tar -xzf "$$f" -C "$${f%.tgz}" --strip-components=1; done); \
+	mkdir -p $(GRAPHIQL_ASSETS); \
+	cp "$$tmp"/graphiql-4.1.2/graphiql.min.js "$$tmp"/graphiql-4.1.2/graphiql.min.css \
+	   "$$tmp"/react-18.2.0/umd/react.production.min.js "$$tmp"/react-dom-18.2.0/umd/react-dom.production.min.js $(GRAPHIQL_ASSETS)/; \
+	echo "GraphiQL assets in $(GRAPHIQL_ASSETS)/ (make run uses them)"
 
 lint:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \
@@ -41,3 +65,9 @@ check-generate: generate
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')
+
+.PHONY: bench
+## bench: load-test the server against the floor (bench/floor) on a seeded database; results in bench/results
+## (flags through BENCHFLAGS, e.g. make bench BENCHFLAGS='-duration 5s -scenarios list -pprof')
+bench:
+	$(GO) run ./bench $(BENCHFLAGS)

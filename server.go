@@ -8,6 +8,7 @@
 //	conduit          serve
 //	conduit seed     load demo data (idempotent) and exit
 //	conduit migrate  apply migrations and exit
+//	conduit schema   print the GraphQL schema (SDL) and exit
 package main
 
 import (
@@ -198,20 +199,23 @@ func newLogger(c config, w io.Writer) *slog.Logger {
 
 // run is the whole program: main only supplies what the OS provides.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
-	cfg, err := loadConfig(getenv)
-	if err != nil {
-		return err
-	}
-	logger := newLogger(cfg, stdout)
 	command := "serve"
 	if len(args) > 1 {
 		command = args[1]
 	}
 	switch command {
+	case "schema":
+		_, err := stdout.Write(resolvers.SDL())
+		return err
 	case "serve", "seed", "migrate":
 	default:
-		return fmt.Errorf("unknown command %q (want serve, seed or migrate)", command)
+		return fmt.Errorf("unknown command %q (want serve, seed, migrate or schema)", command)
 	}
+	cfg, err := loadConfig(getenv)
+	if err != nil {
+		return err
+	}
+	logger := newLogger(cfg, stdout)
 	if cfg.jwtSecret == devSecret {
 		logger.Warn("JWT_SECRET is unset: signing tokens with the public development secret")
 	}

@@ -141,11 +141,21 @@ func NewHandler(svc *conduit.Service, logger *slog.Logger, opts Options) http.Ha
 	return mux
 }
 
-// sdl serves the schema as SDL, formatted once.
-func sdl(s *ast.Schema) http.Handler {
+// SDL returns the schema in the schema definition language, as served at
+// /graphql/schema.graphql and committed as schema.graphql.
+func SDL() []byte {
+	return formatSDL(graph.NewExecutableSchema(graph.Config{}).Schema())
+}
+
+func formatSDL(s *ast.Schema) []byte {
 	var buf bytes.Buffer
 	formatter.NewFormatter(&buf, formatter.WithIndent("  ")).FormatSchema(s)
-	body := buf.Bytes()
+	return buf.Bytes()
+}
+
+// sdl serves the schema as SDL, formatted once.
+func sdl(s *ast.Schema) http.Handler {
+	body := formatSDL(s)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write(body)

@@ -7,6 +7,7 @@
 package resolvers
 
 //go:generate go tool gqlgen generate
+//go:generate sh -c "cd .. && go run . schema > schema.graphql"
 
 import (
 	"context"
