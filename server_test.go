@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -16,6 +17,10 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/conduit-dev/conduit/conduit"
+	"github.com/conduit-dev/conduit/db"
+	"github.com/conduit-dev/conduit/db/dbtest"
 )
 
 // syncBuffer is a bytes.Buffer safe for the server's goroutines to write
@@ -336,3 +341,53 @@ func TestServeDrains(t *testing.T) {
 		t.Fatalf("serve: %v", err)
 	}
 }
+
+// TestSeed loads the demo data twice into a fresh database and checks that
+// the second run changes nothing.
+func TestSeed(t *testing.T) {
+	url := dbtest.NewURL(t)
+	vars := env(map[string]string{"DATABASE_URL": url, "BCRYPT_COST": "4"})
+	counts := func() string {
+		store, err := db.Open(context.Background(), url, db.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer store.Close()
+		svc, err := conduit.NewService(store, conduit.Config{JWTSecret: []byte(devSecret), BcryptCost: 4})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx := context.Background()
+		page, err := svc.Articles(ctx, conduit.ArticleFilter{}, conduit.Page{Limit: 100})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tags, err := svc.Tags(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		favorites, comments := 0, 0
+		for _, a := range page.Articles {
+			favorites += a.FavoritesCount
+			cs, err := svc.Comments(ctx, a.Slug)
+			if err != nil {
+				t.Fatal(err)
+			}
+			comments += len(cs)
+		}
+		if _, err := svc.Login(ctx, conduit.LoginInput{Email: "ada@example.com", Password: demoPassword}); err != nil {
+			t.Fatalf("demo login: %v", err)
+		}
+		return fmt.Sprintf("articles=%d tags=%d favorites=%d comments=%d", page.Total, len(tags), favorites, comments)
+	}
+	for i := range 2 {
+		if err := run(context.Background(), []string{"conduit", "seed"}, vars, io.Discard); err != nil {
+			t.Fatalf("seed run %d: %v", i+1, err)
+		}
+	}
+	if got, want := counts(), "articles=5 tags=7 favorites=7 comments=4"; got != want {
+		t.Fatalf("after seeding twice: %s, want %s", got, want)
+	}
+}
+
+func TestMain(m *testing.M) { dbtest.Main(m) }
