@@ -301,6 +301,10 @@ func (e *Embedded) logTail() string {
 	return strings.Join(lines, "\n")
 }
 
+// debianRoot is where Debian installs each PostgreSQL version; a variable so
+// that tests can point it elsewhere.
+var debianRoot = "/usr/lib/postgresql"
+
 // findServer looks for the postgres and initdb binaries on PATH, then in
 // pg_config's bindir, then in Debian's /usr/lib/postgresql/<version>/bin,
 // newest version first.
@@ -314,7 +318,7 @@ func findServer() (postgres, initdb string, err error) {
 	if out, err := exec.Command("pg_config", "--bindir").Output(); err == nil {
 		dirs = append(dirs, strings.TrimSpace(string(out)))
 	}
-	versioned, _ := filepath.Glob("/usr/lib/postgresql/*/bin")
+	versioned, _ := filepath.Glob(filepath.Join(debianRoot, "*", "bin"))
 	slices.SortFunc(versioned, func(a, b string) int {
 		return compareVersions(filepath.Base(filepath.Dir(b)), filepath.Base(filepath.Dir(a)))
 	})
