@@ -1,0 +1,107 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"html"
+	"math"
+)
+
+// Geometry of the chart, in SVG user units.
+const (
+	chartLeft   = 70
+	chartRight  = 20
+	chartTop    = 40
+	panelHeight = 230 // plot area of one panel
+	panelGap    = 90  // under a panel: its scenario labels and the next title
+	barWidth    = 24
+	groupWidth  = 3*barWidth + 34
+)
+
+// systemColor tells the systems apart in the chart.
+var systemColor = map[string]string{sysFloor: "#8c8c8c", sysLegacy: "#2f6db5", sysGraphQL: "#d9534f"}
+
+// chart draws two grouped bar charts, req/s and p99 latency, one group of
+// bars per scenario and one bar per system, as a standalone SVG.
+func chart(r *results) []byte {
+	names := r.scenarioNames()
+	width := chartLeft + len(names)*groupWidth + chartRight
+	height := chartTop + 2*(panelHeight+panelGap) + 10
+	var b bytes.Buffer
+	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d" font-family="sans-serif" font-size="11">`+"\n",
+		width, height, width, height)
+	fmt.Fprintf(&b, `<rect width="%d" height="%d" fill="white"/>`+"\n", width, height)
+	fmt.Fprintf(&b, `<text x="%d" y="18" font-size="14" font-weight="bold">Conduit vs floor: %d connections, %gs per run (%s)</text>`+"\n",
+		chartLeft, r.Config.Conns, r.Config.DurationSec, r.Started.UTC().Format("2006-01-02"))
+	legend(&b, width-chartRight-3*80, 30)
+	y := chartTop
+	panel(&b, r, names, y, "Throughput, req/s (higher is better)", func(x runResult) float64 { return x.ReqPerSec }, "%.0f")
+	y += panelHeight + panelGap
+	panel(&b, r, names, y, "p99 latency, ms (lower is better)", func(x runResult) float64 { return x.P99Ms }, "%.1f")
+	b.WriteString("</svg>\n")
+	return b.Bytes()
+}
+
+func legend(b *bytes.Buffer, x, y int) {
+	for i, sys := range systemOrder {
+		fmt.Fprintf(b, `<rect x="%d" y="%d" width="10" height="10" fill="%s"/><text x="%d" y="%d">%s</text>`+"\n",
+			x+i*80, y-9, systemColor[sys], x+i*80+14, y, sys)
+	}
+}
+
+// panel draws one bar chart of value with its top edge at y.
+func panel(b *bytes.Buffer, r *results, names []string, y int, title string, value func(runResult) float64, format string) {
+	top := 0.0
+	for _, x := range r.Runs {
+		top = max(top, value(x))
+	}
+	step, ceil := ticks(top)
+	scale := func(v float64) float64 { return float64(panelHeight) * v / ceil }
+	base := y + panelHeight
+	fmt.Fprintf(b, `<text x="%d" y="%d" font-size="12" font-weight="bold">%s</text>`+"\n", chartLeft, y+6, html.EscapeString(title))
+	for v := 0.0; v <= ceil+step/2; v += step {
+		ty := float64(base) - scale(v)
+		fmt.Fprintf(b, `<line x1="%d" x2="%d" y1="%.1f" y2="%.1f" stroke="#e5e5e5"/>`+"\n", chartLeft, chartLeft+len(names)*groupWidth, ty, ty)
+		fmt.Fprintf(b, `<text x="%d" y="%.1f" text-anchor="end">%s</text>`+"\n", chartLeft-6, ty+4, trimFloat(v))
+	}
+	for g, name := range names {
+		gx := chartLeft + g*groupWidth + 17
+		for slot, sys := range systemOrder {
+			x, ok := r.run(name, sys)
+			if !ok {
+				continue
+			}
+			h := scale(value(x))
+			bx := gx + slot*barWidth
+			fmt.Fprintf(b, `<rect x="%d" y="%.1f" width="%d" height="%.1f" fill="%s"><title>%s %s: %s</title></rect>`+"\n",
+				bx, float64(base)-h, barWidth-2, h, systemColor[sys], name, sys, fmt.Sprintf(format, value(x)))
+			fmt.Fprintf(b, `<text x="%d" y="%.1f" font-size="9" text-anchor="middle">%s</text>`+"\n",
+				bx+barWidth/2-1, float64(base)-h-3, fmt.Sprintf(format, value(x)))
+		}
+		fmt.Fprintf(b, `<text x="%d" y="%d" text-anchor="middle">%s</text>`+"\n", gx+3*barWidth/2, base+16, html.EscapeString(name))
+	}
+	fmt.Fprintf(b, `<line x1="%d" x2="%d" y1="%d" y2="%d" stroke="black"/>`+"\n", chartLeft, chartLeft+len(names)*groupWidth, base, base)
+}
+
+// ticks picks a round step (1, 2 or 5 times a power of ten) that divides
+// 0..top into about five parts, and the round ceiling above top.
+func ticks(top float64) (step, ceil float64) {
+	if top <= 0 {
+		return 1, 5
+	}
+	raw := top / 5
+	pow := math.Pow(10, math.Floor(math.Log10(raw)))
+	for _, m := range []float64{1, 2, 5, 10} {
+		if step = m * pow; step >= raw {
+			break
+		}
+	}
+	return step, math.Ceil(top/step) * step
+}
+
+func trimFloat(v float64) string {
+	if v == math.Trunc(v) {
+		return fmt.Sprintf("%.0f", v)
+	}
+	return fmt.Sprintf("%g", math.Round(v*100)/100)
+}

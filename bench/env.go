@@ -1,0 +1,124 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/conduit-dev/conduit/conduit"
+)
+
+// env is what the scenarios and checks need: where the systems are, whom
+// to act as, and which articles to ask for.
+type env struct {
+	data        *benchData
+	sys         *systems
+	conns       int
+	tokens      []string // of users 0..signedInUsers-1
+	feedToken   string   // of user 0, who follows feedReaderFollow users
+	writerToken string
+	slugs       []string // articles the article scenario rotates over
+	hotSlugs    []string // articles with exactly hotComments comments
+	favSlugs    []string // articles the favorite scenario toggles
+	client      *http.Client
+}
+
+func newEnv(ctx context.Context, data *benchData, sys *systems, conns int) (*env, error) {
+	tokens := conduit.NewTokens([]byte(jwtSecret), 24*time.Hour)
+	e := &env{data: data, sys: sys, conns: conns, client: &http.Client{Timeout: 30 * time.Second}}
+	for i := range signedInUsers {
+		t, err := tokens.Sign(data.userIDs[i])
+		if err != nil {
+			return nil, err
+		}
+		e.tokens = append(e.tokens, t)
+	}
+	e.feedToken = e.tokens[0]
+	var err error
+	if e.writerToken, err = tokens.Sign(data.writerID); err != nil {
+		return nil, err
+	}
+	for i, a := range data.set.articles {
+		switch {
+		case isHot(i):
+			e.hotSlugs = append(e.hotSlugs, a.slug())
+		case i%10 == 5:
+			e.slugs = append(e.slugs, a.slug())
+		}
+	}
+	e.favSlugs = favoriteSlugs(data.set)
+	// The slugs are computed, not read back: make sure they exist.
+	for _, slug := range []string{e.slugs[0], e.slugs[len(e.slugs)-1], e.hotSlugs[0], e.favSlugs[0]} {
+		if _, err := data.svc.Article(ctx, slug); err != nil {
+			return nil, fmt.Errorf("article %s: %w", slug, err)
+		}
+	}
+	return e, nil
+}
+
+// favoriteSlugs are the articles the favorite scenario toggles.
+func favoriteSlugs(set *dataset) []string {
+	var slugs []string
+	for i, a := range set.articles {
+		if i%10 == 3 {
+			slugs = append(slugs, a.slug())
+		}
+	}
+	return slugs
+}
+
+// server returns the process that serves system.
+func (e *env) server(system string) *server {
+	if system == sysFloor {
+		return e.sys.floor
+	}
+	return e.sys.ours
+}
+
+// call is one HTTP request of a scenario.
+type call struct {
+	method, url, token string
+	body               []byte // JSON, or nil
+}
+
+func (c call) request(ctx context.Context) (*http.Request, error) {
+	var body io.Reader
+	if c.body != nil {
+		body = bytes.NewReader(c.body)
+	}
+	req, err := http.NewRequestWithContext(ctx, c.method, c.url, body)
+	if err != nil {
+		return nil, err
+	}
+	if c.body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if c.token != "" {
+		req.Header.Set("Authorization", "Token "+c.token)
+	}
+	return req, nil
+}
+
+// do sends c and reads the answer, for the checks.
+func (e *env) do(ctx context.Context, c call) (int, []byte, error) {
+	req, err := c.request(ctx)
+	if err != nil {
+		return 0, nil, err
+	}
+	resp, err := e.client.Do(req)
+	if err != nil {
+		return 0, nil, fmt.Errorf("%s %s: %w", c.method, c.url, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return 0, nil, fmt.Errorf("%s %s: %w", c.method, c.url, err)
+	}
+	return resp.StatusCode, b, nil
+}
+
+// base returns the address of the server that serves system.
+func (e *env) base(system string) string { return e.server(system).base }

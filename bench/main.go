@@ -1,0 +1,147 @@
+// Command bench measures Conduit under closed-loop load on this machine and
+// compares it with a floor: the least a Go server can do to give the same
+// answers (bench/floor, one SQL statement per request).
+//
+// It starts a private PostgreSQL cluster in its own data directory, seeds a
+// deterministic dataset through conduit.Service (or reuses the one seeded
+// before), builds and starts the Conduit server and the floor as child
+// processes on loopback ports, checks that the floor's bodies are byte for
+// byte Conduit's and that a page costs the same statements at any size,
+// then drives each scenario against each system that serves it (floor,
+// legacy REST, GraphQL) and writes the results: latest.json, latest.md (the
+// tables of BENCHMARKS.md) and latest.svg.
+//
+// Each system's measured time is split into rounds, the systems taking
+// turns in A B C, C B A order, so that a machine whose speed drifts during a
+// scenario weighs on all of them alike; each round follows a warm-up.
+//
+// Run it from the repository root:
+//
+//	go run ./bench [-conns 64] [-duration 10s] [-rounds 2] [-warmup 2s] [-scenarios regexp]
+//	               [-out bench/results] [-data .data/bench] [-pprof]
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"regexp"
+	"syscall"
+	"time"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+// config is what the flags ask for.
+type config struct {
+	conns     int
+	duration  time.Duration
+	warmup    time.Duration
+	rounds    int
+	scenarios *regexp.Regexp
+	outDir    string
+	dataDir   string
+	pprof     bool
+	timeout   time.Duration
+}
+
+func parseFlags(args []string, stderr io.Writer) (config, error) {
+	var c config
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.IntVar(&c.conns, "conns", 64, "concurrent connections, each looping request → response")
+	fs.DurationVar(&c.duration, "duration", 10*time.Second, "measured time per scenario and system")
+	fs.DurationVar(&c.warmup, "warmup", 2*time.Second, "unmeasured load before each round")
+	fs.IntVar(&c.rounds, "rounds", 2, "rounds the duration is split into; each round runs the systems in turn, the next in reverse order")
+	filter := fs.String("scenarios", "", "regular expression: run only the scenarios whose names match")
+	fs.StringVar(&c.outDir, "out", "bench/results", "directory for latest.json, latest.md, latest.svg (and cpu.pprof)")
+	fs.StringVar(&c.dataDir, "data", ".data/bench", "data directory of the benchmark's PostgreSQL cluster")
+	fs.BoolVar(&c.pprof, "pprof", false, "serve pprof from the Conduit server and save a 10s CPU profile of the legacy list scenario (an extra, unmeasured run) to <out>/cpu.pprof")
+	fs.DurationVar(&c.timeout, "timeout", 30*time.Minute, "give up after this long, whatever is running")
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if fs.NArg() > 0 {
+		return c, fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	if c.conns < 1 || c.duration <= 0 || c.warmup < 0 || c.rounds < 1 {
+		return c, errors.New("-conns, -duration and -rounds must be positive, -warmup not negative")
+	}
+	var err error
+	if c.scenarios, err = regexp.Compile(*filter); err != nil {
+		return c, fmt.Errorf("-scenarios: %w", err)
+	}
+	return c, nil
+}
+
+// run is the whole benchmark.
+func run(ctx context.Context, args []string, stderr io.Writer) error {
+	cfg, err := parseFlags(args, stderr)
+	if err != nil {
+		return err
+	}
+	if _, err := os.Stat("go.mod"); err != nil {
+		return errors.New("run from the repository root (go run ./bench, or make bench)")
+	}
+	ctx, cancel := context.WithTimeout(ctx, cfg.timeout)
+	defer cancel()
+	log := newProgress(stderr)
+	started := time.Now()
+
+	data, err := openData(ctx, cfg.dataDir, log)
+	if err != nil {
+		return err
+	}
+	defer data.close(log)
+
+	systems, err := startSystems(ctx, data.url, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer systems.stop(log)
+
+	env, err := newEnv(ctx, data, systems, cfg.conns)
+	if err != nil {
+		return err
+	}
+	log.step("checking that the floor answers byte for byte as Conduit does")
+	checks, err := runChecks(ctx, env, log)
+	if err != nil {
+		return err
+	}
+	res := newResults(cfg, data, started, checks)
+	if err := runScenarios(ctx, env, cfg, res, log); err != nil {
+		return err
+	}
+	res.finish(time.Now())
+	if err := res.write(cfg.outDir); err != nil {
+		return err
+	}
+	fmt.Fprintln(stderr)
+	fmt.Fprint(stderr, res.markdown())
+	log.step("done in %s; results in %s", time.Since(started).Round(time.Second), cfg.outDir)
+	return nil
+}
+
+// progress prints what the benchmark is doing, with the time since it began.
+type progress struct {
+	w     io.Writer
+	start time.Time
+}
+
+func newProgress(w io.Writer) *progress { return &progress{w: w, start: time.Now()} }
+
+func (p *progress) step(format string, args ...any) {
+	fmt.Fprintf(p.w, "[%6.1fs] %s\n", time.Since(p.start).Seconds(), fmt.Sprintf(format, args...))
+}

@@ -1,0 +1,324 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+)
+
+// results is everything a run found; it is written as latest.json.
+type results struct {
+	Started  time.Time    `json:"started"`
+	Finished time.Time    `json:"finished"`
+	Machine  machine      `json:"machine"`
+	Config   runConfig    `json:"config"`
+	Checks   checkResults `json:"checks"`
+	Runs     []runResult  `json:"runs"`
+	Ratios   []ratio      `json:"ratios"`
+	Targets  []target     `json:"targets"`
+
+	scenarios map[string]scenario // by name, for the write flag
+}
+
+type machine struct {
+	CPUs       int    `json:"cpus"`
+	CPUModel   string `json:"cpuModel"`
+	MemoryMiB  int64  `json:"memoryMiB"`
+	Kernel     string `json:"kernel"`
+	Go         string `json:"go"`
+	PostgreSQL string `json:"postgresql"`
+	LoadBefore string `json:"loadBefore"` // /proc/loadavg when the run began
+	LoadAfter  string `json:"loadAfter"`
+}
+
+type runConfig struct {
+	Conns         int     `json:"conns"`
+	DurationSec   float64 `json:"durationSeconds"`
+	WarmupSec     float64 `json:"warmupSeconds"`
+	Rounds        int     `json:"rounds"`
+	Scenarios     string  `json:"scenarios"`
+	PProf         bool    `json:"pprof"`
+	Seed          uint64  `json:"seed"`
+	DatasetSeeded bool    `json:"datasetSeeded"` // false: reused
+	SeedSeconds   float64 `json:"seedSeconds,omitempty"`
+	Users         int     `json:"users"`
+	Articles      int     `json:"articles"`
+	Tags          int     `json:"tags"`
+	Comments      int     `json:"comments"`
+	Favorites     int     `json:"favorites"`
+	Follows       int     `json:"follows"`
+}
+
+// runResult is one scenario measured on one system.
+type runResult struct {
+	Scenario   string  `json:"scenario"`
+	System     string  `json:"system"`
+	Requests   int     `json:"requests"`
+	Errors     int     `json:"errors"`
+	FirstError string  `json:"firstError,omitempty"`
+	Seconds    float64 `json:"seconds"`
+	ReqPerSec  float64 `json:"reqPerSec"`
+	// RoundReqPerSec is the throughput of each round, to show the noise.
+	RoundReqPerSec []float64 `json:"roundReqPerSec"`
+	P50Ms          float64   `json:"p50Ms"`
+	P90Ms          float64   `json:"p90Ms"`
+	P99Ms          float64   `json:"p99Ms"`
+	MaxMs          float64   `json:"maxMs"`
+	MeanMs         float64   `json:"meanMs"`
+	SQLPerReq      float64   `json:"sqlPerRequest"`
+	PeakRSSMiB     float64   `json:"peakRssMiB"`
+	// PeakRSSOfRun is false when the kernel would not reset the peak, which
+	// is then the process's lifetime peak rather than the peak of the rounds.
+	PeakRSSOfRun bool `json:"peakRssOfRun"`
+}
+
+// ratio compares the throughput of two systems on one scenario.
+type ratio struct {
+	Scenario string  `json:"scenario"`
+	Of       string  `json:"of"`
+	To       string  `json:"to"`
+	Value    float64 `json:"value"`
+}
+
+// target is one goal of the issue and whether this run met it.
+type target struct {
+	Name string `json:"name"`
+	Want string `json:"want"`
+	Got  string `json:"got"`
+	Met  bool   `json:"met"`
+}
+
+func newResults(cfg config, data *benchData, started time.Time, checks checkResults) *results {
+	r := &results{
+		Started: started,
+		Machine: machine{
+			CPUs: runtime.NumCPU(), CPUModel: cpuModel(), MemoryMiB: memTotalMiB(), Kernel: readTrim("/proc/sys/kernel/osrelease"),
+			Go: runtime.Version(), PostgreSQL: data.pgVer, LoadBefore: readTrim("/proc/loadavg"),
+		},
+		Config: runConfig{
+			Conns: cfg.conns, DurationSec: cfg.duration.Seconds(), WarmupSec: cfg.warmup.Seconds(), Rounds: cfg.rounds,
+			Scenarios: cfg.scenarios.String(), PProf: cfg.pprof, Seed: seed,
+			DatasetSeeded: data.seeded, SeedSeconds: data.seedTime.Round(100 * time.Millisecond).Seconds(),
+			Users: len(data.set.users), Articles: len(data.set.articles), Tags: len(data.set.tags),
+			Comments: len(data.set.comments), Favorites: len(data.set.favorites), Follows: len(data.set.follows),
+		},
+		Checks:    checks,
+		scenarios: map[string]scenario{},
+	}
+	return r
+}
+
+// newRunResult sums up the rounds of one system.
+func newRunResult(sc, sys string, t *tally) runResult {
+	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+	s := t.stats
+	r := runResult{
+		Scenario: sc, System: sys, Requests: s.requests, Errors: s.errors, FirstError: s.firstErr,
+		Seconds: s.elapsed.Seconds(), ReqPerSec: float64(s.requests) / s.elapsed.Seconds(), RoundReqPerSec: t.rounds,
+		P50Ms: ms(percentile(s.lat, .50)), P90Ms: ms(percentile(s.lat, .90)), P99Ms: ms(percentile(s.lat, .99)),
+		MaxMs: ms(percentile(s.lat, 1)), MeanMs: ms(mean(s.lat)),
+		PeakRSSMiB: float64(t.rss) / (1 << 20), PeakRSSOfRun: t.rssPerRun,
+	}
+	if s.requests > 0 {
+		r.SQLPerReq = float64(t.statements) / float64(s.requests)
+	}
+	return r
+}
+
+func (r *results) add(sc scenario, run runResult) {
+	r.scenarios[sc.name] = sc
+	r.Runs = append(r.Runs, run)
+}
+
+// run returns the result of scenario on system, if it ran.
+func (r *results) run(scenario, system string) (runResult, bool) {
+	for _, x := range r.Runs {
+		if x.Scenario == scenario && x.System == system {
+			return x, true
+		}
+	}
+	return runResult{}, false
+}
+
+// finish computes the ratios and judges the targets.
+func (r *results) finish(at time.Time) {
+	r.Finished = at
+	r.Machine.LoadAfter = readTrim("/proc/loadavg")
+	for _, name := range r.scenarioNames() {
+		for _, p := range [][2]string{{sysLegacy, sysFloor}, {sysGraphQL, sysLegacy}} {
+			of, ok1 := r.run(name, p[0])
+			to, ok2 := r.run(name, p[1])
+			if ok1 && ok2 && to.ReqPerSec > 0 {
+				r.Ratios = append(r.Ratios, ratio{Scenario: name, Of: p[0], To: p[1], Value: of.ReqPerSec / to.ReqPerSec})
+			}
+		}
+	}
+	r.Targets = r.judge()
+}
+
+// scenarioNames returns the names of the scenarios that ran, in order.
+func (r *results) scenarioNames() []string {
+	var names []string
+	for _, x := range r.Runs {
+		if len(names) == 0 || names[len(names)-1] != x.Scenario {
+			names = append(names, x.Scenario)
+		}
+	}
+	return names
+}
+
+func (r *results) ratio(scenario, of string) (float64, bool) {
+	for _, x := range r.Ratios {
+		if x.Scenario == scenario && x.Of == of {
+			return x.Value, true
+		}
+	}
+	return 0, false
+}
+
+// judge evaluates each target of the issue on this run.
+func (r *results) judge() []target {
+	var ts []target
+	for _, sc := range []string{"list", "list-signed-in", "article", "tags"} {
+		if v, ok := r.ratio(sc, sysLegacy); ok {
+			ts = append(ts, target{"legacy " + sc + " vs floor (req/s)", "≥ 0.80", fmt.Sprintf("%.2f", v), v >= 0.8})
+		}
+	}
+	for _, sc := range r.scenarioNames() {
+		if v, ok := r.ratio(sc, sysGraphQL); ok && !r.scenarios[sc].write {
+			ts = append(ts, target{"GraphQL " + sc + " vs legacy (req/s)", "≥ 0.70", fmt.Sprintf("%.2f", v), v >= 0.7})
+		}
+	}
+	for _, x := range r.Runs {
+		if x.System != sysFloor && !r.scenarios[x.Scenario].write {
+			ts = append(ts, target{fmt.Sprintf("p99 %s %s at %d connections", x.System, x.Scenario, r.Config.Conns),
+				"< 50 ms", fmt.Sprintf("%.1f ms", x.P99Ms), x.P99Ms < 50})
+		}
+	}
+	errs := 0
+	for _, x := range r.Runs {
+		errs += x.Errors
+	}
+	ts = append(ts, target{"errors, every run", "0", fmt.Sprint(errs), errs == 0})
+	for _, p := range r.Checks.PageSize {
+		ts = append(ts, target{fmt.Sprintf("SQL/request constant in page size: %s %s", p.Surface, p.Request),
+			"constant", fmt.Sprintf("%v at sizes %v", p.Statements, p.Sizes), p.Constant})
+	}
+	peak := 0.0
+	for _, x := range r.Runs {
+		if x.System != sysFloor {
+			peak = max(peak, x.PeakRSSMiB)
+		}
+	}
+	ts = append(ts, target{"Conduit peak RSS", "< 150 MiB", fmt.Sprintf("%.0f MiB", peak), peak < 150})
+	return ts
+}
+
+// write saves latest.json, latest.md and latest.svg in dir, each through
+// a temporary file so that an interrupted run leaves the last results whole.
+func (r *results) write(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("create %s: %w", dir, err)
+	}
+	js, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode results: %w", err)
+	}
+	for name, body := range map[string][]byte{
+		"latest.json": append(js, '\n'),
+		"latest.md":   []byte(r.markdown()),
+		"latest.svg":  chart(r),
+	} {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path+".tmp", body, 0o644); err != nil {
+			return fmt.Errorf("write %s: %w", path, err)
+		}
+		if err := os.Rename(path+".tmp", path); err != nil {
+			return fmt.Errorf("write %s: %w", path, err)
+		}
+	}
+	return nil
+}
+
+// markdown renders the tables that BENCHMARKS.md shows.
+func (r *results) markdown() string {
+	var b strings.Builder
+	m, c := r.Machine, r.Config
+	fmt.Fprintf(&b, "Run of %s: %d× %s, %d MiB, %s, Go %s, PostgreSQL %s; load average before %s, after %s.\n",
+		r.Started.UTC().Format(time.RFC3339), m.CPUs, m.CPUModel, m.MemoryMiB, "Linux "+m.Kernel, strings.TrimPrefix(m.Go, "go"), m.PostgreSQL,
+		firstField(m.LoadBefore, 3), firstField(m.LoadAfter, 3))
+	fmt.Fprintf(&b, "%d connections; per scenario and system %gs measured in %d rounds (systems in A B C, C B A order), each after %gs of warm-up.\n\n",
+		c.Conns, c.DurationSec, c.Rounds, c.WarmupSec)
+	b.WriteString("| scenario | system | req/s | p50 ms | p90 ms | p99 ms | errors | SQL/req | peak RSS MiB | ratio |\n")
+	b.WriteString("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|\n")
+	for _, x := range r.Runs {
+		ratio := ""
+		switch x.System {
+		case sysLegacy:
+			if v, ok := r.ratio(x.Scenario, sysLegacy); ok {
+				ratio = fmt.Sprintf("%.2f× floor", v)
+			}
+		case sysGraphQL:
+			if v, ok := r.ratio(x.Scenario, sysGraphQL); ok {
+				ratio = fmt.Sprintf("%.2f× legacy", v)
+			}
+		}
+		fmt.Fprintf(&b, "| %s | %s | %.0f | %.2f | %.2f | %.2f | %d | %.2f | %.0f | %s |\n",
+			x.Scenario, x.System, x.ReqPerSec, x.P50Ms, x.P90Ms, x.P99Ms, x.Errors, x.SQLPerReq, x.PeakRSSMiB, ratio)
+	}
+	b.WriteString("\n| target | want | got | met |\n|---|---|---|---|\n")
+	for _, t := range r.Targets {
+		met := "**not met**"
+		if t.Met {
+			met = "met"
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", t.Name, t.Want, t.Got, met)
+	}
+	return b.String()
+}
+
+func firstField(s string, n int) string {
+	f := strings.Fields(s)
+	return strings.Join(f[:min(n, len(f))], " ")
+}
+
+func readTrim(path string) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "unknown"
+	}
+	return strings.TrimSpace(string(b))
+}
+
+// cpuModel returns the first "model name" of /proc/cpuinfo.
+func cpuModel() string {
+	return procField("/proc/cpuinfo", "model name", ":")
+}
+
+// memTotalMiB returns MemTotal of /proc/meminfo.
+func memTotalMiB() int64 {
+	var kb int64
+	fmt.Sscanf(procField("/proc/meminfo", "MemTotal", ":"), "%d", &kb)
+	return kb >> 10
+}
+
+func procField(path, key, sep string) string {
+	f, err := os.Open(path)
+	if err != nil {
+		return "unknown"
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		k, v, ok := strings.Cut(sc.Text(), sep)
+		if ok && strings.TrimSpace(k) == key {
+			return strings.TrimSpace(v)
+		}
+	}
+	return "unknown"
+}

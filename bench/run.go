@@ -1,0 +1,196 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+)
+
+// What -pprof profiles, for how long, and where the profile goes.
+const (
+	profiledScenario = "list"
+	profiledSystem   = sysLegacy
+	profileSeconds   = 10
+	profileFile      = "cpu.pprof"
+)
+
+// runScenarios runs each scenario the filter selects, then undoes what a
+// write scenario wrote.
+func runScenarios(ctx context.Context, e *env, cfg config, res *results, log *progress) error {
+	n := 0
+	for _, sc := range scenarios() {
+		if !cfg.scenarios.MatchString(sc.name) {
+			continue
+		}
+		runs, err := runScenario(ctx, e, cfg, sc, n%2 == 1, log)
+		if err != nil {
+			return fmt.Errorf("%s: %w", sc.name, err)
+		}
+		for _, r := range runs {
+			log.step("%-15s %-8s %8.0f req/s  p50 %6.2f ms  p99 %6.2f ms  errors %d  SQL/req %.2f  rounds %s",
+				sc.name, r.System, r.ReqPerSec, r.P50Ms, r.P99Ms, r.Errors, r.SQLPerReq, roundList(r.RoundReqPerSec))
+			res.add(sc, r)
+		}
+		if cfg.pprof && sc.name == profiledScenario {
+			if err := profile(ctx, e, cfg, sc, log); err != nil {
+				return err
+			}
+		}
+		if sc.write {
+			if err := e.data.undoWrites(ctx, log); err != nil {
+				return err
+			}
+		}
+		n++
+	}
+	if n == 0 {
+		return fmt.Errorf("no scenario matches -scenarios %q", cfg.scenarios)
+	}
+	return nil
+}
+
+func roundList(rs []float64) string {
+	s := ""
+	for i, r := range rs {
+		if i > 0 {
+			s += "/"
+		}
+		s += fmt.Sprintf("%.0f", r)
+	}
+	return s
+}
+
+// tally collects one system's rounds of a scenario.
+type tally struct {
+	client     *http.Client
+	wl         workload
+	stats      loadStats
+	rounds     []float64
+	statements int64
+	rss        int64
+	rssPerRun  bool
+}
+
+// runScenario measures every system that serves sc in cfg.rounds rounds.
+// Each round runs the systems one after the other, the next round in the
+// opposite order (A B C, C B A, ...), so that a machine that drifts during
+// the scenario weighs on every system alike. Each system keeps its
+// connections across its rounds and is warmed up before each.
+func runScenario(ctx context.Context, e *env, cfg config, sc scenario, reversed bool, log *progress) ([]runResult, error) {
+	var order []string
+	tallies := map[string]*tally{}
+	for _, sys := range systemOrder {
+		if build, ok := sc.systems[sys]; ok {
+			order = append(order, sys)
+			tallies[sys] = &tally{client: newClient(cfg.conns), wl: build(e, e.base(sys))}
+		}
+	}
+	defer func() {
+		for _, t := range tallies {
+			t.client.CloseIdleConnections()
+		}
+	}()
+	if reversed {
+		slices.Reverse(order)
+	}
+	perRound := cfg.duration / time.Duration(cfg.rounds)
+	log.step("%-15s %s: %d rounds of %s warm-up and %s measured, %d connections", sc.name, sc.title, cfg.rounds, cfg.warmup, perRound, cfg.conns)
+	for round := range cfg.rounds {
+		for _, sys := range order {
+			if err := measureRound(ctx, e.server(sys), tallies[sys], cfg, perRound); err != nil {
+				return nil, fmt.Errorf("%s, round %d: %w", sys, round+1, err)
+			}
+		}
+		slices.Reverse(order)
+	}
+	var out []runResult
+	for _, sys := range systemOrder {
+		if t, ok := tallies[sys]; ok {
+			out = append(out, newRunResult(sc.name, sys, t))
+		}
+	}
+	return out, nil
+}
+
+// measureRound warms the system up, then measures one round and adds it
+// to t.
+func measureRound(ctx context.Context, srv *server, t *tally, cfg config, d time.Duration) error {
+	if cfg.warmup > 0 {
+		drive(ctx, t.client, t.wl, cfg.conns, cfg.warmup)
+	}
+	if err := srv.alive(); err != nil {
+		return err
+	}
+	before, err := srv.statements(ctx)
+	if err != nil {
+		return err
+	}
+	t.rssPerRun = srv.resetPeakRSS()
+	s := drive(ctx, t.client, t.wl, cfg.conns, d)
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := srv.alive(); err != nil {
+		return err
+	}
+	after, err := srv.statements(ctx)
+	if err != nil {
+		return err
+	}
+	rss, err := srv.peakRSS()
+	if err != nil {
+		return err
+	}
+	t.statements += after - before
+	t.rss = max(t.rss, rss)
+	t.rounds = append(t.rounds, float64(s.requests)/s.elapsed.Seconds())
+	t.stats.add(s)
+	return nil
+}
+
+// profile loads Conduit with the profiled scenario for profileSeconds
+// more, unmeasured, while its CPU profile is taken, so that profiling
+// never weighs on the numbers reported.
+func profile(ctx context.Context, e *env, cfg config, sc scenario, log *progress) error {
+	path := filepath.Join(cfg.outDir, profileFile)
+	log.step("profiling %s on %s for %ds (not measured) into %s", sc.name, profiledSystem, profileSeconds, path)
+	client := newClient(cfg.conns)
+	defer client.CloseIdleConnections()
+	wl := sc.systems[profiledSystem](e, e.base(profiledSystem))
+	drive(ctx, client, wl, cfg.conns, time.Second)
+	done := make(chan error, 1)
+	go func() { done <- saveProfile(ctx, e.sys.pprofBase, path) }()
+	drive(ctx, client, wl, cfg.conns, profileSeconds*time.Second+500*time.Millisecond)
+	return <-done
+}
+
+// saveProfile saves a CPU profile of Conduit taken over profileSeconds.
+func saveProfile(ctx context.Context, pprofBase, path string) error {
+	url := fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", pprofBase, profileSeconds)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("cpu profile: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("cpu profile: %s", resp.Status)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("cpu profile: %w", err)
+	}
+	if _, err := io.Copy(f, resp.Body); err != nil {
+		f.Close()
+		return fmt.Errorf("cpu profile: %w", err)
+	}
+	return f.Close()
+}

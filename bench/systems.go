@@ -1,0 +1,273 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// jwtSecret signs the tokens of the benchmark, on both servers.
+const jwtSecret = "bench-secret-of-at-least-thirty-two-bytes"
+
+// The systems a scenario runs against.
+const (
+	sysFloor   = "floor"
+	sysLegacy  = "legacy"
+	sysGraphQL = "graphql"
+)
+
+// server is one child process serving HTTP on a loopback port.
+type server struct {
+	name    string
+	base    string // http://127.0.0.1:port
+	cmd     *exec.Cmd
+	logPath string
+	exited  chan struct{}
+	waitErr error
+}
+
+// systems are the two servers under test: Conduit, which serves both the
+// legacy and the GraphQL system, and the floor.
+type systems struct {
+	tmp       string
+	ours      *server
+	floor     *server
+	pprofBase string // Conduit's pprof listener, when -pprof is set
+}
+
+// startSystems builds both servers and starts them on the database url.
+func startSystems(ctx context.Context, url string, cfg config, log *progress) (*systems, error) {
+	tmp, err := os.MkdirTemp("", "conduit-bench-")
+	if err != nil {
+		return nil, fmt.Errorf("temporary directory: %w", err)
+	}
+	s := &systems{tmp: tmp}
+	log.step("building the Conduit server and the floor")
+	ours, floor := filepath.Join(tmp, "conduit"), filepath.Join(tmp, "floor")
+	for _, b := range [][2]string{{ours, "."}, {floor, "./bench/floor"}} {
+		if err := goBuild(ctx, b[0], b[1]); err != nil {
+			s.stop(log)
+			return nil, err
+		}
+	}
+	if err := os.MkdirAll(cfg.outDir, 0o755); err != nil {
+		s.stop(log)
+		return nil, fmt.Errorf("create %s: %w", cfg.outDir, err)
+	}
+	env := map[string]string{"DATABASE_URL": url, "JWT_SECRET": jwtSecret, "LOG_LEVEL": "warn"}
+	if cfg.pprof {
+		addr, err := freeAddr()
+		if err != nil {
+			s.stop(log)
+			return nil, err
+		}
+		env["PPROF_ADDR"] = addr
+		s.pprofBase = "http://" + addr
+	}
+	if s.ours, err = startServer(ctx, "conduit", ours, cfg.outDir, env); err != nil {
+		s.stop(log)
+		return nil, err
+	}
+	delete(env, "LOG_LEVEL")
+	delete(env, "PPROF_ADDR")
+	if s.floor, err = startServer(ctx, "floor", floor, cfg.outDir, env); err != nil {
+		s.stop(log)
+		return nil, err
+	}
+	log.step("Conduit on %s (pid %d), floor on %s (pid %d)", s.ours.base, s.ours.pid(), s.floor.base, s.floor.pid())
+	return s, nil
+}
+
+// stop stops both servers and removes the binaries.
+func (s *systems) stop(log *progress) {
+	for _, srv := range []*server{s.ours, s.floor} {
+		if srv == nil {
+			continue
+		}
+		if err := srv.stop(); err != nil {
+			log.step("stop %s: %v (its log: %s)", srv.name, err, srv.logPath)
+		}
+	}
+	os.RemoveAll(s.tmp)
+}
+
+func goBuild(ctx context.Context, out, pkg string) error {
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", out, pkg)
+	var buf bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &buf, &buf
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("go build %s: %w\n%s", pkg, err, buf.String())
+	}
+	return nil
+}
+
+// freeAddr returns a loopback address with a port nobody listens on.
+func freeAddr() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", fmt.Errorf("find a free port: %w", err)
+	}
+	defer ln.Close()
+	return ln.Addr().String(), nil
+}
+
+// startServer runs bin with the environment of this process plus env and
+// ADDR, logging to <logDir>/<name>.log, and waits until it is ready.
+func startServer(ctx context.Context, name, bin, logDir string, env map[string]string) (*server, error) {
+	addr, err := freeAddr()
+	if err != nil {
+		return nil, err
+	}
+	s := &server{name: name, base: "http://" + addr, logPath: filepath.Join(logDir, name+".log"), exited: make(chan struct{})}
+	logFile, err := os.Create(s.logPath)
+	if err != nil {
+		return nil, fmt.Errorf("%s log: %w", name, err)
+	}
+	s.cmd = exec.Command(bin)
+	s.cmd.Env = append(os.Environ(), "ADDR="+addr)
+	for k, v := range env {
+		s.cmd.Env = append(s.cmd.Env, k+"="+v)
+	}
+	s.cmd.Stdout, s.cmd.Stderr = logFile, logFile
+	s.cmd.SysProcAttr = childProcAttr()
+	if err := s.cmd.Start(); err != nil {
+		logFile.Close()
+		return nil, fmt.Errorf("start %s: %w", name, err)
+	}
+	go func() {
+		s.waitErr = s.cmd.Wait()
+		logFile.Close()
+		close(s.exited)
+	}()
+	if err := s.waitReady(ctx); err != nil {
+		_ = s.stop()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *server) pid() int { return s.cmd.Process.Pid }
+
+// waitReady polls /readyz until it answers 200.
+func (s *server) waitReady(ctx context.Context) error {
+	deadline := time.Now().Add(60 * time.Second)
+	client := &http.Client{Timeout: time.Second}
+	for {
+		resp, err := client.Get(s.base + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		select {
+		case <-s.exited:
+			return fmt.Errorf("%s exited while starting (%v); see %s", s.name, s.waitErr, s.logPath)
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%s not ready after 60s; see %s", s.name, s.logPath)
+		}
+	}
+}
+
+// alive fails if the server has exited.
+func (s *server) alive() error {
+	select {
+	case <-s.exited:
+		return fmt.Errorf("%s exited (%v); see %s", s.name, s.waitErr, s.logPath)
+	default:
+		return nil
+	}
+}
+
+// stop asks the server to drain and waits, killing it after 20 seconds.
+func (s *server) stop() error {
+	if err := s.alive(); err != nil {
+		return nil // already gone
+	}
+	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil && !errors.Is(err, os.ErrProcessDone) {
+		return err
+	}
+	select {
+	case <-s.exited:
+		return nil
+	case <-time.After(20 * time.Second):
+		_ = s.cmd.Process.Kill()
+		<-s.exited
+		return errors.New("killed after ignoring SIGTERM for 20s")
+	}
+}
+
+// statements scrapes conduit_sql_statements_total from /metrics.
+func (s *server) statements(ctx context.Context) (int64, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.base+"/metrics", nil)
+	if err != nil {
+		return 0, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, fmt.Errorf("scrape %s: %w", s.name, err)
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "conduit_sql_statements_total "); ok {
+			f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			if err != nil {
+				return 0, fmt.Errorf("scrape %s: %w", s.name, err)
+			}
+			return int64(f), nil
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return 0, fmt.Errorf("scrape %s: %w", s.name, err)
+	}
+	return 0, fmt.Errorf("scrape %s: no conduit_sql_statements_total in /metrics", s.name)
+}
+
+// resetPeakRSS restarts the kernel's record of the process's peak resident
+// set, so that the next peakRSS is the peak of one run. It returns false
+// where the kernel does not allow it; the peak is then the lifetime one.
+func (s *server) resetPeakRSS() bool {
+	return os.WriteFile(fmt.Sprintf("/proc/%d/clear_refs", s.pid()), []byte("5"), 0) == nil
+}
+
+// peakRSS returns the process's peak resident set size (VmHWM) in bytes.
+func (s *server) peakRSS() (int64, error) {
+	f, err := os.Open(fmt.Sprintf("/proc/%d/status", s.pid()))
+	if err != nil {
+		return 0, fmt.Errorf("peak RSS of %s: %w", s.name, err)
+	}
+	defer f.Close()
+	return parseVmHWM(f)
+}
+
+func parseVmHWM(r io.Reader) (int64, error) {
+	sc := bufio.NewScanner(r)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			if err != nil {
+				return 0, fmt.Errorf("VmHWM %q: %w", v, err)
+			}
+			return kb << 10, nil
+		}
+	}
+	return 0, errors.New("no VmHWM in /proc/<pid>/status")
+}

@@ -1,0 +1,130 @@
+package resolvers_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/conduit-dev/conduit/conduit"
+	"github.com/conduit-dev/conduit/db"
+	"github.com/conduit-dev/conduit/db/dbtest"
+	"github.com/conduit-dev/conduit/resolvers"
+	"github.com/conduit-dev/conduit/web"
+)
+
+// benchListQuery selects what a legacy list item holds, for a page of 20.
+const benchListQuery = `query Articles { articles(first: 20) { totalCount nodes {
+	slug title description tagList createdAt updatedAt favorited favoritesCount
+	author { username bio image following } } } }`
+
+// BenchmarkGraphQLArticles measures one execution of the list query (20
+// articles), anonymous and signed in, through the handler and the shared
+// middleware into an httptest recorder.
+func BenchmarkGraphQLArticles(b *testing.B) {
+	bs := newBenchServer(b, 20, 0)
+	for _, who := range []struct{ name, token string }{{"anonymous", ""}, {"signed-in", bs.token}} {
+		b.Run(who.name, func(b *testing.B) {
+			bs.run(b, benchListQuery, who.token)
+		})
+	}
+}
+
+// benchServer is the GraphQL handler over a seeded database.
+type benchServer struct {
+	store   *db.DB
+	handler http.Handler
+	token   string // of a user who sees favorited and following set on part of the page
+}
+
+// newBenchServer seeds articles articles by two authors, with comments
+// comments each, and builds the handler behind the middleware the server
+// puts in front of it.
+func newBenchServer(b *testing.B, articles, comments int) *benchServer {
+	b.Helper()
+	store := dbtest.New(b)
+	svc, err := conduit.NewService(store, conduit.Config{JWTSecret: testSecret, BcryptCost: 4})
+	if err != nil {
+		b.Fatal(err)
+	}
+	viewer := benchSeed(b, svc, articles, comments)
+	token, err := conduit.NewTokens(testSecret, time.Hour).Sign(viewer)
+	if err != nil {
+		b.Fatal(err)
+	}
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	h := web.RequestID(web.Authenticate(svc)(web.LimitBody(web.MaxBodyBytes)(
+		resolvers.NewHandler(svc, logger, resolvers.DefaultOptions()))))
+	return &benchServer{store: store, handler: h, token: token}
+}
+
+// run executes query in a loop, failing on any error, and reports the
+// SQL statements of one execution.
+func (bs *benchServer) run(b *testing.B, query, token string) {
+	body, err := json.Marshal(map[string]string{"query": query})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	before := bs.store.Statements()
+	for b.Loop() {
+		req := httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		if token != "" {
+			req.Header.Set("Authorization", "Token "+token)
+		}
+		rec := httptest.NewRecorder()
+		bs.handler.ServeHTTP(rec, req)
+		if rec.Code != http.StatusOK || bytes.Contains(rec.Body.Bytes(), []byte(`"errors":[`)) {
+			b.Fatalf("status %d: %s", rec.Code, rec.Body)
+		}
+	}
+	b.ReportMetric(float64(bs.store.Statements()-before)/float64(b.N), "sql/op")
+}
+
+// benchSeed publishes articles by two users with three tags each and
+// comments comments on each, favorites and follows some, and returns the
+// id of a third user who sees some of it as favorited and followed.
+func benchSeed(b *testing.B, svc *conduit.Service, articles, comments int) int64 {
+	b.Helper()
+	var ids []int64
+	for _, name := range []string{"ann", "bob", "cyd"} {
+		s, err := svc.Register(context.Background(), conduit.RegisterInput{Username: name, Email: name + "@example.com", Password: testPassword})
+		if err != nil {
+			b.Fatal(err)
+		}
+		ids = append(ids, s.User.ID)
+	}
+	as := func(id int64) context.Context {
+		return conduit.NewContextWithViewer(context.Background(), conduit.Viewer{UserID: id})
+	}
+	for i := range articles {
+		a, err := svc.CreateArticle(as(ids[i%2]), conduit.CreateArticleInput{
+			Title: fmt.Sprintf("Article %d", i), Description: "What it is about",
+			Body: "A body of some length.", TagList: []string{"go", "sql", fmt.Sprintf("tag%d", i%5)},
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+		for j := range comments {
+			if _, err := svc.AddComment(as(ids[j%3]), a.Slug, fmt.Sprintf("Comment %d", j)); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if i%3 == 0 {
+			if _, err := svc.Favorite(as(ids[2]), a.Slug); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	if _, err := svc.Follow(as(ids[2]), "ann"); err != nil {
+		b.Fatal(err)
+	}
+	return ids[2]
+}
