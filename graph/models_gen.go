@@ -249,6 +249,10 @@ type UpdateViewerInput struct {
 type UpdateViewerPayload struct {
 	// The account as changed, or null when there are user errors.
 	User *conduit.User `json:"user,omitempty"`
+	// A fresh token for the header `Authorization: Bearer <token>`, or null when
+	// there are user errors. The token the request was made with stays valid until
+	// it expires.
+	Token *string `json:"token,omitempty"`
 	// The mistakes in the input; empty on success.
 	UserErrors []*UserError `json:"userErrors"`
 }

@@ -182,6 +182,7 @@ type ComplexityRoot struct {
 	}
 
 	UpdateViewerPayload struct {
+		Token      func(childComplexity int) int
 		User       func(childComplexity int) int
 		UserErrors func(childComplexity int) int
 	}
@@ -830,6 +831,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.UpdateArticlePayload.UserErrors(childComplexity), true
 
+	case "UpdateViewerPayload.token":
+		if e.ComplexityRoot.UpdateViewerPayload.Token == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UpdateViewerPayload.Token(childComplexity), true
 	case "UpdateViewerPayload.user":
 		if e.ComplexityRoot.UpdateViewerPayload.User == nil {
 			break
@@ -1260,6 +1267,8 @@ func (ec *executionContext) childFields_UpdateViewerPayload(ctx context.Context,
 	switch field.Name {
 	case "user":
 		return ec.fieldContext_UpdateViewerPayload_user(ctx, field)
+	case "token":
+		return ec.fieldContext_UpdateViewerPayload_token(ctx, field)
 	case "userErrors":
 		return ec.fieldContext_UpdateViewerPayload_userErrors(ctx, field)
 	}

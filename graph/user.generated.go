@@ -233,6 +233,29 @@ func (ec *executionContext) fieldContext_UpdateViewerPayload_user(_ context.Cont
 	return fc, nil
 }
 
+func (ec *executionContext) _UpdateViewerPayload_token(ctx context.Context, field graphql.CollectedField, obj *UpdateViewerPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UpdateViewerPayload_token(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Token, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_UpdateViewerPayload_token(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UpdateViewerPayload", field, false, false, "String")
+}
+
 func (ec *executionContext) _UpdateViewerPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *UpdateViewerPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -666,6 +689,11 @@ func (ec *executionContext) _UpdateViewerPayload(ctx context.Context, sel ast.Se
 			out.Values[i] = graphql.MarshalString("UpdateViewerPayload")
 		case "user":
 			out.Values[i] = ec._UpdateViewerPayload_user(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "token":
+			out.Values[i] = ec._UpdateViewerPayload_token(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}

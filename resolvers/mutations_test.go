@@ -122,6 +122,18 @@ func TestUpdateViewer(t *testing.T) {
 		wantErrorCodes(t, res)
 		wantJSON(t, res.Data, `{"updateViewer":{"user":{"bio":null,"image":null}}}`)
 	})
+	t.Run("TokenSignsIn", func(t *testing.T) {
+		got := mustData[struct{ UpdateViewer struct{ Token *string } }](t, e, request{
+			query: `mutation { updateViewer(input: {bio: "Fresh"}) { token } }`,
+			token: alice.token,
+		})
+		if got.UpdateViewer.Token == nil {
+			t.Fatal("updateViewer.token = null, want a token")
+		}
+		res := e.post(t, request{query: `{ viewer { username bio } }`, token: *got.UpdateViewer.Token})
+		wantErrorCodes(t, res)
+		wantJSON(t, res.Data, `{"viewer":{"username":"alicia","bio":"Fresh"}}`)
+	})
 	t.Run("ErrNullUsername", func(t *testing.T) {
 		update(t, map[string]any{"username": nil},
 			`{"updateViewer":{"user":null,"userErrors":[{"field":["input","username"],"message":"username can't be blank","code":"INVALID"}]}}`)

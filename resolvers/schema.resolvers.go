@@ -32,7 +32,7 @@ func (r *mutationResolver) Login(ctx context.Context, input conduit.LoginInput) 
 func (r *mutationResolver) UpdateViewer(ctx context.Context, input graph.UpdateViewerInput) (*graph.UpdateViewerPayload, error) {
 	s, err := r.Service.UpdateUser(ctx, updateUserInput(input))
 	var p graph.UpdateViewerPayload
-	p.User, _, p.UserErrors, err = session(ctx, s, err)
+	p.User, p.Token, p.UserErrors, err = session(ctx, s, err)
 	return &p, err
 }
 
