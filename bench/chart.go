@@ -7,13 +7,15 @@ import (
 	"math"
 )
 
-// Geometry of the chart, in SVG user units.
+// Geometry of the chart, in SVG user units. A panel is its title, a plot
+// area of plotHeight, and the scenario labels under it.
 const (
 	chartLeft   = 70
 	chartRight  = 20
-	chartTop    = 40
-	panelHeight = 230 // plot area of one panel
-	panelGap    = 90  // under a panel: its scenario labels and the next title
+	chartTop    = 36
+	panelTitle  = 30 // from a panel's top to its plot area
+	plotHeight  = 230
+	panelHeight = panelTitle + plotHeight + 40
 	barWidth    = 24
 	groupWidth  = 3*barWidth + 34
 )
@@ -26,18 +28,16 @@ var systemColor = map[string]string{sysFloor: "#8c8c8c", sysLegacy: "#2f6db5", s
 func chart(r *results) []byte {
 	names := r.scenarioNames()
 	width := chartLeft + len(names)*groupWidth + chartRight
-	height := chartTop + 2*(panelHeight+panelGap) + 10
+	height := chartTop + 2*panelHeight
 	var b bytes.Buffer
 	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d" font-family="sans-serif" font-size="11">`+"\n",
 		width, height, width, height)
 	fmt.Fprintf(&b, `<rect width="%d" height="%d" fill="white"/>`+"\n", width, height)
-	fmt.Fprintf(&b, `<text x="%d" y="18" font-size="14" font-weight="bold">Conduit vs floor: %d connections, %gs per run (%s)</text>`+"\n",
+	fmt.Fprintf(&b, `<text x="%d" y="20" font-size="14" font-weight="bold">Conduit vs floor: %d connections, %gs per scenario and system (%s)</text>`+"\n",
 		chartLeft, r.Config.Conns, r.Config.DurationSec, r.Started.UTC().Format("2006-01-02"))
-	legend(&b, width-chartRight-3*80, 30)
-	y := chartTop
-	panel(&b, r, names, y, "Throughput, req/s (higher is better)", func(x runResult) float64 { return x.ReqPerSec }, "%.0f")
-	y += panelHeight + panelGap
-	panel(&b, r, names, y, "p99 latency, ms (lower is better)", func(x runResult) float64 { return x.P99Ms }, "%.1f")
+	legend(&b, width-chartRight-3*80, chartTop+12)
+	panel(&b, r, names, chartTop, "Throughput, req/s (higher is better)", func(x runResult) float64 { return x.ReqPerSec }, "%.0f", 0)
+	panel(&b, r, names, chartTop+panelHeight, "p99 latency, ms (lower is better; dashed: the 50 ms target)", func(x runResult) float64 { return x.P99Ms }, "%.1f", 50)
 	b.WriteString("</svg>\n")
 	return b.Bytes()
 }
@@ -49,19 +49,21 @@ func legend(b *bytes.Buffer, x, y int) {
 	}
 }
 
-// panel draws one bar chart of value with its top edge at y.
-func panel(b *bytes.Buffer, r *results, names []string, y int, title string, value func(runResult) float64, format string) {
-	top := 0.0
+// panel draws one bar chart of value with its top edge at y, and a dashed
+// line at goal unless it is 0.
+func panel(b *bytes.Buffer, r *results, names []string, y int, title string, value func(runResult) float64, format string, goal float64) {
+	top := goal
 	for _, x := range r.Runs {
 		top = max(top, value(x))
 	}
 	step, ceil := ticks(top)
-	scale := func(v float64) float64 { return float64(panelHeight) * v / ceil }
-	base := y + panelHeight
-	fmt.Fprintf(b, `<text x="%d" y="%d" font-size="12" font-weight="bold">%s</text>`+"\n", chartLeft, y+6, html.EscapeString(title))
+	scale := func(v float64) float64 { return float64(plotHeight) * v / ceil }
+	base := y + panelTitle + plotHeight
+	right := chartLeft + len(names)*groupWidth
+	fmt.Fprintf(b, `<text x="%d" y="%d" font-size="12" font-weight="bold">%s</text>`+"\n", chartLeft, y+12, html.EscapeString(title))
 	for v := 0.0; v <= ceil+step/2; v += step {
 		ty := float64(base) - scale(v)
-		fmt.Fprintf(b, `<line x1="%d" x2="%d" y1="%.1f" y2="%.1f" stroke="#e5e5e5"/>`+"\n", chartLeft, chartLeft+len(names)*groupWidth, ty, ty)
+		fmt.Fprintf(b, `<line x1="%d" x2="%d" y1="%.1f" y2="%.1f" stroke="#e5e5e5"/>`+"\n", chartLeft, right, ty, ty)
 		fmt.Fprintf(b, `<text x="%d" y="%.1f" text-anchor="end">%s</text>`+"\n", chartLeft-6, ty+4, trimFloat(v))
 	}
 	for g, name := range names {
@@ -80,7 +82,11 @@ func panel(b *bytes.Buffer, r *results, names []string, y int, title string, val
 		}
 		fmt.Fprintf(b, `<text x="%d" y="%d" text-anchor="middle">%s</text>`+"\n", gx+3*barWidth/2, base+16, html.EscapeString(name))
 	}
-	fmt.Fprintf(b, `<line x1="%d" x2="%d" y1="%d" y2="%d" stroke="black"/>`+"\n", chartLeft, chartLeft+len(names)*groupWidth, base, base)
+	fmt.Fprintf(b, `<line x1="%d" x2="%d" y1="%d" y2="%d" stroke="black"/>`+"\n", chartLeft, right, base, base)
+	if goal > 0 {
+		gy := float64(base) - scale(goal)
+		fmt.Fprintf(b, `<line x1="%d" x2="%d" y1="%.1f" y2="%.1f" stroke="#333" stroke-dasharray="6 4"/>`+"\n", chartLeft, right, gy, gy)
+	}
 }
 
 // ticks picks a round step (1, 2 or 5 times a power of ten) that divides

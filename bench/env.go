@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/conduit-dev/conduit/conduit"
@@ -24,11 +25,15 @@ type env struct {
 	hotSlugs    []string // articles with exactly hotComments comments
 	favSlugs    []string // articles the favorite scenario toggles
 	client      *http.Client
+	cpu         cpuMeter
 }
 
 func newEnv(ctx context.Context, data *benchData, sys *systems, conns int) (*env, error) {
 	tokens := conduit.NewTokens([]byte(jwtSecret), 24*time.Hour)
-	e := &env{data: data, sys: sys, conns: conns, client: &http.Client{Timeout: 30 * time.Second}}
+	e := &env{
+		data: data, sys: sys, conns: conns, client: &http.Client{Timeout: 30 * time.Second},
+		cpu: cpuMeter{pids: []int{os.Getpid(), sys.ours.pid(), sys.floor.pid()}, pgDataDir: data.dir},
+	}
 	for i := range signedInUsers {
 		t, err := tokens.Sign(data.userIDs[i])
 		if err != nil {

@@ -53,6 +53,7 @@ type config struct {
 	outDir    string
 	dataDir   string
 	pprof     bool
+	profiles  []profileTarget // what -pprof profiles
 	timeout   time.Duration
 }
 
@@ -67,7 +68,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	filter := fs.String("scenarios", "", "regular expression: run only the scenarios whose names match")
 	fs.StringVar(&c.outDir, "out", "bench/results", "directory for latest.json, latest.md, latest.svg (and cpu.pprof)")
 	fs.StringVar(&c.dataDir, "data", ".data/bench", "data directory of the benchmark's PostgreSQL cluster")
-	fs.BoolVar(&c.pprof, "pprof", false, "serve pprof from the Conduit server and save a 10s CPU profile of the legacy list scenario (an extra, unmeasured run) to <out>/cpu.pprof")
+	fs.BoolVar(&c.pprof, "pprof", false, "serve pprof from the Conduit server and save a 10s CPU profile of each -pprof-of scenario (an extra, unmeasured run) to <out>")
+	profileOf := fs.String("pprof-of", "list/legacy", "with -pprof, the scenario/system pairs to profile, comma-separated; list/legacy goes to cpu.pprof, others to cpu-<scenario>-<system>.pprof")
 	fs.DurationVar(&c.timeout, "timeout", 30*time.Minute, "give up after this long, whatever is running")
 	if err := fs.Parse(args); err != nil {
 		return c, err
@@ -81,6 +83,9 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	var err error
 	if c.scenarios, err = regexp.Compile(*filter); err != nil {
 		return c, fmt.Errorf("-scenarios: %w", err)
+	}
+	if c.profiles, err = parseProfileTargets(*profileOf); err != nil {
+		return c, fmt.Errorf("-pprof-of: %w", err)
 	}
 	return c, nil
 }

@@ -72,6 +72,10 @@ type runResult struct {
 	MeanMs         float64   `json:"meanMs"`
 	SQLPerReq      float64   `json:"sqlPerRequest"`
 	PeakRSSMiB     float64   `json:"peakRssMiB"`
+	// OtherCPUPct is the share of the machine's CPUs that processes outside
+	// the benchmark used while this system was measured, averaged over its
+	// rounds: above a few percent, someone else's work weighed on the run.
+	OtherCPUPct float64 `json:"otherCpuPercent"`
 	// PeakRSSOfRun is false when the kernel would not reset the peak, which
 	// is then the process's lifetime peak rather than the peak of the rounds.
 	PeakRSSOfRun bool `json:"peakRssOfRun"`
@@ -123,6 +127,9 @@ func newRunResult(sc, sys string, t *tally) runResult {
 		P50Ms: ms(percentile(s.lat, .50)), P90Ms: ms(percentile(s.lat, .90)), P99Ms: ms(percentile(s.lat, .99)),
 		MaxMs: ms(percentile(s.lat, 1)), MeanMs: ms(mean(s.lat)),
 		PeakRSSMiB: float64(t.rss) / (1 << 20), PeakRSSOfRun: t.rssPerRun,
+	}
+	for _, c := range t.otherCPU {
+		r.OtherCPUPct += c / float64(len(t.otherCPU))
 	}
 	if s.requests > 0 {
 		r.SQLPerReq = float64(t.statements) / float64(s.requests)
@@ -252,10 +259,15 @@ func (r *results) markdown() string {
 	fmt.Fprintf(&b, "Run of %s: %d× %s, %d MiB, %s, Go %s, PostgreSQL %s; load average before %s, after %s.\n",
 		r.Started.UTC().Format(time.RFC3339), m.CPUs, m.CPUModel, m.MemoryMiB, "Linux "+m.Kernel, strings.TrimPrefix(m.Go, "go"), m.PostgreSQL,
 		firstField(m.LoadBefore, 3), firstField(m.LoadAfter, 3))
-	fmt.Fprintf(&b, "%d connections; per scenario and system %gs measured in %d rounds (systems in A B C, C B A order), each after %gs of warm-up.\n\n",
+	fmt.Fprintf(&b, "%d connections; per scenario and system %gs measured in %d rounds (systems in A B C, C B A order), each after %gs of warm-up.\n",
 		c.Conns, c.DurationSec, c.Rounds, c.WarmupSec)
-	b.WriteString("| scenario | system | req/s | p50 ms | p90 ms | p99 ms | errors | SQL/req | peak RSS MiB | ratio |\n")
-	b.WriteString("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|\n")
+	b.WriteString("\"other CPU\" is the share of the machine that processes outside the benchmark used during the measurement.\n")
+	if d := r.disturbed(); len(d) > 0 {
+		fmt.Fprintf(&b, "**Disturbed:** other work used more than %d%% of the machine during %s; compare those rows with care.\n", disturbedPct, strings.Join(d, ", "))
+	}
+	b.WriteString("\n")
+	b.WriteString("| scenario | system | req/s | p50 ms | p90 ms | p99 ms | errors | SQL/req | peak RSS MiB | ratio | other CPU |\n")
+	b.WriteString("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")
 	for _, x := range r.Runs {
 		ratio := ""
 		switch x.System {
@@ -268,8 +280,8 @@ func (r *results) markdown() string {
 				ratio = fmt.Sprintf("%.2f× legacy", v)
 			}
 		}
-		fmt.Fprintf(&b, "| %s | %s | %.0f | %.2f | %.2f | %.2f | %d | %.2f | %.0f | %s |\n",
-			x.Scenario, x.System, x.ReqPerSec, x.P50Ms, x.P90Ms, x.P99Ms, x.Errors, x.SQLPerReq, x.PeakRSSMiB, ratio)
+		fmt.Fprintf(&b, "| %s | %s | %.0f | %.2f | %.2f | %.2f | %d | %.2f | %.0f | %s | %.0f%% |\n",
+			x.Scenario, x.System, x.ReqPerSec, x.P50Ms, x.P90Ms, x.P99Ms, x.Errors, x.SQLPerReq, x.PeakRSSMiB, ratio, x.OtherCPUPct)
 	}
 	b.WriteString("\n| target | want | got | met |\n|---|---|---|---|\n")
 	for _, t := range r.Targets {
@@ -280,6 +292,22 @@ func (r *results) markdown() string {
 		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", t.Name, t.Want, t.Got, met)
 	}
 	return b.String()
+}
+
+// disturbedPct is the share of the machine other processes may use during a
+// measurement before the report calls it disturbed.
+const disturbedPct = 5
+
+// disturbed names the runs during which other processes used more than
+// disturbedPct of the machine.
+func (r *results) disturbed() []string {
+	var out []string
+	for _, x := range r.Runs {
+		if x.OtherCPUPct > disturbedPct {
+			out = append(out, fmt.Sprintf("%s on %s (%.0f%%)", x.Scenario, x.System, x.OtherCPUPct))
+		}
+	}
+	return out
 }
 
 func firstField(s string, n int) string {

@@ -7,17 +7,45 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
+	"strings"
 	"time"
 )
 
-// What -pprof profiles, for how long, and where the profile goes.
-const (
-	profiledScenario = "list"
-	profiledSystem   = sysLegacy
-	profileSeconds   = 10
-	profileFile      = "cpu.pprof"
-)
+// profileSeconds is how long a -pprof profile lasts.
+const profileSeconds = 10
+
+// profileTarget is a scenario and system that -pprof profiles.
+type profileTarget struct{ scenario, system string }
+
+// file is where the profile goes: cpu.pprof for the legacy list, the one
+// the issue asks for, cpu-<scenario>-<system>.pprof for the others.
+func (t profileTarget) file() string {
+	if t == (profileTarget{"list", sysLegacy}) {
+		return "cpu.pprof"
+	}
+	return "cpu-" + t.scenario + "-" + t.system + ".pprof"
+}
+
+// parseProfileTargets reads "scenario/system,...". Only Conduit's systems
+// can be profiled: the floor serves no pprof.
+func parseProfileTargets(s string) ([]profileTarget, error) {
+	var ts []profileTarget
+	for _, item := range strings.Split(s, ",") {
+		sc, sys, _ := strings.Cut(strings.TrimSpace(item), "/")
+		known := false
+		for _, x := range scenarios() {
+			_, served := x.systems[sys]
+			known = known || x.name == sc && served
+		}
+		if !known || sys == sysFloor {
+			return nil, fmt.Errorf("%q: want scenario/system, the system legacy or graphql and serving the scenario", item)
+		}
+		ts = append(ts, profileTarget{sc, sys})
+	}
+	return ts, nil
+}
 
 // runScenarios runs each scenario the filter selects, then undoes what a
 // write scenario wrote.
@@ -32,13 +60,15 @@ func runScenarios(ctx context.Context, e *env, cfg config, res *results, log *pr
 			return fmt.Errorf("%s: %w", sc.name, err)
 		}
 		for _, r := range runs {
-			log.step("%-15s %-8s %8.0f req/s  p50 %6.2f ms  p99 %6.2f ms  errors %d  SQL/req %.2f  rounds %s",
-				sc.name, r.System, r.ReqPerSec, r.P50Ms, r.P99Ms, r.Errors, r.SQLPerReq, roundList(r.RoundReqPerSec))
+			log.step("%-15s %-8s %8.0f req/s  p50 %6.2f ms  p99 %6.2f ms  errors %d  SQL/req %.2f  rounds %s  other CPU %.0f%%",
+				sc.name, r.System, r.ReqPerSec, r.P50Ms, r.P99Ms, r.Errors, r.SQLPerReq, roundList(r.RoundReqPerSec), r.OtherCPUPct)
 			res.add(sc, r)
 		}
-		if cfg.pprof && sc.name == profiledScenario {
-			if err := profile(ctx, e, cfg, sc, log); err != nil {
-				return err
+		for _, t := range cfg.profiles {
+			if cfg.pprof && t.scenario == sc.name {
+				if err := profile(ctx, e, cfg, sc, t, log); err != nil {
+					return err
+				}
 			}
 		}
 		if sc.write {
@@ -74,6 +104,7 @@ type tally struct {
 	statements int64
 	rss        int64
 	rssPerRun  bool
+	otherCPU   []float64 // per round: % of the machine used outside the benchmark
 }
 
 // runScenario measures every system that serves sc in cfg.rounds rounds.
@@ -102,7 +133,7 @@ func runScenario(ctx context.Context, e *env, cfg config, sc scenario, reversed 
 	log.step("%-15s %s: %d rounds of %s warm-up and %s measured, %d connections", sc.name, sc.title, cfg.rounds, cfg.warmup, perRound, cfg.conns)
 	for round := range cfg.rounds {
 		for _, sys := range order {
-			if err := measureRound(ctx, e.server(sys), tallies[sys], cfg, perRound); err != nil {
+			if err := measureRound(ctx, e, e.server(sys), tallies[sys], cfg, perRound); err != nil {
 				return nil, fmt.Errorf("%s, round %d: %w", sys, round+1, err)
 			}
 		}
@@ -119,7 +150,7 @@ func runScenario(ctx context.Context, e *env, cfg config, sc scenario, reversed 
 
 // measureRound warms the system up, then measures one round and adds it
 // to t.
-func measureRound(ctx context.Context, srv *server, t *tally, cfg config, d time.Duration) error {
+func measureRound(ctx context.Context, e *env, srv *server, t *tally, cfg config, d time.Duration) error {
 	if cfg.warmup > 0 {
 		drive(ctx, t.client, t.wl, cfg.conns, cfg.warmup)
 	}
@@ -131,7 +162,9 @@ func measureRound(ctx context.Context, srv *server, t *tally, cfg config, d time
 		return err
 	}
 	t.rssPerRun = srv.resetPeakRSS()
+	cpuBefore := e.cpu.sample()
 	s := drive(ctx, t.client, t.wl, cfg.conns, d)
+	t.otherCPU = append(t.otherCPU, otherCPU(cpuBefore, e.cpu.sample(), runtime.NumCPU()))
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -153,15 +186,15 @@ func measureRound(ctx context.Context, srv *server, t *tally, cfg config, d time
 	return nil
 }
 
-// profile loads Conduit with the profiled scenario for profileSeconds
+// profile loads Conduit with scenario sc on t's system for profileSeconds
 // more, unmeasured, while its CPU profile is taken, so that profiling
 // never weighs on the numbers reported.
-func profile(ctx context.Context, e *env, cfg config, sc scenario, log *progress) error {
-	path := filepath.Join(cfg.outDir, profileFile)
-	log.step("profiling %s on %s for %ds (not measured) into %s", sc.name, profiledSystem, profileSeconds, path)
+func profile(ctx context.Context, e *env, cfg config, sc scenario, t profileTarget, log *progress) error {
+	path := filepath.Join(cfg.outDir, t.file())
+	log.step("profiling %s on %s for %ds (not measured) into %s", sc.name, t.system, profileSeconds, path)
 	client := newClient(cfg.conns)
 	defer client.CloseIdleConnections()
-	wl := sc.systems[profiledSystem](e, e.base(profiledSystem))
+	wl := sc.systems[t.system](e, e.base(t.system))
 	drive(ctx, client, wl, cfg.conns, time.Second)
 	done := make(chan error, 1)
 	go func() { done <- saveProfile(ctx, e.sys.pprofBase, path) }()

@@ -1,0 +1,141 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// clockTicks is USER_HZ, the unit of the CPU times in /proc: 100 on every
+// Linux the benchmark is meant for.
+const clockTicks = 100
+
+// cpuMeter tells how much CPU the processes outside the benchmark used: on
+// a shared machine, someone else's build or test run slows every system
+// down, and the results should say so rather than hide it.
+type cpuMeter struct {
+	pids      []int  // the harness and both servers
+	pgDataDir string // whose postmaster.pid names the root of our PostgreSQL
+}
+
+// cpuSample is the busy time of the whole machine and of the benchmark's
+// own processes, in clock ticks.
+type cpuSample struct {
+	at          time.Time
+	total, ours uint64
+}
+
+func (m cpuMeter) sample() cpuSample {
+	s := cpuSample{at: time.Now(), total: machineBusy()}
+	for _, pid := range m.pids {
+		s.ours += processCPU(pid, false)
+	}
+	if pm := postmasterPID(m.pgDataDir); pm > 0 {
+		// The postmaster with its children's time once they have exited,
+		// and the backends still running.
+		s.ours += processCPU(pm, true)
+		for _, pid := range childrenOf(pm) {
+			s.ours += processCPU(pid, false)
+		}
+	}
+	return s
+}
+
+// otherCPU returns the share of the machine's CPUs (0 to 100) that
+// processes outside the benchmark used between a and b.
+func otherCPU(a, b cpuSample, cpus int) float64 {
+	wall := b.at.Sub(a.at).Seconds() * clockTicks * float64(cpus)
+	if wall <= 0 || b.total < a.total {
+		return 0
+	}
+	other := float64(b.total-a.total) - float64(b.ours-a.ours)
+	return max(0, 100*other/wall)
+}
+
+// machineBusy sums the non-idle times of the first line of /proc/stat.
+func machineBusy() uint64 {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0
+	}
+	line, _, _ := bytes.Cut(b, []byte("\n"))
+	f := strings.Fields(string(line))
+	var busy uint64
+	// cpu user nice system idle iowait irq softirq steal: all but idle and iowait.
+	for i, v := range f[1:min(len(f), 9)] {
+		if i == 3 || i == 4 {
+			continue
+		}
+		n, _ := strconv.ParseUint(v, 10, 64)
+		busy += n
+	}
+	return busy
+}
+
+// processCPU returns the user and system time of pid, and of its exited
+// children too when withChildren is set; 0 if it is gone.
+func processCPU(pid int, withChildren bool) uint64 {
+	f := statFields(pid)
+	if len(f) < 15 {
+		return 0
+	}
+	// After the command: state ppid ... utime(14th field) stime cutime cstime.
+	n := 2
+	if withChildren {
+		n = 4
+	}
+	var t uint64
+	for _, v := range f[11 : 11+n] {
+		x, _ := strconv.ParseUint(v, 10, 64)
+		t += x
+	}
+	return t
+}
+
+// statFields returns the fields of /proc/<pid>/stat after the command name,
+// which may itself hold spaces: state is the first.
+func statFields(pid int) []string {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return nil
+	}
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return nil
+	}
+	return strings.Fields(string(b[i+1:]))
+}
+
+// childrenOf returns the processes whose parent is pid.
+func childrenOf(pid int) []int {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil
+	}
+	parent := strconv.Itoa(pid)
+	var out []int
+	for _, e := range entries {
+		child, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		if f := statFields(child); len(f) > 1 && f[1] == parent {
+			out = append(out, child)
+		}
+	}
+	return out
+}
+
+// postmasterPID reads the pid of the PostgreSQL server running on dir.
+func postmasterPID(dir string) int {
+	b, err := os.ReadFile(filepath.Join(dir, "postmaster.pid"))
+	if err != nil {
+		return 0
+	}
+	first, _, _ := bytes.Cut(b, []byte("\n"))
+	pid, _ := strconv.Atoi(strings.TrimSpace(string(first)))
+	return pid
+}
