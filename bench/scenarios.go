@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"sync/atomic"
 	"time"
 )
 
@@ -172,17 +173,27 @@ func gqlMutationOK(status int, body []byte) bool {
 	return gqlOK(status, body) && bytes.Contains(body, noUserErrors)
 }
 
-// newTitle is a title no other request of the run uses.
-func newTitle(system string, run int64, w, j int) string {
-	return fmt.Sprintf("Load %s %d w%d n%d", system, run, w, j)
+// titles hands out article titles that no other request of the run uses:
+// the rounds of a scenario restart each worker's request count, so the
+// count cannot tell them apart, and a repeated title would measure the
+// service's retry for a free slug instead of a create.
+type titles struct {
+	prefix string
+	seq    atomic.Int64
 }
+
+func newTitles(system string) *titles {
+	return &titles{prefix: fmt.Sprintf("Load %s %d", system, time.Now().UnixNano())}
+}
+
+func (t *titles) next() string { return fmt.Sprintf("%s n%d", t.prefix, t.seq.Add(1)) }
 
 // legacyCreate publishes a new article as the writer on every request.
 func (e *env) legacyCreate(base string) workload {
-	run := time.Now().UnixNano()
-	return workload{ok: ok2xx, next: func(w, j int) call {
+	ts := newTitles(sysLegacy)
+	return workload{ok: ok2xx, next: func(int, int) call {
 		body, _ := json.Marshal(map[string]any{"article": map[string]any{
-			"title": newTitle(sysLegacy, run, w, j), "description": "Written under load.",
+			"title": ts.next(), "description": "Written under load.",
 			"body": "A body written by the benchmark.", "tagList": newArticleTag,
 		}})
 		return call{method: http.MethodPost, url: base + "/api/articles", token: e.writerToken, body: body}
@@ -191,10 +202,10 @@ func (e *env) legacyCreate(base string) workload {
 
 // graphqlCreate is legacyCreate through createArticle.
 func (e *env) graphqlCreate(base string) workload {
-	run := time.Now().UnixNano()
-	return workload{ok: gqlMutationOK, next: func(w, j int) call {
+	ts := newTitles(sysGraphQL)
+	return workload{ok: gqlMutationOK, next: func(int, int) call {
 		body := gqlBody(gqlCreate, map[string]any{"input": map[string]any{
-			"title": newTitle(sysGraphQL, run, w, j), "description": "Written under load.",
+			"title": ts.next(), "description": "Written under load.",
 			"body": "A body written by the benchmark.", "tagList": newArticleTag,
 		}})
 		return call{method: http.MethodPost, url: base + "/graphql", token: e.writerToken, body: body}
