@@ -186,7 +186,7 @@ func (d *DB) CommentInArticle(ctx context.Context, viewerID int64, slug string, 
 // and returns it as its author sees it. Returns NotFound.
 func (d *DB) CreateComment(ctx context.Context, slug string, authorID int64, body string) (conduit.Comment, error) {
 	var created conduit.Comment
-	err := pgx.BeginFunc(ctx, d.pool, func(tx pgx.Tx) error {
+	err := d.inTx(ctx, func(tx pgx.Tx) error {
 		rows, _ := tx.Query(ctx, `
 			WITH c AS (
 				INSERT INTO comments (article_id, author_id, body)
@@ -207,7 +207,7 @@ func (d *DB) CreateComment(ctx context.Context, slug string, authorID int64, bod
 
 // DeleteComment deletes comment id. Returns NotFound.
 func (d *DB) DeleteComment(ctx context.Context, id int64) error {
-	err := pgx.BeginFunc(ctx, d.pool, func(tx pgx.Tx) error {
+	err := d.inTx(ctx, func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `DELETE FROM comments WHERE id = $1`, id)
 		if err != nil {
 			return err

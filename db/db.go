@@ -7,6 +7,7 @@ package db
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync/atomic"
@@ -89,6 +90,28 @@ func (d *DB) Ping(ctx context.Context) error {
 // transaction control included. Tests use it to prove that a page costs the
 // same number of statements whatever its size.
 func (d *DB) Statements() int64 { return d.statements.Load() }
+
+// txAttempts bounds how often inTx runs a transaction that PostgreSQL
+// aborted to break a deadlock or a serialization conflict.
+const txAttempts = 3
+
+// inTx runs fn in a transaction, committed when fn returns nil. A
+// transaction that PostgreSQL aborts as a deadlock victim or for a
+// serialization failure has written nothing, so it is run again: such
+// aborts are the database's way of ordering concurrent writers, not errors
+// a client should see. fn must only assign, never accumulate, what it
+// returns through its closure.
+func (d *DB) inTx(ctx context.Context, fn func(pgx.Tx) error) error {
+	var err error
+	for range txAttempts {
+		err = pgx.BeginFunc(ctx, d.pool, fn)
+		var pgErr *pgconn.PgError
+		if !errors.As(err, &pgErr) || (pgErr.Code != deadlockDetected && pgErr.Code != serializationFailure) {
+			return err
+		}
+	}
+	return err
+}
 
 // querier is what the store's helpers need, satisfied both by the pool and
 // by a transaction, so that a read can run alone or inside a write.

@@ -10,8 +10,13 @@ import (
 	"github.com/conduit-dev/conduit/conduit"
 )
 
-// uniqueViolation is the SQLSTATE of a broken unique constraint.
-const uniqueViolation = "23505"
+// SQLSTATEs the store acts on: a broken unique constraint, and the two
+// aborts after which a transaction may simply run again.
+const (
+	uniqueViolation      = "23505"
+	deadlockDetected     = "40P01"
+	serializationFailure = "40001"
+)
 
 // uniqueFields names the input field each unique constraint guards.
 var uniqueFields = map[string]string{

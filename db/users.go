@@ -20,7 +20,7 @@ const profileColumns = `u.id, u.username, u.bio, u.image,
 // they are taken; emails compare case-insensitively.
 func (d *DB) CreateUser(ctx context.Context, u conduit.User) (conduit.User, error) {
 	var created conduit.User
-	err := pgx.BeginFunc(ctx, d.pool, func(tx pgx.Tx) error {
+	err := d.inTx(ctx, func(tx pgx.Tx) error {
 		if err := checkTaken(ctx, tx, 0, conduit.Some(u.Username), conduit.Some(u.Email)); err != nil {
 			return err
 		}
@@ -76,7 +76,7 @@ func (d *DB) UpdateUser(ctx context.Context, id int64, ch conduit.UserChanges) (
 		set("image", ch.Image.Value)
 	}
 	var updated conduit.User
-	err := pgx.BeginFunc(ctx, d.pool, func(tx pgx.Tx) error {
+	err := d.inTx(ctx, func(tx pgx.Tx) error {
 		if ch.Username.Set || ch.Email.Set {
 			if err := checkTaken(ctx, tx, id, ch.Username, ch.Email); err != nil {
 				return err
@@ -143,7 +143,7 @@ func (d *DB) ProfilesByID(ctx context.Context, viewerID int64, ids []int64) ([]c
 
 // Follow makes follower follow followee; doing it twice is not an error.
 func (d *DB) Follow(ctx context.Context, followerID, followeeID int64) error {
-	err := pgx.BeginFunc(ctx, d.pool, func(tx pgx.Tx) error {
+	err := d.inTx(ctx, func(tx pgx.Tx) error {
 		_, err := tx.Exec(ctx, `
 			INSERT INTO follows (follower_id, followee_id) VALUES ($1, $2)
 			ON CONFLICT DO NOTHING`, followerID, followeeID)
@@ -154,7 +154,7 @@ func (d *DB) Follow(ctx context.Context, followerID, followeeID int64) error {
 
 // Unfollow undoes Follow; undoing what is not there is not an error.
 func (d *DB) Unfollow(ctx context.Context, followerID, followeeID int64) error {
-	err := pgx.BeginFunc(ctx, d.pool, func(tx pgx.Tx) error {
+	err := d.inTx(ctx, func(tx pgx.Tx) error {
 		_, err := tx.Exec(ctx, `DELETE FROM follows WHERE follower_id = $1 AND followee_id = $2`, followerID, followeeID)
 		return err
 	})
