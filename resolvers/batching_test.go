@@ -100,3 +100,32 @@ func TestBatching(t *testing.T) {
 		}
 	})
 }
+
+// TestCommentsOfOneArticle proves that the comments of an article outside
+// any list cost one statement, fetched without waiting for a batch, and
+// that asking for the same page twice does not fetch it twice.
+func TestCommentsOfOneArticle(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	bob, carol := e.mustUser(t, "bob"), e.mustUser(t, "carol")
+	a := e.mustArticle(t, bob, "Alone", "tag")
+	for range 4 {
+		e.mustComment(t, carol, a.Slug, "hello")
+	}
+	count := func(t *testing.T, query string) int64 {
+		t.Helper()
+		before := e.db.Statements()
+		res := e.post(t, request{query: query, variables: map[string]any{"slug": a.Slug}})
+		after := e.db.Statements()
+		wantErrorCodes(t, res)
+		return after - before
+	}
+	none := count(t, `query($slug: String!) { article(slug: $slug) { title } }`)
+	one := count(t, `query($slug: String!) { article(slug: $slug) { comments(first: 3) { totalCount nodes { body } } } }`)
+	twice := count(t, `query($slug: String!) { article(slug: $slug) {
+		a: comments(first: 3) { totalCount nodes { body } } b: comments(first: 3) { nodes { body author { username } } } } }`)
+	t.Logf("statements: no comments %d, one page %d, the same page twice %d", none, one, twice)
+	if one != none+1 || twice != one {
+		t.Fatalf("one page ran %d statements, the same page twice %d, no comments %d; want %d, %d", one, twice, none, none+1, none+1)
+	}
+}

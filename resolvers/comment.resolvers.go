@@ -19,7 +19,7 @@ func (r *commentResolver) ID(ctx context.Context, obj *conduit.Comment) (string,
 
 // Article is the resolver for the article field.
 func (r *commentResolver) Article(ctx context.Context, obj *conduit.Comment) (*conduit.Article, error) {
-	return orNull(loadersFor(ctx).article.Load(ctx, obj.ArticleID))
+	return orNull(loadersFor(ctx).articleLoader().Load(ctx, obj.ArticleID))
 }
 
 // Comment returns graph.CommentResolver implementation.

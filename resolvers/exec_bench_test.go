@@ -67,7 +67,12 @@ func newBenchServer(b *testing.B, articles, comments int) *benchServer {
 // run executes query in a loop, failing on any error, and reports the
 // SQL statements of one execution.
 func (bs *benchServer) run(b *testing.B, query, token string) {
-	body, err := json.Marshal(map[string]string{"query": query})
+	bs.runWith(b, query, nil, token)
+}
+
+// runWith is run with variables.
+func (bs *benchServer) runWith(b *testing.B, query string, variables map[string]any, token string) {
+	body, err := json.Marshal(map[string]any{"query": query, "variables": variables})
 	if err != nil {
 		b.Fatal(err)
 	}

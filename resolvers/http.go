@@ -13,6 +13,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/executor"
@@ -146,16 +147,97 @@ func requestErrorStatus(accept string) int {
 	return http.StatusOK
 }
 
+// The Content-Type values of the JSON answers, made once.
+var contentTypes = map[string]string{
+	mediaJSON:            mediaJSON + "; charset=utf-8",
+	mediaGraphQLResponse: mediaGraphQLResponse + "; charset=utf-8",
+}
+
+// internalErrorBody answers when a response cannot be encoded.
+const internalErrorBody = `{"errors":[{"message":"internal server error","extensions":{"code":"INTERNAL_SERVER_ERROR"}}]}`
+
+// write sends resp with the status. The data gqlgen produced is already
+// JSON and goes out as it is; only the errors and extensions, usually
+// absent, go through encoding/json. The body is assembled in a pooled
+// buffer, so that it goes out in one write with its Content-Length.
 func (h *graphqlHTTP) write(w http.ResponseWriter, mediaType string, status int, resp *response) {
-	b, err := json.Marshal(resp)
-	if err != nil {
+	buf := getBuffer()
+	defer putBuffer(buf)
+	if err := encodeResponse(buf, resp); err != nil {
 		h.logger.Error("graphql: encode response", slog.Any("error", err))
 		status = http.StatusInternalServerError
-		b = []byte(`{"errors":[{"message":"internal server error","extensions":{"code":"INTERNAL_SERVER_ERROR"}}]}`)
+		buf.Reset()
+		buf.WriteString(internalErrorBody)
 	}
-	w.Header().Set("Content-Type", mediaType+"; charset=utf-8")
+	ct, ok := contentTypes[mediaType]
+	if !ok {
+		ct = mediaType + "; charset=utf-8"
+	}
+	header := w.Header()
+	header.Set("Content-Type", ct)
+	header.Set("Content-Length", strconv.Itoa(buf.Len()))
 	w.WriteHeader(status)
-	_, _ = w.Write(b)
+	_, _ = w.Write(buf.Bytes())
+}
+
+// encodeResponse writes resp to buf as json.Marshal would write a response
+// (the same keys in the same order, empty ones left out), except that the
+// data, JSON already, is copied rather than validated and compacted again:
+// it is the same JSON, but <, >, & and U+2028/U+2029 in strings come out
+// as gqlgen wrote them, not escaped as \u003c and so on (the legacy surface
+// does not escape them either).
+func encodeResponse(buf *bytes.Buffer, resp *response) error {
+	enc := json.NewEncoder(buf)
+	sep := byte('{')
+	member := func(name string, v any) error {
+		buf.WriteByte(sep)
+		sep = ','
+		buf.WriteString(name)
+		if err := enc.Encode(v); err != nil {
+			return err
+		}
+		buf.Truncate(buf.Len() - 1) // the newline Encode ends with
+		return nil
+	}
+	if len(resp.Errors) > 0 {
+		if err := member(`"errors":`, resp.Errors); err != nil {
+			return err
+		}
+	}
+	if len(resp.Data) > 0 {
+		buf.WriteByte(sep)
+		sep = ','
+		buf.WriteString(`"data":`)
+		buf.Write(resp.Data)
+	}
+	if len(resp.Extensions) > 0 {
+		if err := member(`"extensions":`, resp.Extensions); err != nil {
+			return err
+		}
+	}
+	if sep == '{' {
+		buf.WriteByte('{')
+	}
+	buf.WriteByte('}')
+	return nil
+}
+
+// maxPooledBuffer is the largest buffer kept for reuse; a rare huge
+// response should not pin its memory.
+const maxPooledBuffer = 1 << 20
+
+var buffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+func getBuffer() *bytes.Buffer {
+	return buffers.Get().(*bytes.Buffer)
+}
+
+func putBuffer(b *bytes.Buffer) {
+	if b.Cap() > maxPooledBuffer {
+		return
+	}
+	b.Reset()
+	buffers.Put(b)
 }
 
 // paramsFromBody reads a POST request: a JSON object with query,
@@ -172,7 +254,15 @@ func paramsFromBody(r *http.Request) (*graphql.RawParams, *requestError) {
 	if cs, ok := ctParams["charset"]; ok && !strings.EqualFold(cs, "utf-8") {
 		return nil, &requestError{status: http.StatusUnsupportedMediaType, message: fmt.Sprintf("unsupported charset %q; send utf-8", cs)}
 	}
-	body, err := io.ReadAll(r.Body)
+	// The body is read into a pooled buffer: what is kept of it (the raw
+	// fields, the query string) is copied out by json.Unmarshal.
+	buf := getBuffer()
+	defer putBuffer(buf)
+	if n := r.ContentLength; n > 0 && n <= maxPooledBuffer {
+		buf.Grow(int(n) + bytes.MinRead)
+	}
+	_, err = buf.ReadFrom(r.Body)
+	body := buf.Bytes()
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
@@ -183,8 +273,10 @@ func paramsFromBody(r *http.Request) (*graphql.RawParams, *requestError) {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return nil, badRequest("the request body is empty; send a JSON object with a query")
 	}
+	// The fields stay raw, so numbers need no care here: json.Unmarshal
+	// takes exactly one JSON value, as decodeJSON does, without a Decoder.
 	var fields map[string]json.RawMessage
-	if err := decodeJSON(body, &fields); err != nil || fields == nil {
+	if err := json.Unmarshal(body, &fields); err != nil || fields == nil {
 		return nil, badRequest("the request body is not a JSON object")
 	}
 	return newParams(fields)
@@ -232,7 +324,7 @@ func newParams(fields map[string]json.RawMessage) (*graphql.RawParams, *requestE
 			continue
 		}
 		// Pointers, maps and slices stay nil for JSON null, as for absence.
-		if err := decodeJSON(raw, param.dst); err != nil {
+		if err := decodeParam(raw, param.dst); err != nil {
 			return nil, badRequest("the %s parameter must be %s", param.name, param.want)
 		}
 	}
@@ -241,6 +333,16 @@ func newParams(fields map[string]json.RawMessage) (*graphql.RawParams, *requestE
 		return nil, badRequest("the query parameter is missing")
 	}
 	return &p, nil
+}
+
+// decodeParam decodes the value of one parameter into dst. Strings hold
+// no numbers, so they skip decodeJSON's Decoder; so does null, which
+// leaves dst as it is, nil.
+func decodeParam(raw json.RawMessage, dst any) error {
+	if _, ok := dst.(**string); ok || string(raw) == "null" {
+		return json.Unmarshal(raw, dst)
+	}
+	return decodeJSON(raw, dst)
 }
 
 // decodeJSON decodes exactly one JSON value, keeping numbers as

@@ -16,41 +16,80 @@ import (
 
 // batchWait is how long a loader collects keys before it fetches them:
 // enough for concurrent resolvers (several node lookups, several root
-// fields) to meet in one batch, little enough not to be felt. The comments
-// of a connection's articles do not depend on it (see commentPageOf).
+// fields) to meet in one batch, little enough not to be felt.
 const batchWait = 5 * time.Millisecond
+
+// commentPageWait is batchWait for pages of comments. The comments of a
+// connection's articles do not depend on it (see commentPageOf): it only
+// lets articles outside any list (aliased root fields, node lookups) share
+// a statement. Those resolvers start together, so a short wait catches
+// most of them, and it keeps the common case, the comments of the one
+// article a query names, from idling for the full batchWait.
+const commentPageWait = 500 * time.Microsecond
 
 // loaders batch the lookups of one request, so that a page of N articles
 // asking for their comments costs one service call, not N, and node
 // lookups by id share one call per type. Lists of articles (Articles, Feed)
 // come with authors, following, favorited, favoritesCount and tags already
 // filled in by the service in one statement, so those fields need no loader.
+//
+// Each loader is made when first asked for: most requests use none of them.
 type loaders struct {
-	svc         *conduit.Service
-	profile     *dataloadgen.Loader[int64, conduit.Profile]
-	article     *dataloadgen.Loader[int64, conduit.Article]
-	comment     *dataloadgen.Loader[int64, conduit.Comment]
-	commentPage *dataloadgen.Loader[commentPageKey, conduit.CommentPage]
+	svc *conduit.Service
+
+	profile     lazyLoader[int64, conduit.Profile]
+	article     lazyLoader[int64, conduit.Article]
+	comment     lazyLoader[int64, conduit.Comment]
+	commentPage lazyLoader[commentPageKey, conduit.CommentPage]
 
 	mu         sync.Mutex
 	prefetched map[prefetchKey]*sync.Once
+}
+
+// lazyLoader is a dataloader made on first use.
+type lazyLoader[K comparable, V any] struct {
+	once   sync.Once
+	loader *dataloadgen.Loader[K, V]
+}
+
+// get returns the loader, made by newLoader the first time.
+func (l *lazyLoader[K, V]) get(newLoader func() *dataloadgen.Loader[K, V]) *dataloadgen.Loader[K, V] {
+	l.once.Do(func() { l.loader = newLoader() })
+	return l.loader
 }
 
 // newLoaders returns a fresh set of loaders over svc. Each loader caches
 // what it fetched, so a set must not outlive the request (or, for a
 // mutation, the mutation) it was made for.
 func newLoaders(svc *conduit.Service) *loaders {
-	wait := dataloadgen.WithWait(batchWait)
-	return &loaders{
-		svc:        svc,
-		prefetched: map[prefetchKey]*sync.Once{},
-		profile:    dataloadgen.NewMappedLoader(byID(svc.ProfilesByID, func(p conduit.Profile) int64 { return p.ID }), wait),
-		article:    dataloadgen.NewMappedLoader(byID(svc.ArticlesByID, func(a conduit.Article) int64 { return a.ID }), wait),
-		comment:    dataloadgen.NewMappedLoader(byID(svc.CommentsByID, func(c conduit.Comment) int64 { return c.ID }), wait),
-		commentPage: dataloadgen.NewMappedLoader(func(ctx context.Context, keys []commentPageKey) (map[commentPageKey]conduit.CommentPage, error) {
+	return &loaders{svc: svc}
+}
+
+func (l *loaders) profileLoader() *dataloadgen.Loader[int64, conduit.Profile] {
+	return l.profile.get(func() *dataloadgen.Loader[int64, conduit.Profile] {
+		return dataloadgen.NewMappedLoader(byID(l.svc.ProfilesByID, func(p conduit.Profile) int64 { return p.ID }), dataloadgen.WithWait(batchWait))
+	})
+}
+
+func (l *loaders) articleLoader() *dataloadgen.Loader[int64, conduit.Article] {
+	return l.article.get(func() *dataloadgen.Loader[int64, conduit.Article] {
+		return dataloadgen.NewMappedLoader(byID(l.svc.ArticlesByID, func(a conduit.Article) int64 { return a.ID }), dataloadgen.WithWait(batchWait))
+	})
+}
+
+func (l *loaders) commentLoader() *dataloadgen.Loader[int64, conduit.Comment] {
+	return l.comment.get(func() *dataloadgen.Loader[int64, conduit.Comment] {
+		return dataloadgen.NewMappedLoader(byID(l.svc.CommentsByID, func(c conduit.Comment) int64 { return c.ID }), dataloadgen.WithWait(batchWait))
+	})
+}
+
+func (l *loaders) commentPageLoader() *dataloadgen.Loader[commentPageKey, conduit.CommentPage] {
+	return l.commentPage.get(func() *dataloadgen.Loader[commentPageKey, conduit.CommentPage] {
+		svc := l.svc
+		return dataloadgen.NewMappedLoader(func(ctx context.Context, keys []commentPageKey) (map[commentPageKey]conduit.CommentPage, error) {
 			return commentPages(ctx, svc, keys)
-		}, wait),
-	}
+		}, dataloadgen.WithWait(commentPageWait))
+	})
 }
 
 // byID makes the fetch function of a loader from a service method that
@@ -151,15 +190,44 @@ func commentPages(ctx context.Context, svc *conduit.Service, keys []commentPageK
 // loader with them: the resolvers of a list run concurrently, and a batch
 // collected by waiting for them splits in two whenever the scheduler is
 // slow to start one, which would make the cost of a page depend on luck.
+// When a is the only article the operation can be asking about at this
+// point (see alone), there is nothing to wait for, and its page is fetched
+// the same way, at once. Otherwise the loader batches it.
 func (l *loaders) commentPageOf(ctx context.Context, a *conduit.Article, p conduit.Page) (conduit.CommentPage, error) {
 	if list := siblingArticles(ctx); len(list) > 1 {
 		l.prefetchCommentPages(ctx, list, p)
+	} else if alone(ctx) {
+		l.prefetchCommentPages(ctx, []*conduit.Article{a}, p)
 	}
-	return l.commentPage.Load(ctx, newCommentPageKey(a.ID, p))
+	return l.commentPageLoader().Load(ctx, newCommentPageKey(a.ID, p))
+}
+
+// alone tells whether the current field belongs to an object that no other
+// resolver can be fetching a different article's comments alongside: the
+// operation has a single root field, and nothing between it and the
+// current field is an element of a list. An object field of the schema
+// that is an Article (Query.article, Query.node, Comment.article, the
+// payloads' article) holds one article, so every concurrent request for a
+// page of comments outside lists is then for this same article, which the
+// prefetch (once per article and page) and the loader's cache share.
+func alone(ctx context.Context) bool {
+	op := graphql.GetOperationContext(ctx).Operation
+	if op == nil || len(op.SelectionSet) != 1 {
+		return false
+	}
+	if _, ok := op.SelectionSet[0].(*ast.Field); !ok {
+		return false
+	}
+	for fc := graphql.GetFieldContext(ctx); fc != nil; fc = fc.Parent {
+		if fc.Index != nil {
+			return false
+		}
+	}
+	return true
 }
 
 // prefetchKey names one page of comments for every article of one list;
-// a list is known by its first article.
+// a list is known by its first article (an article alone is a list of one).
 type prefetchKey struct {
 	list *conduit.Article
 	page pageKey
@@ -171,6 +239,9 @@ type prefetchKey struct {
 func (l *loaders) prefetchCommentPages(ctx context.Context, list []*conduit.Article, p conduit.Page) {
 	key := prefetchKey{list: list[0], page: newCommentPageKey(0, p).page}
 	l.mu.Lock()
+	if l.prefetched == nil {
+		l.prefetched = map[prefetchKey]*sync.Once{}
+	}
 	once := l.prefetched[key]
 	if once == nil {
 		once = new(sync.Once)
@@ -186,8 +257,9 @@ func (l *loaders) prefetchCommentPages(ctx context.Context, list []*conduit.Arti
 		if err != nil || len(pages) != len(ids) {
 			return
 		}
+		loader := l.commentPageLoader()
 		for i, id := range ids {
-			l.commentPage.Prime(newCommentPageKey(id, p), pages[i])
+			loader.Prime(newCommentPageKey(id, p), pages[i])
 		}
 	})
 }

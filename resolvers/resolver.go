@@ -39,11 +39,11 @@ func (r *Resolver) node(ctx context.Context, gid string) (graph.Node, error) {
 	l := loadersFor(ctx)
 	switch typ {
 	case articleType:
-		return asNode(orNull(l.article.Load(ctx, id)))
+		return asNode(orNull(l.articleLoader().Load(ctx, id)))
 	case commentType:
-		return asNode(orNull(l.comment.Load(ctx, id)))
+		return asNode(orNull(l.commentLoader().Load(ctx, id)))
 	case profileType:
-		return asNode(orNull(l.profile.Load(ctx, id)))
+		return asNode(orNull(l.profileLoader().Load(ctx, id)))
 	case userType:
 		u, err := r.viewer(ctx)
 		if err != nil || u == nil || u.ID != id {
