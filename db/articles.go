@@ -235,11 +235,18 @@ func (d *DB) CreateArticle(ctx context.Context, a conduit.NewArticle) (conduit.A
 		if err != nil {
 			return err
 		}
-		if err := linkTags(ctx, tx, id, a.TagList); err != nil {
+		// Read the article back before linking its tags: linking locks the
+		// tag rows (their counts move), and a lock taken last is held only
+		// for the COMMIT, so concurrent writers of a popular tag queue less.
+		created, err = articleByID(ctx, tx, a.AuthorID, id)
+		if err != nil {
 			return err
 		}
-		created, err = articleByID(ctx, tx, a.AuthorID, id)
-		return err
+		// The tags as the select would have returned them: distinct, in byte order.
+		created.TagList = append([]string{}, a.TagList...)
+		slices.Sort(created.TagList)
+		created.TagList = slices.Compact(created.TagList)
+		return linkTags(ctx, tx, id, a.TagList)
 	})
 	return created, storeError("insert article", "", err)
 }
