@@ -1,6 +1,7 @@
 package legacy
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"net/url"
@@ -129,34 +130,13 @@ type profileResponse struct {
 	Profile profileJSON `json:"profile"`
 }
 
-// handles "GET /api/profiles/{username}"
-func handleProfile(svc *conduit.Service, ew errorWriter) http.HandlerFunc {
+// handleProfileAction answers a route that names a user and returns their
+// profile: "GET /api/profiles/{username}" (svc.Profile), and
+// "POST" and "DELETE /api/profiles/{username}/follow" (svc.Follow,
+// svc.Unfollow; any body is ignored).
+func handleProfileAction(action func(context.Context, string) (conduit.Profile, error), ew errorWriter) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		p, err := svc.Profile(r.Context(), param(r, "username"))
-		if err != nil {
-			ew.write(w, r, err)
-			return
-		}
-		encode(w, http.StatusOK, profileResponse{Profile: newProfile(p)})
-	}
-}
-
-// handles "POST /api/profiles/{username}/follow"; any body is ignored.
-func handleFollow(svc *conduit.Service, ew errorWriter) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		p, err := svc.Follow(r.Context(), param(r, "username"))
-		if err != nil {
-			ew.write(w, r, err)
-			return
-		}
-		encode(w, http.StatusOK, profileResponse{Profile: newProfile(p)})
-	}
-}
-
-// handles "DELETE /api/profiles/{username}/follow"
-func handleUnfollow(svc *conduit.Service, ew errorWriter) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		p, err := svc.Unfollow(r.Context(), param(r, "username"))
+		p, err := action(r.Context(), param(r, "username"))
 		if err != nil {
 			ew.write(w, r, err)
 			return
@@ -232,6 +212,20 @@ type articleResponse struct {
 	Article articleJSON `json:"article"`
 }
 
+// handleArticleAction answers a route that names an article and returns
+// it: "GET /api/articles/{slug}" (svc.Article), and "POST" and
+// "DELETE /api/articles/{slug}/favorite" (svc.Favorite, svc.Unfavorite).
+func handleArticleAction(action func(context.Context, string) (conduit.Article, error), ew errorWriter) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		a, err := action(r.Context(), param(r, "slug"))
+		if err != nil {
+			ew.write(w, r, err)
+			return
+		}
+		encode(w, http.StatusOK, articleResponse{Article: newArticle(a)})
+	}
+}
+
 // handles "POST /api/articles"
 func handleCreateArticle(svc *conduit.Service, ew errorWriter) http.HandlerFunc {
 	type request struct {
@@ -257,18 +251,6 @@ func handleCreateArticle(svc *conduit.Service, ew errorWriter) http.HandlerFunc 
 			return
 		}
 		encode(w, http.StatusCreated, articleResponse{Article: newArticle(art)})
-	}
-}
-
-// handles "GET /api/articles/{slug}"
-func handleArticle(svc *conduit.Service, ew errorWriter) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		a, err := svc.Article(r.Context(), param(r, "slug"))
-		if err != nil {
-			ew.write(w, r, err)
-			return
-		}
-		encode(w, http.StatusOK, articleResponse{Article: newArticle(a)})
 	}
 }
 
@@ -369,30 +351,6 @@ func handleDeleteComment(svc *conduit.Service, ew errorWriter) http.HandlerFunc 
 			return
 		}
 		w.WriteHeader(http.StatusNoContent)
-	}
-}
-
-// handles "POST /api/articles/{slug}/favorite"
-func handleFavorite(svc *conduit.Service, ew errorWriter) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		a, err := svc.Favorite(r.Context(), param(r, "slug"))
-		if err != nil {
-			ew.write(w, r, err)
-			return
-		}
-		encode(w, http.StatusOK, articleResponse{Article: newArticle(a)})
-	}
-}
-
-// handles "DELETE /api/articles/{slug}/favorite"
-func handleUnfavorite(svc *conduit.Service, ew errorWriter) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		a, err := svc.Unfavorite(r.Context(), param(r, "slug"))
-		if err != nil {
-			ew.write(w, r, err)
-			return
-		}
-		encode(w, http.StatusOK, articleResponse{Article: newArticle(a)})
 	}
 }
 

@@ -25,14 +25,14 @@ func NewHandler(svc *conduit.Service, logger *slog.Logger) http.Handler {
 	r.Get("/user", handleCurrentUser(svc, ew))
 	r.Put("/user", handleUpdateUser(svc, ew))
 
-	r.Get("/profiles/{username}", handleProfile(svc, ew))
-	r.Post("/profiles/{username}/follow", handleFollow(svc, ew))
-	r.Delete("/profiles/{username}/follow", handleUnfollow(svc, ew))
+	r.Get("/profiles/{username}", handleProfileAction(svc.Profile, ew))
+	r.Post("/profiles/{username}/follow", handleProfileAction(svc.Follow, ew))
+	r.Delete("/profiles/{username}/follow", handleProfileAction(svc.Unfollow, ew))
 
 	r.Get("/articles/feed", handleFeed(svc, ew)) // a static segment wins over {slug}
 	r.Get("/articles", handleArticles(svc, ew))
 	r.Post("/articles", handleCreateArticle(svc, ew))
-	r.Get("/articles/{slug}", handleArticle(svc, ew))
+	r.Get("/articles/{slug}", handleArticleAction(svc.Article, ew))
 	r.Put("/articles/{slug}", handleUpdateArticle(svc, ew))
 	r.Delete("/articles/{slug}", handleDeleteArticle(svc, ew))
 
@@ -40,8 +40,8 @@ func NewHandler(svc *conduit.Service, logger *slog.Logger) http.Handler {
 	r.Post("/articles/{slug}/comments", handleAddComment(svc, ew))
 	r.Delete("/articles/{slug}/comments/{id}", handleDeleteComment(svc, ew))
 
-	r.Post("/articles/{slug}/favorite", handleFavorite(svc, ew))
-	r.Delete("/articles/{slug}/favorite", handleUnfavorite(svc, ew))
+	r.Post("/articles/{slug}/favorite", handleArticleAction(svc.Favorite, ew))
+	r.Delete("/articles/{slug}/favorite", handleArticleAction(svc.Unfavorite, ew))
 
 	r.Get("/tags", handleTags(svc, ew))
 
