@@ -18,7 +18,7 @@
 // Run it from the repository root:
 //
 //	go run ./bench [-conns 64] [-duration 10s] [-rounds 2] [-warmup 2s] [-scenarios regexp]
-//	               [-out bench/results] [-data .data/bench] [-pprof]
+//	               [-out bench/results] [-data .data/bench] [-pprof] [-pool N]
 package main
 
 import (
@@ -53,6 +53,7 @@ type config struct {
 	outDir    string
 	dataDir   string
 	pprof     bool
+	poolSize  int // connections of each server's pool; 0 keeps pgx's default
 	profiles  []profileTarget // what -pprof profiles
 	timeout   time.Duration
 }
@@ -68,6 +69,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	filter := fs.String("scenarios", "", "regular expression: run only the scenarios whose names match")
 	fs.StringVar(&c.outDir, "out", "bench/results", "directory for latest.json, latest.md, latest.svg (and cpu.pprof)")
 	fs.StringVar(&c.dataDir, "data", ".data/bench", "data directory of the benchmark's PostgreSQL cluster")
+	fs.IntVar(&c.poolSize, "pool", 0, "database connections of each server's pool (pool_max_conns); 0 keeps pgx's default, max(4, CPUs)")
 	fs.BoolVar(&c.pprof, "pprof", false, "serve pprof from the Conduit server and save a 10s CPU profile of each -pprof-of scenario (an extra, unmeasured run) to <out>")
 	profileOf := fs.String("pprof-of", "list/legacy", "with -pprof, the scenario/system pairs to profile, comma-separated; list/legacy goes to cpu.pprof, others to cpu-<scenario>-<system>.pprof")
 	fs.DurationVar(&c.timeout, "timeout", 30*time.Minute, "give up after this long, whatever is running")

@@ -66,6 +66,10 @@ func startSystems(ctx context.Context, url string, cfg config, log *progress) (*
 		s.stop(log)
 		return nil, fmt.Errorf("create %s: %w", cfg.outDir, err)
 	}
+	if cfg.poolSize > 0 {
+		// Both servers size their pgx pools from the URL, so one knob sets both.
+		url = withParam(url, "pool_max_conns", strconv.Itoa(cfg.poolSize))
+	}
 	env := map[string]string{"DATABASE_URL": url, "JWT_SECRET": jwtSecret, "LOG_LEVEL": "warn"}
 	if cfg.pprof {
 		addr, err := freeAddr()
