@@ -53,7 +53,7 @@ type config struct {
 	outDir    string
 	dataDir   string
 	pprof     bool
-	poolSize  int // connections of each server's pool; 0 keeps pgx's default
+	poolSize  int             // connections of each server's pool; 0 keeps pgx's default
 	profiles  []profileTarget // what -pprof profiles
 	timeout   time.Duration
 }
