@@ -35,7 +35,7 @@ func newEnv(ctx context.Context, data *benchData, sys *systems, conns int) (*env
 		cpu: cpuMeter{pids: []int{os.Getpid(), sys.ours.pid(), sys.floor.pid()}, pgDataDir: data.dir},
 	}
 	for i := range signedInUsers {
-		t, err := tokens.Sign(data.userIDs[i])
+		t, err := tokens.Sign(conduit.Viewer{UserID: data.userIDs[i]})
 		if err != nil {
 			return nil, err
 		}
@@ -43,7 +43,7 @@ func newEnv(ctx context.Context, data *benchData, sys *systems, conns int) (*env
 	}
 	e.feedToken = e.tokens[0]
 	var err error
-	if e.writerToken, err = tokens.Sign(data.writerID); err != nil {
+	if e.writerToken, err = tokens.Sign(conduit.Viewer{UserID: data.writerID}); err != nil {
 		return nil, err
 	}
 	for i, a := range data.set.articles {

@@ -16,6 +16,8 @@ type User struct {
 	PasswordHash string
 	Bio          *string
 	Image        *string
+	// TokenVersion counts the user's password changes; see Viewer.
+	TokenVersion int64
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
 }
@@ -65,6 +67,10 @@ type Comment struct {
 // Viewer is who is making a request, as proven by their token.
 type Viewer struct {
 	UserID int64
+	// TokenVersion is the version of the user's credentials the token was
+	// issued under: changing the password moves the user's version on, and
+	// tokens of an older version stop working.
+	TokenVersion int64
 }
 
 // Optional is a field of a partial update: Set tells whether the caller

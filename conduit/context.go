@@ -46,7 +46,24 @@ func requireViewer(ctx context.Context) (int64, error) {
 		return 0, err
 	}
 	if id == 0 {
-		return 0, Errorf(Unauthenticated, "authentication required")
+		return 0, errAuthRequired
 	}
 	return id, nil
 }
+
+type clientKey struct{}
+
+// NewContextWithClientAddress returns a copy of ctx that carries the
+// network address of the client making the request (an IP address), which
+// rate limits are counted against.
+func NewContextWithClientAddress(ctx context.Context, addr string) context.Context {
+	return context.WithValue(ctx, clientKey{}, addr)
+}
+
+// ClientAddressFromContext returns the client's address, or "" if unknown.
+func ClientAddressFromContext(ctx context.Context) string {
+	addr, _ := ctx.Value(clientKey{}).(string)
+	return addr
+}
+
+var errAuthRequired = Errorf(Unauthenticated, "authentication required")

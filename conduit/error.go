@@ -6,6 +6,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"time"
 )
 
 // Code classifies an Error. Each surface maps a code to its own wire form in
@@ -19,19 +20,34 @@ const (
 	Unauthenticated Code = "unauthenticated"
 	Forbidden       Code = "forbidden"
 	NotFound        Code = "not_found"
-	Internal        Code = "internal"
+	// RateLimited: the caller tried too often; Error.RetryAfter says when
+	// to try again.
+	RateLimited Code = "rate_limited"
+	// Unavailable: a dependency (the database) is down or too slow, or the
+	// replica is too busy; nothing was done and the same call may succeed
+	// after Error.RetryAfter.
+	Unavailable Code = "unavailable"
+	// Canceled: the caller went away before the work was done. Nobody reads
+	// the answer; it is not a failure of the server.
+	Canceled Code = "canceled"
+	Internal Code = "internal"
 )
 
-// GeneralField is the Fields key of messages that belong to no one field.
-const GeneralField = "body"
+// NoField is the Fields key of messages that concern no one input field.
+// Each surface decides how to show them (the legacy envelope files them
+// under "body", GraphQL points them at no field).
+const NoField = ""
 
 // Error is the one error type of the domain. Fields holds user-facing
-// messages keyed by the input field they concern; Err is the cause, for logs
-// only.
+// messages keyed by the input field they concern (NoField for none); Err
+// is the cause, for logs only.
 type Error struct {
 	Code   Code
 	Fields map[string][]string
 	Err    error
+	// RetryAfter, for RateLimited and Unavailable, is how long the caller
+	// should wait before trying again.
+	RetryAfter time.Duration
 }
 
 // Error describes the error for logs.
@@ -39,6 +55,10 @@ func (e *Error) Error() string {
 	var b strings.Builder
 	b.WriteString(string(e.Code))
 	for _, f := range e.FieldNames() {
+		if f == NoField {
+			fmt.Fprintf(&b, "; %s", strings.Join(e.Fields[f], ", "))
+			continue
+		}
 		fmt.Fprintf(&b, "; %s: %s", f, strings.Join(e.Fields[f], ", "))
 	}
 	if e.Err != nil {
@@ -51,14 +71,14 @@ func (e *Error) Error() string {
 // Unwrap returns the cause.
 func (e *Error) Unwrap() error { return e.Err }
 
-// FieldNames returns the keys of Fields in a stable order.
+// FieldNames returns the keys of Fields in a stable order, NoField first.
 func (e *Error) FieldNames() []string {
 	return slices.Sorted(maps.Keys(e.Fields))
 }
 
 // Errorf returns an Error with code whose message belongs to no field.
 func Errorf(code Code, format string, args ...any) *Error {
-	return &Error{Code: code, Fields: map[string][]string{GeneralField: {fmt.Sprintf(format, args...)}}}
+	return &Error{Code: code, Fields: map[string][]string{NoField: {fmt.Sprintf(format, args...)}}}
 }
 
 // FieldError returns an Error with code and one message on field.
@@ -70,6 +90,55 @@ func FieldError(code Code, field, message string) *Error {
 // text is never shown to a client.
 func InternalError(err error) *Error {
 	return &Error{Code: Internal, Err: err}
+}
+
+// The things a NotFound error can be about.
+const (
+	ThingUser    = "user"
+	ThingProfile = "profile"
+	ThingArticle = "article"
+	ThingComment = "comment"
+)
+
+// NotFoundError says that the thing (ThingArticle, …) does not exist.
+// Adapters name the thing; the domain words the message.
+func NotFoundError(thing string, cause error) *Error {
+	return &Error{Code: NotFound, Fields: map[string][]string{NoField: {thing + " not found"}}, Err: cause}
+}
+
+// TakenError is the Conflict of values that belong to someone else: each
+// of fields is "already taken".
+func TakenError(cause error, fields ...string) *Error {
+	e := &Error{Code: Conflict, Fields: make(map[string][]string, len(fields)), Err: cause}
+	for _, f := range fields {
+		e.Fields[f] = []string{"has already been taken"}
+	}
+	return e
+}
+
+// ErrUserGone is the answer to a valid token whose user no longer exists.
+func ErrUserGone(cause error) *Error {
+	return &Error{Code: Unauthenticated, Fields: map[string][]string{"token": {"the token's user does not exist"}}, Err: cause}
+}
+
+// unavailableRetry is how long a client should wait after Unavailable: the
+// database usually returns within seconds, and a restart takes a few.
+const unavailableRetry = 2 * time.Second
+
+// UnavailableError wraps a failure of a dependency that is down or too
+// slow (cause says which, for logs).
+func UnavailableError(cause error) *Error {
+	return &Error{
+		Code:       Unavailable,
+		Fields:     map[string][]string{NoField: {"the service is temporarily unavailable; try again shortly"}},
+		Err:        cause,
+		RetryAfter: unavailableRetry,
+	}
+}
+
+// CanceledError wraps the cancellation of a call whose caller went away.
+func CanceledError(cause error) *Error {
+	return &Error{Code: Canceled, Fields: map[string][]string{NoField: {"the request was canceled"}}, Err: cause}
 }
 
 // ErrorCode returns the code of err: the Code of an *Error in its chain,

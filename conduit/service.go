@@ -14,16 +14,34 @@ import (
 	"golang.org/x/crypto/bcrypt"
 )
 
-// Limits on what users may write.
+// Limits on what users may write, in characters (Unicode code points)
+// unless they say bytes. Every text a reader downloads is bounded, so that
+// no one writer can make a page heavy for everyone: a list of 20 articles
+// with their authors is at most about 60 KB of text whatever was written.
 const (
 	MinPasswordLength = 8
-	maxPasswordBytes  = 72 // bcrypt ignores what comes after
-	maxUsernameLength = 64
-	maxEmailLength    = 254
-	maxTitleLength    = 255
-	maxTagLength      = 64
-	maxTags           = 32
-	slugAttempts      = 6
+	// MaxPasswordBytes is bcrypt's limit: it ignores what comes after.
+	MaxPasswordBytes  = 72
+	MaxUsernameLength = 64
+	MaxEmailLength    = 254 // the longest address SMTP can carry
+	// MaxBioLength is about two tweets; profile pages and every list item's
+	// author carry the bio.
+	MaxBioLength = 300
+	// MaxImageURLLength admits signed CDN and storage URLs (often over
+	// 1,000 characters), which is what browsers and proxies accept.
+	MaxImageURLLength = 2048
+	MaxTitleLength    = 255
+	// MaxDescriptionLength keeps the description what the API calls it, a
+	// one-line summary: lists show it for every article.
+	MaxDescriptionLength = 300
+	// MaxBodyLength is about 15,000 words: a long essay. Lists leave the
+	// body out.
+	MaxBodyLength = 100_000
+	// MaxCommentLength is a long reply, as forums allow.
+	MaxCommentLength = 10_000
+	MaxTagLength     = 64
+	MaxTags          = 32
+	slugAttempts     = 6
 )
 
 // Config tunes a Service.
@@ -34,17 +52,41 @@ type Config struct {
 	TokenTTL time.Duration
 	// BcryptCost is the password hashing cost; bcrypt.DefaultCost when zero.
 	BcryptCost int
+	// TokenCheckInterval is how long the service trusts the token version it
+	// last read for a user, so that authentication costs no query per
+	// request. A password change revokes older tokens at once on the
+	// replica that made it, and within this interval on the others.
+	// DefaultTokenCheckInterval when zero.
+	TokenCheckInterval time.Duration
+	// LoginPerAddress, LoginPerAccount and RegisterPerAddress, when set,
+	// bound sign-in attempts per client address and per account (the email
+	// tried), and sign-ups per client address. Each attempt counts, however
+	// it ends.
+	LoginPerAddress, LoginPerAccount, RegisterPerAddress Throttle
+}
+
+// DefaultTokenCheckInterval is Config.TokenCheckInterval's default.
+const DefaultTokenCheckInterval = 10 * time.Second
+
+// Throttle bounds how often something may happen per key. Allow counts one
+// attempt under key and tells whether it is within the limit; when it is
+// not, retryAfter says how long until it would be.
+type Throttle interface {
+	Allow(key string) (ok bool, retryAfter time.Duration)
 }
 
 // Service carries out every operation of the domain, whichever surface asks.
 // The viewer is taken from the context (see NewContextWithViewer).
 type Service struct {
-	store  Store
-	tokens *Tokens
-	cost   int
+	store    Store
+	tokens   *Tokens
+	versions *tokenVersions
+	cost     int
 	// dummyHash is compared against when a login names an unknown email, so
 	// that it takes as long as a wrong password does.
 	dummyHash []byte
+
+	loginPerAddress, loginPerAccount, registerPerAddress Throttle
 }
 
 // NewService returns a Service over store.
@@ -62,13 +104,43 @@ func NewService(store Store, cfg Config) (*Service, error) {
 	if err != nil {
 		return nil, fmt.Errorf("conduit: bcrypt cost %d: %w", cfg.BcryptCost, err)
 	}
-	return &Service{store: store, tokens: NewTokens(cfg.JWTSecret, cfg.TokenTTL), cost: cfg.BcryptCost, dummyHash: dummy}, nil
+	if cfg.TokenCheckInterval <= 0 {
+		cfg.TokenCheckInterval = DefaultTokenCheckInterval
+	}
+	return &Service{
+		store:              store,
+		tokens:             NewTokens(cfg.JWTSecret, cfg.TokenTTL),
+		versions:           newTokenVersions(store, cfg.TokenCheckInterval),
+		cost:               cfg.BcryptCost,
+		dummyHash:          dummy,
+		loginPerAddress:    cfg.LoginPerAddress,
+		loginPerAccount:    cfg.LoginPerAccount,
+		registerPerAddress: cfg.RegisterPerAddress,
+	}, nil
 }
 
+// errRevoked answers a token issued before its user's last password change.
+var errRevoked = FieldError(Unauthenticated, "token", "token revoked: sign in again")
+
 // Authenticate returns the viewer a token speaks for. Returns
-// Unauthenticated if the token is not valid.
-func (s *Service) Authenticate(token string) (Viewer, error) {
-	return s.tokens.Verify(token)
+// Unauthenticated if the token is not valid, if its user no longer exists,
+// or if it was issued before the user's password last changed; Unavailable
+// if that cannot be checked now.
+func (s *Service) Authenticate(ctx context.Context, token string) (Viewer, error) {
+	v, err := s.tokens.Verify(token)
+	if err != nil {
+		return Viewer{}, err
+	}
+	current, err := s.versions.get(ctx, v.UserID)
+	switch {
+	case ErrorCode(err) == NotFound:
+		return Viewer{}, ErrUserGone(err)
+	case err != nil:
+		return Viewer{}, err
+	case current != v.TokenVersion:
+		return Viewer{}, errRevoked
+	}
+	return v, nil
 }
 
 // RegisterInput is what a new user supplies.
@@ -81,8 +153,15 @@ type RegisterInput struct {
 // Register creates an account and signs the new user in.
 // Returns Invalid for a blank or malformed field and Conflict with the
 // fields "username" and/or "email" when they are taken.
+//
+// Usernames are stored in NFKC form and are unique whatever their case:
+// "alice", "ALICE" and fullwidth "ａｌｉｃｅ" are one name (see UsernameKey).
+// Returns RateLimited when the client's address has signed up too often.
 func (s *Service) Register(ctx context.Context, in RegisterInput) (Session, error) {
-	in.Username = strings.TrimSpace(in.Username)
+	if err := throttle(s.registerPerAddress, "register", ClientAddressFromContext(ctx)); err != nil {
+		return Session{}, err
+	}
+	in.Username = normalizeUsername(in.Username)
 	in.Email = strings.TrimSpace(in.Email)
 	p := problems{}
 	checkUsername(p, in.Username)
@@ -111,19 +190,29 @@ type LoginInput struct {
 // errBadCredentials is the one answer to a failed login, whichever part was wrong.
 var errBadCredentials = FieldError(Unauthenticated, "email or password", "is invalid")
 
-// Login signs a user in. Returns Invalid for a blank field and
+// Login signs a user in. Returns Invalid for a blank or malformed field,
 // Unauthenticated, the same way and in about the same time, for an unknown
-// email and for a wrong password.
+// email and for a wrong password, and RateLimited when the client's address
+// or the account has tried too often.
 func (s *Service) Login(ctx context.Context, in LoginInput) (Session, error) {
 	in.Email = strings.TrimSpace(in.Email)
 	p := problems{}
-	if in.Email == "" {
+	switch {
+	case in.Email == "":
 		p.add("email", "can't be blank")
+	case !wellFormed(in.Email):
+		p.add("email", msgMalformed)
 	}
 	if in.Password == "" {
 		p.add("password", "can't be blank")
 	}
 	if err := p.err(); err != nil {
+		return Session{}, err
+	}
+	if err := throttle(s.loginPerAddress, "login", ClientAddressFromContext(ctx)); err != nil {
+		return Session{}, err
+	}
+	if err := throttle(s.loginPerAccount, "login", strings.ToLower(in.Email)); err != nil {
 		return Session{}, err
 	}
 	u, err := s.store.UserByEmail(ctx, in.Email)
@@ -159,7 +248,7 @@ func (s *Service) Viewer(ctx context.Context) (User, error) {
 	}
 	u, err := s.store.UserByID(ctx, id)
 	if ErrorCode(err) == NotFound {
-		return User{}, Errorf(Unauthenticated, "the token's user does not exist")
+		return User{}, ErrUserGone(err)
 	}
 	return u, err
 }
@@ -180,7 +269,9 @@ func (s *Service) OptionalViewer(ctx context.Context) (*User, error) {
 }
 
 // UpdateUserInput is a partial update of the viewer's account. A Bio or
-// Image set to nil or "" clears it.
+// Image set to nil or "" clears it. A Username, Email or Password set to ""
+// (or blanks) is left as it is: those cannot be cleared, and settings forms
+// send an empty password when the user leaves it alone.
 type UpdateUserInput struct {
 	Username Optional[string]
 	Email    Optional[string]
@@ -190,7 +281,9 @@ type UpdateUserInput struct {
 }
 
 // UpdateUser changes the supplied fields of the viewer's account and
-// returns it with a fresh token. Returns Unauthenticated, Invalid, or
+// returns it with a fresh token. A new password moves the user's token
+// version on, so that every token issued before stops working; the one
+// returned carries the new version. Returns Unauthenticated, Invalid, or
 // Conflict when the new username or email belongs to someone else.
 func (s *Service) UpdateUser(ctx context.Context, in UpdateUserInput) (Session, error) {
 	id, err := requireViewer(ctx)
@@ -199,36 +292,39 @@ func (s *Service) UpdateUser(ctx context.Context, in UpdateUserInput) (Session, 
 	}
 	var ch UserChanges
 	p := problems{}
-	if in.Username.Set {
-		ch.Username = Some(strings.TrimSpace(in.Username.Value))
-		checkUsername(p, ch.Username.Value)
+	if u := normalizeUsername(in.Username.Value); in.Username.Set && u != "" {
+		ch.Username = Some(u)
+		checkUsername(p, u)
 	}
-	if in.Email.Set {
-		ch.Email = Some(strings.TrimSpace(in.Email.Value))
-		checkEmail(p, ch.Email.Value)
+	if e := strings.TrimSpace(in.Email.Value); in.Email.Set && e != "" {
+		ch.Email = Some(e)
+		checkEmail(p, e)
 	}
-	if in.Password.Set {
+	newPassword := in.Password.Set && in.Password.Value != ""
+	if newPassword {
 		checkPassword(p, in.Password.Value)
+	}
+	if in.Bio.Set {
+		ch.Bio = Some(blankToNil(in.Bio.Value))
+		checkOptionalText(p, "bio", ch.Bio.Value, MaxBioLength)
+	}
+	if in.Image.Set {
+		ch.Image = Some(blankToNil(in.Image.Value))
+		checkOptionalText(p, "image", ch.Image.Value, MaxImageURLLength)
 	}
 	if err := p.err(); err != nil {
 		return Session{}, err
 	}
-	if in.Password.Set {
+	if newPassword {
 		hash, err := s.hash(in.Password.Value)
 		if err != nil {
 			return Session{}, err
 		}
 		ch.PasswordHash = Some(hash)
 	}
-	if in.Bio.Set {
-		ch.Bio = Some(blankToNil(in.Bio.Value))
-	}
-	if in.Image.Set {
-		ch.Image = Some(blankToNil(in.Image.Value))
-	}
 	u, err := s.store.UpdateUser(ctx, id, ch)
 	if ErrorCode(err) == NotFound {
-		return Session{}, Errorf(Unauthenticated, "the token's user does not exist")
+		return Session{}, ErrUserGone(err)
 	}
 	if err != nil {
 		return Session{}, err
@@ -242,6 +338,9 @@ func (s *Service) Profile(ctx context.Context, username string) (Profile, error)
 	viewer, err := viewerID(ctx)
 	if err != nil {
 		return Profile{}, err
+	}
+	if !wellFormed(username) {
+		return Profile{}, NotFoundError(ThingProfile, nil)
 	}
 	return s.store.ProfileByUsername(ctx, viewer, username)
 }
@@ -274,6 +373,9 @@ func (s *Service) setFollowing(ctx context.Context, username string, follow bool
 	if err != nil {
 		return Profile{}, err
 	}
+	if !wellFormed(username) {
+		return Profile{}, NotFoundError(ThingProfile, nil)
+	}
 	p, err := s.store.ProfileByUsername(ctx, viewer, username)
 	if err != nil {
 		return Profile{}, err
@@ -294,13 +396,23 @@ func (s *Service) setFollowing(ctx context.Context, username string, follow bool
 }
 
 // Articles returns one page of the articles that match f, newest first.
-// Returns Invalid for a bad page.
+// Returns Invalid for a bad page or a filter no name can match (invalid
+// UTF-8, NUL bytes), on the fields "tag", "author" and "favorited".
 func (s *Service) Articles(ctx context.Context, f ArticleFilter, p Page) (ArticlePage, error) {
 	viewer, err := viewerID(ctx)
 	if err != nil {
 		return ArticlePage{}, err
 	}
 	f.FeedOf = 0
+	bad := problems{}
+	for _, v := range []struct{ field, value string }{{"tag", f.Tag}, {"author", f.Author}, {"favorited", f.FavoritedBy}} {
+		if !wellFormed(v.value) {
+			bad.add(v.field, msgMalformed)
+		}
+	}
+	if err := bad.err(); err != nil {
+		return ArticlePage{}, err
+	}
 	if p, err = checkPage(p); err != nil {
 		return ArticlePage{}, err
 	}
@@ -325,6 +437,9 @@ func (s *Service) Article(ctx context.Context, slug string) (Article, error) {
 	viewer, err := viewerID(ctx)
 	if err != nil {
 		return Article{}, err
+	}
+	if !wellFormed(slug) {
+		return Article{}, errNoArticle
 	}
 	return s.store.ArticleBySlug(ctx, viewer, slug)
 }
@@ -357,9 +472,9 @@ func (s *Service) CreateArticle(ctx context.Context, in CreateArticleInput) (Art
 	}
 	p := problems{}
 	in.Title = strings.TrimSpace(in.Title)
-	checkText(p, "title", in.Title, maxTitleLength)
-	checkText(p, "description", in.Description, 0)
-	checkText(p, "body", in.Body, 0)
+	checkText(p, "title", in.Title, MaxTitleLength)
+	checkText(p, "description", in.Description, MaxDescriptionLength)
+	checkText(p, "body", in.Body, MaxBodyLength)
 	tags := cleanTags(p, in.TagList)
 	if err := p.err(); err != nil {
 		return Article{}, err
@@ -397,15 +512,15 @@ func (s *Service) UpdateArticle(ctx context.Context, slug string, in UpdateArtic
 	p := problems{}
 	if in.Title.Set {
 		ch.Title = Some(strings.TrimSpace(in.Title.Value))
-		checkText(p, "title", ch.Title.Value, maxTitleLength)
+		checkText(p, "title", ch.Title.Value, MaxTitleLength)
 	}
 	if in.Description.Set {
 		ch.Description = in.Description
-		checkText(p, "description", in.Description.Value, 0)
+		checkText(p, "description", in.Description.Value, MaxDescriptionLength)
 	}
 	if in.Body.Set {
 		ch.Body = in.Body
-		checkText(p, "body", in.Body.Value, 0)
+		checkText(p, "body", in.Body.Value, MaxBodyLength)
 	}
 	if in.TagList.Set {
 		ch.TagList = Some(cleanTags(p, in.TagList.Value))
@@ -451,6 +566,9 @@ func (s *Service) ownArticle(ctx context.Context, slug string) (Article, error) 
 	if err != nil {
 		return Article{}, err
 	}
+	if !wellFormed(slug) {
+		return Article{}, errNoArticle
+	}
 	a, err := s.store.ArticleBySlug(ctx, viewer, slug)
 	if err != nil {
 		return Article{}, err
@@ -461,7 +579,10 @@ func (s *Service) ownArticle(ctx context.Context, slug string) (Article, error) 
 	return a, nil
 }
 
-var errForbidden = Errorf(Forbidden, "forbidden")
+var (
+	errForbidden = Errorf(Forbidden, "forbidden")
+	errNoArticle = NotFoundError(ThingArticle, nil)
+)
 
 // Favorite marks the article with the slug as a favorite of the viewer;
 // doing it twice is not an error. Returns Unauthenticated or NotFound.
@@ -469,6 +590,9 @@ func (s *Service) Favorite(ctx context.Context, slug string) (Article, error) {
 	viewer, err := requireViewer(ctx)
 	if err != nil {
 		return Article{}, err
+	}
+	if !wellFormed(slug) {
+		return Article{}, errNoArticle
 	}
 	return s.store.Favorite(ctx, viewer, slug)
 }
@@ -478,6 +602,9 @@ func (s *Service) Unfavorite(ctx context.Context, slug string) (Article, error) 
 	viewer, err := requireViewer(ctx)
 	if err != nil {
 		return Article{}, err
+	}
+	if !wellFormed(slug) {
+		return Article{}, errNoArticle
 	}
 	return s.store.Unfavorite(ctx, viewer, slug)
 }
@@ -494,6 +621,9 @@ func (s *Service) Comments(ctx context.Context, slug string) ([]Comment, error) 
 	viewer, err := viewerID(ctx)
 	if err != nil {
 		return nil, err
+	}
+	if !wellFormed(slug) {
+		return nil, errNoArticle
 	}
 	return s.store.CommentsBySlug(ctx, viewer, slug)
 }
@@ -522,14 +652,17 @@ func (s *Service) CommentsByID(ctx context.Context, ids []int64) ([]Comment, err
 }
 
 // AddComment adds the viewer's comment to the article with the slug.
-// Returns Unauthenticated, Invalid for a blank body, or NotFound.
+// Returns Unauthenticated, Invalid for a blank or too long body, or NotFound.
 func (s *Service) AddComment(ctx context.Context, slug, body string) (Comment, error) {
 	viewer, err := requireViewer(ctx)
 	if err != nil {
 		return Comment{}, err
 	}
+	if !wellFormed(slug) {
+		return Comment{}, errNoArticle
+	}
 	p := problems{}
-	checkText(p, "body", body, 0)
+	checkText(p, "body", body, MaxCommentLength)
 	if err := p.err(); err != nil {
 		return Comment{}, err
 	}
@@ -544,6 +677,9 @@ func (s *Service) DeleteComment(ctx context.Context, slug string, id int64) erro
 	if err != nil {
 		return err
 	}
+	if !wellFormed(slug) {
+		return errNoArticle
+	}
 	c, err := s.store.CommentInArticle(ctx, viewer, slug, id)
 	if err != nil {
 		return err
@@ -554,11 +690,14 @@ func (s *Service) DeleteComment(ctx context.Context, slug string, id int64) erro
 	return s.store.DeleteComment(ctx, id)
 }
 
+// session signs u in. The store has just read u, so its token version is
+// current: this replica trusts it from now on.
 func (s *Service) session(u User) (Session, error) {
-	token, err := s.tokens.Sign(u.ID)
+	token, err := s.tokens.Sign(Viewer{UserID: u.ID, TokenVersion: u.TokenVersion})
 	if err != nil {
 		return Session{}, err
 	}
+	s.versions.set(u.ID, u.TokenVersion)
 	return Session{User: u, Token: token}, nil
 }
 
@@ -592,10 +731,15 @@ func checkUsername(p problems, username string) {
 	switch {
 	case username == "":
 		p.add("username", "can't be blank")
-	case utf8.RuneCountInString(username) > maxUsernameLength:
-		p.add("username", fmt.Sprintf("is too long (maximum is %d characters)", maxUsernameLength))
+	case !wellFormed(username):
+		p.add("username", msgMalformed)
+	case utf8.RuneCountInString(username) > MaxUsernameLength:
+		p.add("username", fmt.Sprintf("is too long (maximum is %d characters)", MaxUsernameLength))
 	case strings.ContainsFunc(username, func(r rune) bool {
-		return unicode.IsSpace(r) || unicode.IsControl(r) || r == '/' || r == '?' || r == '#' || r == '%'
+		// Cf: invisible characters and those that turn text around, with
+		// which two names could look alike and still differ.
+		return unicode.IsSpace(r) || unicode.IsControl(r) || unicode.Is(unicode.Cf, r) ||
+			r == '/' || r == '?' || r == '#' || r == '%'
 	}):
 		p.add("username", "is invalid")
 	}
@@ -605,7 +749,9 @@ func checkEmail(p problems, email string) {
 	switch {
 	case email == "":
 		p.add("email", "can't be blank")
-	case len(email) > maxEmailLength || !looksLikeEmail(email):
+	case !wellFormed(email):
+		p.add("email", msgMalformed)
+	case len(email) > MaxEmailLength || !looksLikeEmail(email):
 		p.add("email", "is invalid")
 	}
 }
@@ -627,17 +773,39 @@ func checkPassword(p problems, password string) {
 		p.add("password", "can't be blank")
 	case utf8.RuneCountInString(password) < MinPasswordLength:
 		p.add("password", fmt.Sprintf("is too short (minimum is %d characters)", MinPasswordLength))
-	case len(password) > maxPasswordBytes:
-		p.add("password", fmt.Sprintf("is too long (maximum is %d bytes)", maxPasswordBytes))
+	case len(password) > MaxPasswordBytes:
+		p.add("password", fmt.Sprintf("is too long (maximum is %d bytes)", MaxPasswordBytes))
 	}
 }
 
-// checkText requires a non-blank value of at most max runes (0: no bound).
+// msgMalformed is the message about text that no stored value can equal.
+const msgMalformed = "must be valid UTF-8 text without NUL characters"
+
+// wellFormed tells whether s is text PostgreSQL can store and compare:
+// valid UTF-8 without NUL, which it refuses in text values. Inputs that
+// are not are mistakes of the client, never errors of the database.
+func wellFormed(s string) bool {
+	return utf8.ValidString(s) && strings.IndexByte(s, 0) < 0
+}
+
+// checkText requires a non-blank, well-formed value of at most max runes.
 func checkText(p problems, field, value string, max int) {
 	switch {
 	case strings.TrimSpace(value) == "":
 		p.add(field, "can't be blank")
-	case max > 0 && utf8.RuneCountInString(value) > max:
+	default:
+		checkOptionalText(p, field, &value, max)
+	}
+}
+
+// checkOptionalText requires a nil value or a well-formed one of at most
+// max runes.
+func checkOptionalText(p problems, field string, value *string, max int) {
+	switch {
+	case value == nil:
+	case !wellFormed(*value):
+		p.add(field, msgMalformed)
+	case len(*value) > max && utf8.RuneCountInString(*value) > max:
 		p.add(field, fmt.Sprintf("is too long (maximum is %d characters)", max))
 	}
 }
@@ -651,16 +819,20 @@ func cleanTags(p problems, tags []string) []string {
 		if t == "" || seen[t] {
 			continue
 		}
-		if utf8.RuneCountInString(t) > maxTagLength {
-			p.add("tagList", fmt.Sprintf("tags are at most %d characters", maxTagLength))
+		if !wellFormed(t) {
+			p.add("tagList", "tags "+msgMalformed)
+			return nil
+		}
+		if utf8.RuneCountInString(t) > MaxTagLength {
+			p.add("tagList", fmt.Sprintf("tags are at most %d characters", MaxTagLength))
 			return nil
 		}
 		seen[t] = true
 		out = append(out, t)
-	}
-	if len(out) > maxTags {
-		p.add("tagList", fmt.Sprintf("has too many tags (maximum is %d)", maxTags))
-		return nil
+		if len(out) > MaxTags {
+			p.add("tagList", fmt.Sprintf("has too many tags (maximum is %d)", MaxTags))
+			return nil
+		}
 	}
 	slices.Sort(out)
 	return out

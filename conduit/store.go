@@ -10,16 +10,20 @@ import "context"
 // viewerID is the user whose point of view fills Profile.Following and
 // Article.Favorited; 0 means anonymous.
 type Store interface {
-	// CreateUser inserts u (ID, CreatedAt and UpdatedAt are assigned).
-	// Returns Conflict with fields "username" and/or "email" when taken;
-	// emails compare case-insensitively.
+	// CreateUser inserts u (ID, TokenVersion, CreatedAt and UpdatedAt are
+	// assigned). Returns Conflict with fields "username" and/or "email"
+	// when taken: usernames are the same when their UsernameKey is, emails
+	// compare case-insensitively.
 	CreateUser(ctx context.Context, u User) (User, error)
 	// UserByID returns NotFound if there is no such user.
 	UserByID(ctx context.Context, id int64) (User, error)
+	// TokenVersion returns the token version of user id. Returns NotFound.
+	TokenVersion(ctx context.Context, id int64) (int64, error)
 	// UserByEmail matches case-insensitively. Returns NotFound.
 	UserByEmail(ctx context.Context, email string) (User, error)
-	// UpdateUser applies the set fields of ch to user id and moves UpdatedAt.
-	// Returns NotFound, or Conflict like CreateUser.
+	// UpdateUser applies the set fields of ch to user id and moves UpdatedAt;
+	// a new PasswordHash also moves TokenVersion on by one. Returns
+	// NotFound, or Conflict like CreateUser.
 	UpdateUser(ctx context.Context, id int64, ch UserChanges) (User, error)
 
 	// ProfileByUsername returns NotFound if no user has the username.

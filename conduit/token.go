@@ -32,14 +32,24 @@ func NewTokens(secret []byte, ttl time.Duration) *Tokens {
 	return t
 }
 
-// Sign returns a token for the user.
-func (t *Tokens) Sign(userID int64) (string, error) {
+// claims are what a token says: the registered claims, and the version
+// of the user's credentials it was issued under ("ver", absent for 0).
+type claims struct {
+	jwt.RegisteredClaims
+	Version int64 `json:"ver,omitempty"`
+}
+
+// Sign returns a token for the viewer: their user id and token version.
+func (t *Tokens) Sign(v Viewer) (string, error) {
 	now := t.now()
-	claims := jwt.RegisteredClaims{
-		Issuer:    tokenIssuer,
-		Subject:   strconv.FormatInt(userID, 10),
-		IssuedAt:  jwt.NewNumericDate(now),
-		ExpiresAt: jwt.NewNumericDate(now.Add(t.ttl)),
+	claims := claims{
+		RegisteredClaims: jwt.RegisteredClaims{
+			Issuer:    tokenIssuer,
+			Subject:   strconv.FormatInt(v.UserID, 10),
+			IssuedAt:  jwt.NewNumericDate(now),
+			ExpiresAt: jwt.NewNumericDate(now.Add(t.ttl)),
+		},
+		Version: v.TokenVersion,
 	}
 	s, err := jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString(t.secret)
 	if err != nil {
@@ -49,9 +59,10 @@ func (t *Tokens) Sign(userID int64) (string, error) {
 }
 
 // Verify returns the viewer a token speaks for. Returns Unauthenticated if
-// the token is malformed, forged, from another issuer, or expired.
+// the token is malformed, forged, from another issuer, or expired. Whether
+// its version is still current is for the Service to check.
 func (t *Tokens) Verify(token string) (Viewer, error) {
-	var claims jwt.RegisteredClaims
+	var claims claims
 	_, err := t.parser.ParseWithClaims(token, &claims, func(*jwt.Token) (any, error) { return t.secret, nil })
 	if err != nil {
 		msg := "invalid token"
@@ -64,5 +75,8 @@ func (t *Tokens) Verify(token string) (Viewer, error) {
 	if err != nil || id <= 0 {
 		return Viewer{}, &Error{Code: Unauthenticated, Fields: map[string][]string{"token": {"invalid token"}}, Err: fmt.Errorf("subject %q", claims.Subject)}
 	}
-	return Viewer{UserID: id}, nil
+	if claims.Version < 0 {
+		return Viewer{}, &Error{Code: Unauthenticated, Fields: map[string][]string{"token": {"invalid token"}}, Err: fmt.Errorf("version %d", claims.Version)}
+	}
+	return Viewer{UserID: id, TokenVersion: claims.Version}, nil
 }

@@ -13,11 +13,11 @@ import (
 func BenchmarkTokens(b *testing.B) {
 	secret := []byte("benchmark-secret-of-at-least-32-bytes")
 	tokens := conduit.NewTokens(secret, time.Hour)
-	valid, err := tokens.Sign(42)
+	valid, err := tokens.Sign(conduit.Viewer{UserID: 42})
 	if err != nil {
 		b.Fatal(err)
 	}
-	forged, err := conduit.NewTokens([]byte("another-secret-of-at-least-32-bytes!"), time.Hour).Sign(42)
+	forged, err := conduit.NewTokens([]byte("another-secret-of-at-least-32-bytes!"), time.Hour).Sign(conduit.Viewer{UserID: 42})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -25,7 +25,7 @@ func BenchmarkTokens(b *testing.B) {
 	b.Run("Sign", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			if _, err := tokens.Sign(42); err != nil {
+			if _, err := tokens.Sign(conduit.Viewer{UserID: 42}); err != nil {
 				b.Fatal(err)
 			}
 		}

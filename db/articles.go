@@ -158,7 +158,7 @@ func (d *DB) ListArticles(ctx context.Context, viewerID int64, f conduit.Article
 	}
 	found, err := pgx.CollectRows(rows, pgx.RowToStructByPos[listRow])
 	if err != nil {
-		return conduit.ArticlePage{}, storeError("list articles", "", err)
+		return conduit.ArticlePage{}, d.storeError("list articles", "", err)
 	}
 
 	var page conduit.ArticlePage
@@ -170,7 +170,7 @@ func (d *DB) ListArticles(ctx context.Context, viewerID int64, f conduit.Article
 		var countArgs sqlArgs
 		count := `SELECT count(*) FROM articles a WHERE ` + articleFilter(&countArgs, f)
 		if err := d.pool.QueryRow(ctx, count, countArgs...).Scan(&page.Total); err != nil {
-			return conduit.ArticlePage{}, storeError("count articles", "", err)
+			return conduit.ArticlePage{}, d.storeError("count articles", "", err)
 		}
 	}
 	if len(found) > limit {
@@ -192,7 +192,7 @@ func (d *DB) ArticleBySlug(ctx context.Context, viewerID int64, slug string) (co
 	rows, _ := d.pool.Query(ctx, `SELECT `+articleColumns+articleFrom+` WHERE a.slug = $2`, viewerID, slug)
 	r, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByPos[articleRow])
 	if err != nil {
-		return conduit.Article{}, storeError("select article", "article not found", err)
+		return conduit.Article{}, d.storeError("select article", conduit.ThingArticle, err)
 	}
 	return r.article(), nil
 }
@@ -202,7 +202,7 @@ func (d *DB) ArticlesByID(ctx context.Context, viewerID int64, ids []int64) ([]c
 	rows, _ := d.pool.Query(ctx, `SELECT `+articleColumns+articleFrom+` WHERE a.id = ANY($2)`, viewerID, ids)
 	found, err := pgx.CollectRows(rows, pgx.RowToStructByPos[articleRow])
 	if err != nil {
-		return nil, storeError("select articles", "", err)
+		return nil, d.storeError("select articles", "", err)
 	}
 	return articles(found), nil
 }
@@ -230,7 +230,7 @@ func (d *DB) CreateArticle(ctx context.Context, a conduit.NewArticle) (conduit.A
 			RETURNING id`,
 			a.Slug, a.AuthorID, a.Title, a.Description, a.Body).Scan(&id)
 		if errors.Is(err, pgx.ErrNoRows) {
-			return conflict("slug")
+			return conduit.TakenError(nil, "slug")
 		}
 		if err != nil {
 			return err
@@ -248,7 +248,7 @@ func (d *DB) CreateArticle(ctx context.Context, a conduit.NewArticle) (conduit.A
 		created.TagList = slices.Compact(created.TagList)
 		return linkTags(ctx, tx, id, a.TagList)
 	})
-	return created, storeError("insert article", "", err)
+	return created, d.storeError("insert article", "", err)
 }
 
 // linkTags links article id to the tags with the names, creating the tags
@@ -299,7 +299,7 @@ func (d *DB) UpdateArticle(ctx context.Context, viewerID, id int64, ch conduit.A
 			return err
 		}
 		if tag.RowsAffected() == 0 {
-			return notFound("article not found")
+			return conduit.NotFoundError(conduit.ThingArticle, nil)
 		}
 		if ch.TagList.Set {
 			if _, err := tx.Exec(ctx, `
@@ -315,7 +315,7 @@ func (d *DB) UpdateArticle(ctx context.Context, viewerID, id int64, ch conduit.A
 		updated, err = articleByID(ctx, tx, viewerID, id)
 		return err
 	})
-	return updated, storeError("update article", "", err)
+	return updated, d.storeError("update article", "", err)
 }
 
 // DeleteArticle deletes article id; its comments, favorites and tag links
@@ -327,11 +327,11 @@ func (d *DB) DeleteArticle(ctx context.Context, id int64) error {
 			return err
 		}
 		if tag.RowsAffected() == 0 {
-			return notFound("article not found")
+			return conduit.NotFoundError(conduit.ThingArticle, nil)
 		}
 		return nil
 	})
-	return storeError("delete article", "", err)
+	return d.storeError("delete article", "", err)
 }
 
 // Favorite marks the article with the slug as a favorite of user and
@@ -384,7 +384,7 @@ func (d *DB) setFavorite(ctx context.Context, userID int64, slug, change string)
 		a, err = articleByID(ctx, tx, userID, id)
 		return err
 	})
-	return a, storeError("set favorite", "article not found", err)
+	return a, d.storeError("set favorite", conduit.ThingArticle, err)
 }
 
 // Tags returns every tag in use, most used first, ties alphabetical.
@@ -395,7 +395,7 @@ func (d *DB) Tags(ctx context.Context) ([]string, error) {
 		ORDER BY article_count DESC, name COLLATE "C"`)
 	tags, err := pgx.CollectRows(rows, pgx.RowTo[string])
 	if err != nil {
-		return nil, storeError("select tags", "", err)
+		return nil, d.storeError("select tags", "", err)
 	}
 	return tags, nil
 }

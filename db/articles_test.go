@@ -128,7 +128,7 @@ func TestArticleLookups(t *testing.T) {
 	})
 	t.Run("BySlugErrNotFound", func(t *testing.T) {
 		_, err := d.ArticleBySlug(ctx, 0, "nope")
-		wantError(t, err, conduit.NotFound, map[string][]string{"body": {"article not found"}})
+		wantError(t, err, conduit.NotFound, map[string][]string{conduit.NoField: {"article not found"}})
 	})
 	t.Run("ByID", func(t *testing.T) {
 		as, err := d.ArticlesByID(ctx, anna.ID, []int64{two.ID, one.ID, two.ID + 100})
@@ -217,7 +217,7 @@ func TestUpdateArticle(t *testing.T) {
 	})
 	t.Run("ErrNotFound", func(t *testing.T) {
 		_, err := d.UpdateArticle(ctx, 0, a.ID+100, conduit.ArticleChanges{Title: conduit.Some("x")})
-		wantError(t, err, conduit.NotFound, map[string][]string{"body": {"article not found"}})
+		wantError(t, err, conduit.NotFound, map[string][]string{conduit.NoField: {"article not found"}})
 	})
 }
 
@@ -255,7 +255,7 @@ func TestDeleteArticle(t *testing.T) {
 		}
 	})
 	t.Run("ErrNotFound", func(t *testing.T) {
-		wantError(t, d.DeleteArticle(ctx, a.ID), conduit.NotFound, map[string][]string{"body": {"article not found"}})
+		wantError(t, d.DeleteArticle(ctx, a.ID), conduit.NotFound, map[string][]string{conduit.NoField: {"article not found"}})
 	})
 }
 
@@ -291,9 +291,9 @@ func TestFavorite(t *testing.T) {
 	})
 	t.Run("ErrNotFound", func(t *testing.T) {
 		_, err := d.Favorite(ctx, anna.ID, "nope")
-		wantError(t, err, conduit.NotFound, map[string][]string{"body": {"article not found"}})
+		wantError(t, err, conduit.NotFound, map[string][]string{conduit.NoField: {"article not found"}})
 		_, err = d.Unfavorite(ctx, anna.ID, "nope")
-		wantError(t, err, conduit.NotFound, map[string][]string{"body": {"article not found"}})
+		wantError(t, err, conduit.NotFound, map[string][]string{conduit.NoField: {"article not found"}})
 	})
 }
 

@@ -94,7 +94,7 @@ func (d *DB) CommentPages(ctx context.Context, viewerID int64, articleIDs []int6
 	}
 	found, err := pgx.CollectRows(rows, pgx.RowToStructByName[pageRow])
 	if err != nil {
-		return nil, storeError("select comment pages", "", err)
+		return nil, d.storeError("select comment pages", "", err)
 	}
 
 	byArticle := make(map[int64]*conduit.CommentPage, len(articleIDs))
@@ -142,10 +142,10 @@ func (d *DB) CommentsBySlug(ctx context.Context, viewerID int64, slug string) ([
 		ORDER BY c.created_at DESC, c.id DESC`, viewerID, slug)
 	found, err := pgx.CollectRows(rows, pgx.RowToStructByName[commentRow])
 	if err != nil {
-		return nil, storeError("select comments", "", err)
+		return nil, d.storeError("select comments", "", err)
 	}
 	if len(found) == 0 {
-		return nil, notFound("article not found")
+		return nil, conduit.NotFoundError(conduit.ThingArticle, nil)
 	}
 	return comments(found), nil
 }
@@ -158,7 +158,7 @@ func (d *DB) CommentsByID(ctx context.Context, viewerID int64, ids []int64) ([]c
 		WHERE c.id = ANY($2)`, viewerID, ids)
 	found, err := pgx.CollectRows(rows, pgx.RowToStructByName[commentRow])
 	if err != nil {
-		return nil, storeError("select comments by id", "", err)
+		return nil, d.storeError("select comments by id", "", err)
 	}
 	return comments(found), nil
 }
@@ -173,11 +173,11 @@ func (d *DB) CommentInArticle(ctx context.Context, viewerID int64, slug string, 
 		WHERE a.slug = $2`, viewerID, slug, id)
 	r, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[commentRow])
 	if err != nil {
-		return conduit.Comment{}, storeError("select comment", "article not found", err)
+		return conduit.Comment{}, d.storeError("select comment", conduit.ThingArticle, err)
 	}
 	c, ok := r.comment()
 	if !ok {
-		return conduit.Comment{}, notFound("comment not found")
+		return conduit.Comment{}, conduit.NotFoundError(conduit.ThingComment, nil)
 	}
 	return c, nil
 }
@@ -202,7 +202,7 @@ func (d *DB) CreateComment(ctx context.Context, slug string, authorID int64, bod
 		created, _ = r.comment()
 		return nil
 	})
-	return created, storeError("insert comment", "article not found", err)
+	return created, d.storeError("insert comment", conduit.ThingArticle, err)
 }
 
 // DeleteComment deletes comment id. Returns NotFound.
@@ -213,9 +213,9 @@ func (d *DB) DeleteComment(ctx context.Context, id int64) error {
 			return err
 		}
 		if tag.RowsAffected() == 0 {
-			return notFound("comment not found")
+			return conduit.NotFoundError(conduit.ThingComment, nil)
 		}
 		return nil
 	})
-	return storeError("delete comment", "", err)
+	return d.storeError("delete comment", "", err)
 }

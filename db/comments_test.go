@@ -36,7 +36,7 @@ func TestCreateComment(t *testing.T) {
 	})
 	t.Run("ErrNotFound", func(t *testing.T) {
 		_, err := d.CreateComment(ctx, "nope", jake.ID, "hello")
-		wantError(t, err, conduit.NotFound, map[string][]string{"body": {"article not found"}})
+		wantError(t, err, conduit.NotFound, map[string][]string{conduit.NoField: {"article not found"}})
 	})
 }
 
@@ -85,7 +85,7 @@ func TestCommentsBySlug(t *testing.T) {
 	})
 	t.Run("ErrNotFound", func(t *testing.T) {
 		_, err := d.CommentsBySlug(ctx, 0, "nope")
-		wantError(t, err, conduit.NotFound, map[string][]string{"body": {"article not found"}})
+		wantError(t, err, conduit.NotFound, map[string][]string{conduit.NoField: {"article not found"}})
 	})
 }
 
@@ -120,15 +120,15 @@ func TestCommentLookups(t *testing.T) {
 	})
 	t.Run("InArticleErrArticleNotFound", func(t *testing.T) {
 		_, err := d.CommentInArticle(ctx, 0, "nope", c1.ID)
-		wantError(t, err, conduit.NotFound, map[string][]string{"body": {"article not found"}})
+		wantError(t, err, conduit.NotFound, map[string][]string{conduit.NoField: {"article not found"}})
 	})
 	t.Run("InArticleErrOtherArticle", func(t *testing.T) {
 		_, err := d.CommentInArticle(ctx, 0, "post", c2.ID)
-		wantError(t, err, conduit.NotFound, map[string][]string{"body": {"comment not found"}})
+		wantError(t, err, conduit.NotFound, map[string][]string{conduit.NoField: {"comment not found"}})
 	})
 	t.Run("InArticleErrCommentNotFound", func(t *testing.T) {
 		_, err := d.CommentInArticle(ctx, 0, "post", c2.ID+100)
-		wantError(t, err, conduit.NotFound, map[string][]string{"body": {"comment not found"}})
+		wantError(t, err, conduit.NotFound, map[string][]string{conduit.NoField: {"comment not found"}})
 	})
 	t.Run("Delete", func(t *testing.T) {
 		if err := d.DeleteComment(ctx, c1.ID); err != nil {
@@ -140,7 +140,7 @@ func TestCommentLookups(t *testing.T) {
 		}
 	})
 	t.Run("DeleteErrNotFound", func(t *testing.T) {
-		wantError(t, d.DeleteComment(ctx, c1.ID), conduit.NotFound, map[string][]string{"body": {"comment not found"}})
+		wantError(t, d.DeleteComment(ctx, c1.ID), conduit.NotFound, map[string][]string{conduit.NoField: {"comment not found"}})
 	})
 }
 

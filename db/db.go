@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"sync/atomic"
 	"time"
 
@@ -27,6 +28,14 @@ var _ conduit.Store = (*DB)(nil)
 type Options struct {
 	// MaxConns bounds the pool; 0 keeps pgxpool's default.
 	MaxConns int
+	// StatementTimeout is the server-side bound on one statement
+	// (PostgreSQL's statement_timeout, also applied to a transaction left
+	// idle): a backstop for the context deadlines the callers pass, which
+	// a hung network could leave unheard. 0 leaves the server's setting.
+	StatementTimeout time.Duration
+	// ConnectTimeout bounds opening a connection; DefaultConnectTimeout
+	// when 0. A request's deadline bounds it too.
+	ConnectTimeout time.Duration
 	// Logger receives migration progress and, at debug level, every
 	// statement with its duration. Nil discards.
 	Logger *slog.Logger
@@ -38,7 +47,12 @@ type DB struct {
 	pool       *pgxpool.Pool
 	logger     *slog.Logger
 	statements atomic.Int64
+	down       atomic.Bool // between the first failure of an outage and the first success after it
 }
+
+// DefaultConnectTimeout is Options.ConnectTimeout's default: a healthy
+// server on the same network answers in milliseconds.
+const DefaultConnectTimeout = 5 * time.Second
 
 // Open connects to the database at url (a postgres:// URL or a keyword/value
 // connection string) and checks that it answers.
@@ -49,6 +63,14 @@ func Open(ctx context.Context, url string, opts Options) (*DB, error) {
 	}
 	if opts.MaxConns > 0 {
 		cfg.MaxConns = int32(opts.MaxConns)
+	}
+	cfg.ConnConfig.ConnectTimeout = opts.ConnectTimeout
+	if cfg.ConnConfig.ConnectTimeout <= 0 {
+		cfg.ConnConfig.ConnectTimeout = DefaultConnectTimeout
+	}
+	if ms := opts.StatementTimeout.Milliseconds(); ms > 0 {
+		cfg.ConnConfig.RuntimeParams["statement_timeout"] = strconv.FormatInt(ms, 10)
+		cfg.ConnConfig.RuntimeParams["idle_in_transaction_session_timeout"] = strconv.FormatInt(ms, 10)
 	}
 	d := &DB{logger: opts.Logger}
 	if d.logger == nil {
@@ -83,6 +105,7 @@ func (d *DB) Ping(ctx context.Context) error {
 	if err := d.pool.Ping(ctx); err != nil {
 		return fmt.Errorf("ping database: %w", err)
 	}
+	d.recovered()
 	return nil
 }
 
@@ -147,8 +170,12 @@ func (t *tracer) TraceQueryStart(ctx context.Context, _ *pgx.Conn, data pgx.Trac
 	return context.WithValue(ctx, traceStartKey{}, traceStart{sql: data.SQL, at: time.Now()})
 }
 
-// TraceQueryEnd logs the statement that TraceQueryStart saw begin.
+// TraceQueryEnd logs the statement that TraceQueryStart saw begin, and
+// notes that the database answers when it succeeded.
 func (t *tracer) TraceQueryEnd(ctx context.Context, _ *pgx.Conn, data pgx.TraceQueryEndData) {
+	if data.Err == nil {
+		t.db.recovered()
+	}
 	if s, ok := ctx.Value(traceStartKey{}).(traceStart); ok {
 		t.db.logger.LogAttrs(ctx, slog.LevelDebug, "sql",
 			slog.String("sql", s.sql), slog.Duration("duration", time.Since(s.at)), slog.Any("err", data.Err))

@@ -2,6 +2,9 @@ package db_test
 
 import (
 	"context"
+	"fmt"
+	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -149,5 +152,52 @@ func TestStatementsPerOperation(t *testing.T) {
 				t.Errorf("statements = %d, want %d", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestMigrateUsernameKeys runs the migration that makes usernames unique by
+// their folded form over users an older release let in: the oldest of each
+// clash keeps the name, the others are reported and keep theirs, and no
+// name is changed.
+func TestMigrateUsernameKeys(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	url := dbtest.NewURL(t)
+	// Back to the schema before the migration, with users it allowed.
+	dbtest.Exec(t, url, `ALTER TABLE users DROP COLUMN username_key`)
+	dbtest.Exec(t, url, `DELETE FROM goose_db_version WHERE version_id = 4`)
+	for _, name := range []string{"alice", "ALICE", "ａｌｉｃｅ", "bob", "Carol"} {
+		dbtest.Exec(t, url, `INSERT INTO users (username, email, password_hash) VALUES ($1, $2, 'h')`, name, fmt.Sprintf("%x@example.com", name))
+	}
+	var logs strings.Builder
+	d, err := db.Open(ctx, url, db.Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if err := d.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	rows, _ := conn.Query(ctx, `SELECT username || '=' || coalesce(username_key, 'NULL') FROM users ORDER BY id`)
+	got, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"alice=alice", "ALICE=NULL", "ａｌｉｃｅ=NULL", "bob=bob", "Carol=carol"}; !slices.Equal(got, want) {
+		t.Errorf("users after the migration = %q, want %q", got, want)
+	}
+	for _, want := range []string{"level=WARN", `kept="\"alice\" (id `, `\"ALICE\" (id `, `\"ａｌｉｃｅ\" (id `} {
+		if !strings.Contains(logs.String(), want) {
+			t.Errorf("migration log lacks %q:\n%s", want, logs.String())
+		}
+	}
+	// No one new can take the name, nor can the accounts that kept it.
+	if _, err := d.CreateUser(ctx, conduit.User{Username: "Alice", Email: "new@example.com", PasswordHash: "h"}); conduit.ErrorCode(err) != conduit.Conflict {
+		t.Errorf("CreateUser(Alice) = %v, want Conflict", err)
 	}
 }

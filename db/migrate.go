@@ -36,6 +36,7 @@ func (d *DB) Migrate(ctx context.Context) error {
 	p, err := goose.NewProvider(goose.DialectPostgres, sqlDB, fsys,
 		goose.WithSessionLocker(advisoryLocker{}),
 		goose.WithDisableGlobalRegistry(true),
+		goose.WithGoMigrations(usernameKeys(d.logger)),
 	)
 	if err != nil {
 		return fmt.Errorf("migrate: %w", err)
@@ -68,6 +69,9 @@ func MigrationsDigest() string {
 		h.Write(b)
 		return nil
 	})
+	// The Go migrations are part of the schema too; a change to one is a
+	// new version, which changes this line.
+	fmt.Fprintf(h, "go\x00%d\x00", usernameKeysVersion)
 	if err != nil {
 		panic(fmt.Sprintf("db: read embedded migrations: %v", err)) // cannot happen with embed.FS
 	}

@@ -10,7 +10,7 @@ import (
 	"github.com/conduit-dev/conduit/conduit"
 )
 
-const userColumns = `id, username, email, password_hash, bio, image, created_at, updated_at`
+const userColumns = `id, username, email, password_hash, bio, image, token_version, created_at, updated_at`
 
 // profileColumns selects the user u as viewer $1 sees them.
 const profileColumns = `u.id, u.username, u.bio, u.image,
@@ -25,34 +25,41 @@ func (d *DB) CreateUser(ctx context.Context, u conduit.User) (conduit.User, erro
 			return err
 		}
 		rows, _ := tx.Query(ctx, `
-			INSERT INTO users (username, email, password_hash, bio, image)
-			VALUES ($1, $2, $3, $4, $5)
+			INSERT INTO users (username, username_key, email, password_hash, bio, image)
+			VALUES ($1, $2, $3, $4, $5, $6)
 			RETURNING `+userColumns,
-			u.Username, u.Email, u.PasswordHash, u.Bio, u.Image)
+			u.Username, conduit.UsernameKey(u.Username), u.Email, u.PasswordHash, u.Bio, u.Image)
 		var err error
 		created, err = pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[conduit.User])
 		return err
 	})
-	return created, storeError("insert user", "", err)
+	return created, d.storeError("insert user", "", err)
 }
 
 // UserByID returns NotFound if there is no such user.
 func (d *DB) UserByID(ctx context.Context, id int64) (conduit.User, error) {
 	rows, _ := d.pool.Query(ctx, `SELECT `+userColumns+` FROM users WHERE id = $1`, id)
 	u, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[conduit.User])
-	return u, storeError("select user", "user not found", err)
+	return u, d.storeError("select user", conduit.ThingUser, err)
+}
+
+// TokenVersion returns the token version of user id. Returns NotFound.
+func (d *DB) TokenVersion(ctx context.Context, id int64) (int64, error) {
+	var v int64
+	err := d.pool.QueryRow(ctx, `SELECT token_version FROM users WHERE id = $1`, id).Scan(&v)
+	return v, d.storeError("select token version", conduit.ThingUser, err)
 }
 
 // UserByEmail matches case-insensitively. Returns NotFound.
 func (d *DB) UserByEmail(ctx context.Context, email string) (conduit.User, error) {
 	rows, _ := d.pool.Query(ctx, `SELECT `+userColumns+` FROM users WHERE lower(email) = lower($1::text)`, email)
 	u, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[conduit.User])
-	return u, storeError("select user by email", "user not found", err)
+	return u, d.storeError("select user by email", conduit.ThingUser, err)
 }
 
-// UpdateUser applies the set fields of ch to user id and moves UpdatedAt.
-// Returns NotFound, or Conflict like CreateUser; the user's own username
-// and email are no clash.
+// UpdateUser applies the set fields of ch to user id and moves UpdatedAt;
+// a new password hash moves the token version on. Returns NotFound, or
+// Conflict like CreateUser; the user's own username and email are no clash.
 func (d *DB) UpdateUser(ctx context.Context, id int64, ch conduit.UserChanges) (conduit.User, error) {
 	sets := []string{"updated_at = now()"}
 	args := []any{id}
@@ -62,12 +69,14 @@ func (d *DB) UpdateUser(ctx context.Context, id int64, ch conduit.UserChanges) (
 	}
 	if ch.Username.Set {
 		set("username", ch.Username.Value)
+		set("username_key", conduit.UsernameKey(ch.Username.Value))
 	}
 	if ch.Email.Set {
 		set("email", ch.Email.Value)
 	}
 	if ch.PasswordHash.Set {
 		set("password_hash", ch.PasswordHash.Value)
+		sets = append(sets, "token_version = token_version + 1")
 	}
 	if ch.Bio.Set {
 		set("bio", ch.Bio.Value)
@@ -88,7 +97,7 @@ func (d *DB) UpdateUser(ctx context.Context, id int64, ch conduit.UserChanges) (
 		updated, err = pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[conduit.User])
 		return err
 	})
-	return updated, storeError("update user", "user not found", err)
+	return updated, d.storeError("update user", conduit.ThingUser, err)
 }
 
 // checkTaken returns Conflict naming each of username and email (when set)
@@ -98,14 +107,15 @@ func (d *DB) UpdateUser(ctx context.Context, id int64, ch conduit.UserChanges) (
 func checkTaken(ctx context.Context, q querier, id int64, username, email conduit.Optional[string]) error {
 	var u, e *string
 	if username.Set {
-		u = &username.Value
+		key := conduit.UsernameKey(username.Value)
+		u = &key
 	}
 	if email.Set {
 		e = &email.Value
 	}
 	var usernameTaken, emailTaken bool
 	err := q.QueryRow(ctx, `
-		SELECT EXISTS (SELECT 1 FROM users WHERE username = $2 AND id <> $1),
+		SELECT EXISTS (SELECT 1 FROM users WHERE username_key = $2 AND id <> $1),
 		       EXISTS (SELECT 1 FROM users WHERE lower(email) = lower($3::text) AND id <> $1)`,
 		id, u, e).Scan(&usernameTaken, &emailTaken)
 	if err != nil {
@@ -119,7 +129,7 @@ func checkTaken(ctx context.Context, q querier, id int64, username, email condui
 		taken = append(taken, "email")
 	}
 	if len(taken) > 0 {
-		return conflict(taken...)
+		return conduit.TakenError(nil, taken...)
 	}
 	return nil
 }
@@ -128,7 +138,7 @@ func checkTaken(ctx context.Context, q querier, id int64, username, email condui
 func (d *DB) ProfileByUsername(ctx context.Context, viewerID int64, username string) (conduit.Profile, error) {
 	rows, _ := d.pool.Query(ctx, `SELECT `+profileColumns+` FROM users u WHERE u.username = $2`, viewerID, username)
 	p, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByName[conduit.Profile])
-	return p, storeError("select profile", "profile not found", err)
+	return p, d.storeError("select profile", conduit.ThingProfile, err)
 }
 
 // ProfilesByID returns the profiles of the users that exist, in any order.
@@ -136,7 +146,7 @@ func (d *DB) ProfilesByID(ctx context.Context, viewerID int64, ids []int64) ([]c
 	rows, _ := d.pool.Query(ctx, `SELECT `+profileColumns+` FROM users u WHERE u.id = ANY($2)`, viewerID, ids)
 	ps, err := pgx.CollectRows(rows, pgx.RowToStructByName[conduit.Profile])
 	if err != nil {
-		return nil, storeError("select profiles", "", err)
+		return nil, d.storeError("select profiles", "", err)
 	}
 	return ps, nil
 }
@@ -149,7 +159,7 @@ func (d *DB) Follow(ctx context.Context, followerID, followeeID int64) error {
 			ON CONFLICT DO NOTHING`, followerID, followeeID)
 		return err
 	})
-	return storeError("insert follow", "", err)
+	return d.storeError("insert follow", "", err)
 }
 
 // Unfollow undoes Follow; undoing what is not there is not an error.
@@ -158,5 +168,5 @@ func (d *DB) Unfollow(ctx context.Context, followerID, followeeID int64) error {
 		_, err := tx.Exec(ctx, `DELETE FROM follows WHERE follower_id = $1 AND followee_id = $2`, followerID, followeeID)
 		return err
 	})
-	return storeError("delete follow", "", err)
+	return d.storeError("delete follow", "", err)
 }

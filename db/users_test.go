@@ -2,6 +2,7 @@ package db_test
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -52,12 +53,41 @@ func TestCreateUser(t *testing.T) {
 		_, err := d.CreateUser(ctx, conduit.User{Username: "jake", Email: "jake@example.com", PasswordHash: "h"})
 		wantError(t, err, conduit.Conflict, map[string][]string{"email": taken, "username": taken})
 	})
-	t.Run("ErrUsernameCaseDiffers", func(t *testing.T) {
-		// Usernames are case-sensitive: "Jake" is someone else.
-		if _, err := d.CreateUser(ctx, conduit.User{Username: "Jake", Email: "jake2@example.com", PasswordHash: "h"}); err != nil {
-			t.Fatalf("CreateUser(Jake) = %v, want no error", err)
+	t.Run("ErrUsernameFolded", func(t *testing.T) {
+		// One name whatever its case or Unicode form (conduit.UsernameKey).
+		for _, name := range []string{"Jake", "JAKE", "ｊａｋｅ"} {
+			_, err := d.CreateUser(ctx, conduit.User{Username: name, Email: name + "2@example.com", PasswordHash: "h"})
+			wantError(t, err, conduit.Conflict, map[string][]string{"username": taken})
 		}
 	})
+}
+
+// TestUsernameFoldedRace: the unique index on the folded key, not only the
+// check before the insert, keeps two spellings of one name apart.
+func TestUsernameFoldedRace(t *testing.T) {
+	t.Parallel()
+	d := dbtest.New(t)
+	names := []string{"mia", "MIA", "Mia", "ｍｉａ", "mIa", "miA"}
+	errs := make(chan error, len(names))
+	for i, name := range names {
+		go func() {
+			_, err := d.CreateUser(context.Background(), conduit.User{Username: name, Email: fmt.Sprintf("mia%d@example.com", i), PasswordHash: "h"})
+			errs <- err
+		}()
+	}
+	created := 0
+	for range names {
+		switch err := <-errs; conduit.ErrorCode(err) {
+		case "":
+			created++
+		case conduit.Conflict:
+		default:
+			t.Errorf("CreateUser = %v, want success or Conflict", err)
+		}
+	}
+	if created != 1 {
+		t.Fatalf("%d accounts for one name, want 1", created)
+	}
 }
 
 func TestCreateUserRace(t *testing.T) {
@@ -106,7 +136,7 @@ func TestUserLookups(t *testing.T) {
 	})
 	t.Run("ByIDErrNotFound", func(t *testing.T) {
 		_, err := d.UserByID(ctx, jake.ID+100)
-		wantError(t, err, conduit.NotFound, map[string][]string{"body": {"user not found"}})
+		wantError(t, err, conduit.NotFound, map[string][]string{conduit.NoField: {"user not found"}})
 	})
 	t.Run("ByEmailOK", func(t *testing.T) {
 		u, err := d.UserByEmail(ctx, "JAKE@EXAMPLE.com")
@@ -192,7 +222,7 @@ func TestUpdateUser(t *testing.T) {
 	})
 	t.Run("ErrNotFound", func(t *testing.T) {
 		_, err := d.UpdateUser(ctx, jake.ID+100, conduit.UserChanges{Bio: conduit.Some(ptr("x"))})
-		wantError(t, err, conduit.NotFound, map[string][]string{"body": {"user not found"}})
+		wantError(t, err, conduit.NotFound, map[string][]string{conduit.NoField: {"user not found"}})
 	})
 }
 
@@ -244,7 +274,7 @@ func TestProfiles(t *testing.T) {
 	})
 	t.Run("ErrNotFound", func(t *testing.T) {
 		_, err := d.ProfileByUsername(ctx, 0, "nobody")
-		wantError(t, err, conduit.NotFound, map[string][]string{"body": {"profile not found"}})
+		wantError(t, err, conduit.NotFound, map[string][]string{conduit.NoField: {"profile not found"}})
 	})
 	t.Run("ByID", func(t *testing.T) {
 		mustFollow(t, d, anna.ID, jake.ID)

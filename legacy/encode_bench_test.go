@@ -31,7 +31,7 @@ func BenchmarkArticlesPage(b *testing.B) {
 		b.Fatal(err)
 	}
 	viewer := benchSeedPage(b, svc, 20)
-	token, err := conduit.NewTokens([]byte(testSecret), time.Hour).Sign(viewer)
+	token, err := conduit.NewTokens([]byte(testSecret), time.Hour).Sign(conduit.Viewer{UserID: viewer})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -343,7 +343,7 @@ func handleDeleteComment(svc *conduit.Service, ew errorWriter) http.HandlerFunc 
 		id, err := strconv.ParseInt(param(r, "id"), 10, 64)
 		if err != nil || id <= 0 {
 			// No comment can have such an id.
-			ew.write(w, r, conduit.Errorf(conduit.NotFound, "comment not found"))
+			ew.write(w, r, conduit.NotFoundError(conduit.ThingComment, nil))
 			return
 		}
 		if err := svc.DeleteComment(r.Context(), param(r, "slug"), id); err != nil {

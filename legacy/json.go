@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"reflect"
 	"strconv"
@@ -142,6 +143,19 @@ type errorBody struct {
 	Errors map[string][]string `json:"errors"`
 }
 
+// generalKey is the envelope's key for messages about no one field, as the
+// old backend filed them.
+const generalKey = "body"
+
+// general is an envelope holding one message about no field.
+func general(message string) errorBody {
+	return errorBody{Errors: map[string][]string{generalKey: {message}}}
+}
+
+// StatusClientClosedRequest is the status recorded (in logs and metrics,
+// never seen by anyone) for a request whose client went away first.
+const StatusClientClosedRequest = 499
+
 // statusOf is the one table from service error codes to HTTP statuses.
 var statusOf = map[conduit.Code]int{
 	conduit.Invalid:         http.StatusUnprocessableEntity,
@@ -149,6 +163,9 @@ var statusOf = map[conduit.Code]int{
 	conduit.Unauthenticated: http.StatusUnauthorized,
 	conduit.Forbidden:       http.StatusForbidden,
 	conduit.NotFound:        http.StatusNotFound,
+	conduit.RateLimited:     http.StatusTooManyRequests,
+	conduit.Unavailable:     http.StatusServiceUnavailable,
+	conduit.Canceled:        StatusClientClosedRequest,
 	conduit.Internal:        http.StatusInternalServerError,
 }
 
@@ -158,7 +175,8 @@ type errorWriter struct {
 }
 
 // write answers err in the legacy error envelope. Internal errors are
-// logged with the request id and never shown.
+// logged with the request id and never shown; the database being down is
+// logged by the store, once per outage, not here once per request.
 func (ew errorWriter) write(w http.ResponseWriter, r *http.Request, err error) {
 	e := conduit.AsError(err)
 	status := statusOf[e.Code]
@@ -172,10 +190,18 @@ func (ew errorWriter) write(w http.ResponseWriter, r *http.Request, err error) {
 	if status == http.StatusInternalServerError || len(fields) == 0 {
 		id := web.RequestIDFromContext(r.Context())
 		ew.logger.ErrorContext(r.Context(), "internal error", slog.String("request_id", id), slog.Any("error", err))
-		fields = map[string][]string{conduit.GeneralField: {"internal server error (request id " + id + ")"}}
+		fields = map[string][]string{conduit.NoField: {"internal server error (request id " + id + ")"}}
 	}
-	if status == http.StatusUnauthorized {
+	if msgs, ok := fields[conduit.NoField]; ok {
+		fields = maps.Clone(fields)
+		delete(fields, conduit.NoField)
+		fields[generalKey] = append(fields[generalKey], msgs...)
+	}
+	switch status {
+	case http.StatusUnauthorized:
 		w.Header().Set("WWW-Authenticate", `Token realm="conduit"`)
+	case http.StatusTooManyRequests, http.StatusServiceUnavailable:
+		w.Header().Set("Retry-After", strconv.Itoa(max(int(e.RetryAfter.Round(time.Second)/time.Second), 1)))
 	}
 	encode(w, status, errorBody{Errors: fields})
 }

@@ -46,10 +46,10 @@ func NewHandler(svc *conduit.Service, logger *slog.Logger) http.Handler {
 	r.Get("/tags", handleTags(svc, ew))
 
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
-		encode(w, http.StatusNotFound, errorBody{Errors: map[string][]string{conduit.GeneralField: {"no such endpoint: " + r.Method + " " + r.URL.Path}}})
+		encode(w, http.StatusNotFound, general("no such endpoint: "+r.Method+" "+r.URL.Path))
 	})
 	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
-		encode(w, http.StatusMethodNotAllowed, errorBody{Errors: map[string][]string{conduit.GeneralField: {"method " + r.Method + " not allowed on " + r.URL.Path}}})
+		encode(w, http.StatusMethodNotAllowed, general("method "+r.Method+" not allowed on "+r.URL.Path))
 	})
 	return r
 }

@@ -109,14 +109,14 @@ func TestCurrentUser(t *testing.T) {
 			expect(t, http.StatusUnauthorized, "{\"errors\":{\"token\":[\"the Authorization header must be `Token <jwt>` or `Bearer <jwt>`\"]}}")
 	})
 	t.Run("ErrForgedToken", func(t *testing.T) {
-		forged, err := conduit.NewTokens([]byte("another-secret-of-at-least-32-bytes!!"), time.Hour).Sign(1)
+		forged, err := conduit.NewTokens([]byte("another-secret-of-at-least-32-bytes!!"), time.Hour).Sign(conduit.Viewer{UserID: 1})
 		if err != nil {
 			t.Fatal(err)
 		}
 		a.do("GET", "/api/user", forged, "").expect(t, http.StatusUnauthorized, `{"errors":{"token":["invalid token"]}}`)
 	})
 	t.Run("ErrExpiredToken", func(t *testing.T) {
-		expired, err := conduit.NewTokens([]byte(testSecret), -time.Minute).Sign(1)
+		expired, err := conduit.NewTokens([]byte(testSecret), -time.Minute).Sign(conduit.Viewer{UserID: 1})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -148,6 +148,19 @@ func TestUpdateUser(t *testing.T) {
 		a.do("GET", "/api/user", fresh, "").expect(t, http.StatusOK, janeJSON)
 		a.mustDo("POST", "/api/users/login", "", `{"user":{"email":"jane@example.com","password":"password1"}}`, http.StatusUnauthorized)
 		a.mustDo("POST", "/api/users/login", "", `{"user":{"email":"jane@example.com","password":"new-password"}}`, http.StatusOK)
+		// Tokens issued before the change are revoked; the fresh one works.
+		a.do("GET", "/api/user", token, "").expect(t, http.StatusUnauthorized, `{"errors":{"token":["token revoked: sign in again"]}}`)
+		a.do("PUT", "/api/user", token, `{"user":{"bio":"x"}}`).expect(t, http.StatusUnauthorized, `{"errors":{"token":["token revoked: sign in again"]}}`)
+		token = fresh
+	})
+	t.Run("BlankFieldsKept", func(t *testing.T) {
+		// A popular frontend's settings page sends every field, with an empty
+		// password when it is left alone: "" keeps username, email and
+		// password (which cannot be cleared) and clears bio and image.
+		a.do("PUT", "/api/user", token, `{"user":{"username":"","email":"","password":"","bio":"","image":""}}`).expect(t, http.StatusOK, janeJSON)
+		a.do("PUT", "/api/user", token, `{"user":{"username":null,"email":null,"password":null}}`).expect(t, http.StatusOK, janeJSON)
+		a.do("GET", "/api/user", token, "").expect(t, http.StatusOK, janeJSON) // the token was not revoked
+		a.mustDo("POST", "/api/users/login", "", `{"user":{"email":"jane@example.com","password":"new-password"}}`, http.StatusOK)
 	})
 	t.Run("ErrTaken", func(t *testing.T) {
 		a.do("PUT", "/api/user", token, `{"user":{"username":"john","email":"john@example.com"}}`).
@@ -155,8 +168,8 @@ func TestUpdateUser(t *testing.T) {
 		a.do("GET", "/api/user", token, "").expect(t, http.StatusOK, janeJSON) // nothing half-written
 	})
 	t.Run("ErrInvalid", func(t *testing.T) {
-		a.do("PUT", "/api/user", token, `{"user":{"email":null,"password":"short"}}`).
-			expect(t, 422, `{"errors":{"email":["can't be blank"],"password":["is too short (minimum is 8 characters)"]}}`)
+		a.do("PUT", "/api/user", token, `{"user":{"email":"jane@","password":"short"}}`).
+			expect(t, 422, `{"errors":{"email":["is invalid"],"password":["is too short (minimum is 8 characters)"]}}`)
 		a.do("PUT", "/api/user", token, `{"user":{"bio":7}}`).expect(t, 422, `{"errors":{"bio":["must be a string"]}}`)
 	})
 	t.Run("ErrNoToken", func(t *testing.T) {

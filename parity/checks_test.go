@@ -114,6 +114,48 @@ func checkUpdateViewer(t *testing.T, w *world) {
 		}
 		agree(t, "GET /api/user with the renewed token", w.accountREST(t, actor{token: *renewed.Token}), r.User.account)
 	})
+	// Settings forms send every field, an empty password when it is left
+	// alone: "" keeps username, email and password, and clears bio and image.
+	t.Run("blank fields kept", func(t *testing.T) {
+		blank := `{"username":"","email":"","password":"","bio":"Kept the rest","image":""}`
+		var input obj
+		mustDecode(t, []byte(blank), &input)
+		a := w.signUpREST(t, "blank-rest")
+		r := mustREST[restUser](t, w.server, a, "PUT", "/api/user", `{"user":`+blank+`}`, http.StatusOK)
+		b := w.signUpGraphQL(t, "blank-gql")
+		p := mustGraphQL[sessionPayload](t, w.server, b, updateViewerDoc, obj{"input": input})
+		kept := "Kept the rest"
+		for _, c := range []struct {
+			as  actor
+			got account
+		}{{a, r.User.account}, {b, *p.User}} {
+			want := account{Username: c.as.username, Email: c.as.email, Bio: &kept}
+			agree(t, c.as.username+" after a blank update", c.got, want)
+			agree(t, c.as.username+" read back through GraphQL", *w.viewerGraphQL(t, c.as), want)
+			// The token from before the update still works (the previous
+			// line), and the password still signs in: it did not change.
+			mustREST[restUser](t, w.server, nobody, "POST", "/api/users/login",
+				`{"user":{"email":"`+c.as.email+`","password":"`+c.as.password+`"}}`, http.StatusOK)
+		}
+	})
+	// A new password revokes every token issued before it, on both surfaces.
+	t.Run("password change revokes older tokens", func(t *testing.T) {
+		a := w.signUpREST(t, "revoke-rest")
+		r := mustREST[restUser](t, w.server, a, "PUT", "/api/user", `{"user":{"password":"another-password"}}`, http.StatusOK)
+		b := w.signUpGraphQL(t, "revoke-gql")
+		p := mustGraphQL[sessionPayload](t, w.server, b, updateViewerDoc, obj{"input": obj{"password": "another-password"}})
+		for _, c := range []struct{ old, fresh actor }{{a, actor{token: r.User.Token}}, {b, actor{token: *p.Token}}} {
+			if res := w.server.rest(t, c.old, "GET", "/api/user", ""); res.status != http.StatusUnauthorized ||
+				!strings.Contains(string(res.body), "token revoked") {
+				t.Errorf("%s: GET /api/user with the old token = %d %s, want 401 token revoked", c.old.username, res.status, res.body)
+			}
+			res := w.server.graphql(t, c.old, viewerDoc, nil)
+			if len(res.Errors) != 1 || res.Errors[0].Extensions.Code != "UNAUTHENTICATED" {
+				t.Errorf("%s: viewer with the old token = %+v, want one UNAUTHENTICATED error", c.old.username, res)
+			}
+			agree(t, c.old.username+" with the fresh token", w.viewerGraphQL(t, c.fresh).Username, c.old.username)
+		}
+	})
 }
 
 func checkProfile(t *testing.T, w *world) {

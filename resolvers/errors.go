@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"runtime/debug"
 	"strings"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/gqlerror"
@@ -30,6 +31,9 @@ var errorCodes = map[conduit.Code]struct {
 	conduit.Unauthenticated: {"UNAUTHENTICATED", graph.UserErrorCodeInvalidCredentials},
 	conduit.Forbidden:       {"FORBIDDEN", ""},
 	conduit.NotFound:        {"NOT_FOUND", ""},
+	conduit.RateLimited:     {"RATE_LIMITED", ""},
+	conduit.Unavailable:     {"SERVICE_UNAVAILABLE", ""},
+	conduit.Canceled:        {"CANCELED", ""},
 	conduit.Internal:        {"INTERNAL_SERVER_ERROR", ""},
 }
 
@@ -57,6 +61,9 @@ func presentError(logger *slog.Logger) graphql.ErrorPresenterFunc {
 		presented.Err = nil
 		presented.Message = domainMessage(domain)
 		presented.Extensions = map[string]any{"code": errorCodes[domain.Code].extension}
+		if domain.RetryAfter > 0 {
+			presented.Extensions["retryAfter"] = int(domain.RetryAfter.Round(time.Second) / time.Second)
+		}
 		if domain.Code == conduit.Internal {
 			id := web.RequestIDFromContext(ctx)
 			presented.Message = internalMessage
@@ -82,7 +89,7 @@ func domainMessage(e *conduit.Error) string {
 	var msgs []string
 	for _, f := range e.FieldNames() {
 		for _, m := range e.Fields[f] {
-			if f != conduit.GeneralField {
+			if f != conduit.NoField {
 				m = fieldMessage(f, m)
 			}
 			msgs = append(msgs, m)

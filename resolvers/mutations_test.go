@@ -134,9 +134,15 @@ func TestUpdateViewer(t *testing.T) {
 		wantErrorCodes(t, res)
 		wantJSON(t, res.Data, `{"viewer":{"username":"alicia","bio":"Fresh"}}`)
 	})
-	t.Run("ErrNullUsername", func(t *testing.T) {
-		update(t, map[string]any{"username": nil},
-			`{"updateViewer":{"user":null,"userErrors":[{"field":["input","username"],"message":"username can't be blank","code":"INVALID"}]}}`)
+	t.Run("NullOrEmptyKeeps", func(t *testing.T) {
+		// username, email and password cannot be cleared: null and "" leave
+		// them as they are, as a settings form that sends every field means.
+		update(t, map[string]any{"username": nil, "email": "", "password": ""},
+			`{"updateViewer":{"user":{"username":"alicia","email":"alice@example.com","bio":"Fresh","image":null},"userErrors":[]}}`)
+	})
+	t.Run("ErrBlankUsername", func(t *testing.T) {
+		update(t, map[string]any{"username": "ｘ\u200b"},
+			`{"updateViewer":{"user":null,"userErrors":[{"field":["input","username"],"message":"username is invalid","code":"INVALID"}]}}`)
 	})
 	t.Run("ErrTaken", func(t *testing.T) {
 		update(t, map[string]any{"email": "bob@example.com"},

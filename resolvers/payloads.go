@@ -32,14 +32,12 @@ func outcome[T any](ctx context.Context, v T, err error, extra ...conduit.Code) 
 	input := inputFields(ctx)
 	var out []*graph.UserError
 	for _, f := range e.FieldNames() {
-		// The domain's general key is also the name of a real input field
-		// (an article's or a comment's body); the input decides which it is.
 		var path []string
 		if input[f] {
 			path = []string{"input", f}
 		}
 		for _, m := range e.Fields[f] {
-			if path != nil || f != conduit.GeneralField {
+			if f != conduit.NoField {
 				m = fieldMessage(f, m)
 			}
 			out = append(out, &graph.UserError{Field: path, Message: m, Code: errorCodes[e.Code].user})

@@ -15,7 +15,7 @@ import (
 
 // Authenticator turns a bearer token into a viewer; *conduit.Service is one.
 type Authenticator interface {
-	Authenticate(token string) (conduit.Viewer, error)
+	Authenticate(ctx context.Context, token string) (conduit.Viewer, error)
 }
 
 // Authenticate reads `Authorization: Token <jwt>` (or `Bearer <jwt>`) and
@@ -38,7 +38,7 @@ func Authenticate(auth Authenticator) func(http.Handler) http.Handler {
 			if !ok || token == "" || !(strings.EqualFold(scheme, "Token") || strings.EqualFold(scheme, "Bearer")) {
 				ctx = conduit.NewContextWithAuthError(ctx, conduit.FieldError(conduit.Unauthenticated, "token",
 					"the Authorization header must be `Token <jwt>` or `Bearer <jwt>`"))
-			} else if v, err := auth.Authenticate(token); err != nil {
+			} else if v, err := auth.Authenticate(ctx, token); err != nil {
 				ctx = conduit.NewContextWithAuthError(ctx, err)
 			} else {
 				ctx = conduit.NewContextWithViewer(ctx, v)

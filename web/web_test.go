@@ -19,7 +19,9 @@ import (
 // realTokens verifies with the real conduit.Tokens, as the Service does.
 type realTokens struct{ *conduit.Tokens }
 
-func (t realTokens) Authenticate(token string) (conduit.Viewer, error) { return t.Verify(token) }
+func (t realTokens) Authenticate(_ context.Context, token string) (conduit.Viewer, error) {
+	return t.Verify(token)
+}
 
 func TestAuthenticate(t *testing.T) {
 	type seen struct {
@@ -27,7 +29,7 @@ func TestAuthenticate(t *testing.T) {
 		ok     bool
 	}
 	tokens := conduit.NewTokens([]byte("web-test-secret-of-at-least-32-bytes"), time.Hour)
-	good, err := tokens.Sign(7)
+	good, err := tokens.Sign(conduit.Viewer{UserID: 7})
 	if err != nil {
 		t.Fatal(err)
 	}

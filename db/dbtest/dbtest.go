@@ -73,13 +73,52 @@ func Main(m *testing.M) {
 // test ends, unless it failed: then the database is kept and its name logged.
 func New(tb testing.TB) *db.DB {
 	tb.Helper()
+	d, _ := NewWithURL(tb)
+	return d
+}
+
+// NewWithURL is New that also returns the database's URL, for tests that
+// look at the rows themselves (see Exec and QueryInt).
+func NewWithURL(tb testing.TB) (*db.DB, string) {
+	tb.Helper()
 	u := NewURL(tb)
 	d, err := db.Open(context.Background(), u, db.Options{MaxConns: maxConns})
 	if err != nil {
 		tb.Fatalf("dbtest: %v", err)
 	}
 	tb.Cleanup(d.Close)
-	return d
+	return d, u
+}
+
+// Exec runs one statement in the database at url, for a test that must
+// put it in a state the store cannot (a user deleted while their token is
+// in use, rows as an older release wrote them).
+func Exec(tb testing.TB, url, sql string, args ...any) {
+	tb.Helper()
+	conn, err := pgx.Connect(context.Background(), url)
+	if err != nil {
+		tb.Fatalf("dbtest: connect: %v", err)
+	}
+	defer conn.Close(context.Background())
+	if _, err := conn.Exec(context.Background(), sql, args...); err != nil {
+		tb.Fatalf("dbtest: %s: %v", sql, err)
+	}
+}
+
+// QueryInt returns the one number the query selects, such as a count(*),
+// for a test to check what was written (and that nothing was).
+func QueryInt(tb testing.TB, url, sql string, args ...any) int64 {
+	tb.Helper()
+	conn, err := pgx.Connect(context.Background(), url)
+	if err != nil {
+		tb.Fatalf("dbtest: connect: %v", err)
+	}
+	defer conn.Close(context.Background())
+	var n int64
+	if err := conn.QueryRow(context.Background(), sql, args...).Scan(&n); err != nil {
+		tb.Fatalf("dbtest: %s: %v", sql, err)
+	}
+	return n
 }
 
 // NewURL is New for tests that open their own pool, such as end-to-end tests
