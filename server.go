@@ -12,30 +12,30 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
-	"net/http/pprof"
+	"net/netip"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
-	"github.com/go-chi/chi/v5"
-	"github.com/go-chi/cors"
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
-
+	"github.com/conduit-dev/conduit/app"
 	"github.com/conduit-dev/conduit/conduit"
 	"github.com/conduit-dev/conduit/db"
-	"github.com/conduit-dev/conduit/legacy"
 	"github.com/conduit-dev/conduit/resolvers"
 	"github.com/conduit-dev/conduit/web"
 )
@@ -49,42 +49,89 @@ func main() {
 	}
 }
 
-// devSecret signs tokens in development when JWT_SECRET is unset. It is
-// public, so production refuses it.
-const devSecret = "conduit-development-secret-not-for-production-use"
-
 // config is everything the server reads from its environment.
 type config struct {
-	addr            string
-	databaseURL     string
-	dataDir         string
-	jwtSecret       string
-	tokenTTL        time.Duration
-	bcryptCost      int
-	corsOrigins     []string
-	production      bool
-	logLevel        slog.Level
-	logFormat       string
-	shutdownTimeout time.Duration
-	dbMaxConns      int
-	pprofAddr       string
-	graphql         resolvers.Options
+	production         bool
+	addr               string
+	metricsAddr        string
+	databaseURL        string
+	dataDir            string
+	jwtSecret          string
+	tokenTTL           time.Duration
+	tokenCheckInterval time.Duration
+	bcryptCost         int
+	corsOrigins        []string
+	trustedProxies     []netip.Prefix
+	requestTimeout     time.Duration
+	maxInFlight        int
+	loginPerAddress    rateLimit
+	loginPerAccount    rateLimit
+	registerPerAddress rateLimit
+	logLevel           slog.Level
+	logFormat          string
+	shutdownTimeout    time.Duration
+	dbMaxConns         int
+	dbStatementTimeout time.Duration
+	graphql            resolvers.Options
 }
 
-// loadConfig reads the environment. It refuses, in production, to run
-// without a real JWT secret.
+// rateLimit is "n attempts per window"; a zero n means no limit.
+type rateLimit struct {
+	n      int
+	window time.Duration
+}
+
+// throttle returns the limit as a conduit.Throttle, or nil for none.
+func (l rateLimit) throttle() conduit.Throttle {
+	if l.n == 0 {
+		return nil
+	}
+	return web.NewThrottle(l.n, l.window)
+}
+
+// parseRateLimit reads "N/DURATION" (such as 10/1m) or "off".
+func parseRateLimit(s string) (rateLimit, error) {
+	if strings.EqualFold(s, "off") {
+		return rateLimit{}, nil
+	}
+	n, d, ok := strings.Cut(s, "/")
+	limit, err := strconv.Atoi(n)
+	if !ok || err != nil || limit < 1 {
+		return rateLimit{}, errors.New("want N/DURATION, such as 10/1m, or off")
+	}
+	window, err := time.ParseDuration(d)
+	if err != nil || window < time.Second {
+		return rateLimit{}, errors.New("want N/DURATION with a window of at least 1s, such as 10/1m, or off")
+	}
+	return rateLimit{n: limit, window: window}, nil
+}
+
+// loadConfig reads the environment. It refuses an unknown CONDUIT_ENV and
+// malformed values, and, in production, a missing or weak JWT secret.
 func loadConfig(getenv func(string) string) (config, error) {
 	c := config{
-		addr:            ":8080",
-		databaseURL:     getenv("DATABASE_URL"),
-		dataDir:         orDefault(getenv("DATA_DIR"), ".data/postgres"),
-		jwtSecret:       getenv("JWT_SECRET"),
-		production:      strings.EqualFold(getenv("CONDUIT_ENV"), "production"),
-		logFormat:       strings.ToLower(getenv("LOG_FORMAT")),
-		tokenTTL:        30 * 24 * time.Hour,
-		shutdownTimeout: 15 * time.Second,
-		pprofAddr:       getenv("PPROF_ADDR"),
-		graphql:         resolvers.DefaultOptions(),
+		addr:               ":8080",
+		metricsAddr:        getenv("METRICS_ADDR"),
+		databaseURL:        getenv("DATABASE_URL"),
+		dataDir:            orDefault(getenv("DATA_DIR"), ".data/postgres"),
+		jwtSecret:          getenv("JWT_SECRET"),
+		logFormat:          strings.ToLower(getenv("LOG_FORMAT")),
+		tokenTTL:           30 * 24 * time.Hour,
+		tokenCheckInterval: conduit.DefaultTokenCheckInterval,
+		requestTimeout:     app.DefaultRequestTimeout,
+		maxInFlight:        app.DefaultMaxInFlight,
+		loginPerAddress:    rateLimit{n: 60, window: time.Minute},
+		loginPerAccount:    rateLimit{n: 10, window: time.Minute},
+		registerPerAddress: rateLimit{n: 20, window: time.Hour},
+		shutdownTimeout:    15 * time.Second,
+		graphql:            resolvers.DefaultOptions(),
+	}
+	switch env := getenv("CONDUIT_ENV"); env {
+	case "", "development":
+	case "production":
+		c.production = true
+	default:
+		return c, fmt.Errorf("CONDUIT_ENV=%q: want development (the default) or production", env)
 	}
 	if port := getenv("PORT"); port != "" {
 		c.addr = ":" + port
@@ -93,31 +140,66 @@ func loadConfig(getenv func(string) string) (config, error) {
 		c.addr = addr
 	}
 	if c.production {
-		if len(c.jwtSecret) < 32 || c.jwtSecret == devSecret {
-			return c, errors.New("CONDUIT_ENV=production needs JWT_SECRET: a random secret of at least 32 bytes")
-		}
-	} else if c.jwtSecret == "" {
-		c.jwtSecret = devSecret
-	}
-	var err error
-	if s := getenv("JWT_TTL"); s != "" {
-		if c.tokenTTL, err = time.ParseDuration(s); err != nil || c.tokenTTL <= 0 {
-			return c, fmt.Errorf("JWT_TTL=%q: want a positive duration such as 720h", s)
+		if reason := weakSecret(c.jwtSecret); reason != "" {
+			return c, fmt.Errorf("CONDUIT_ENV=production needs JWT_SECRET, a random secret of at least 32 bytes such as `openssl rand -base64 32` prints: this one %s", reason)
 		}
 	}
-	if s := getenv("SHUTDOWN_TIMEOUT"); s != "" {
-		if c.shutdownTimeout, err = time.ParseDuration(s); err != nil || c.shutdownTimeout < 0 {
-			return c, fmt.Errorf("SHUTDOWN_TIMEOUT=%q: want a duration such as 15s", s)
+	durations := []struct {
+		name string
+		dst  *time.Duration
+		min  time.Duration
+	}{
+		{"JWT_TTL", &c.tokenTTL, time.Second},
+		{"TOKEN_CHECK_INTERVAL", &c.tokenCheckInterval, time.Millisecond},
+		{"REQUEST_TIMEOUT", &c.requestTimeout, time.Millisecond},
+		{"DB_STATEMENT_TIMEOUT", &c.dbStatementTimeout, time.Millisecond},
+		{"SHUTDOWN_TIMEOUT", &c.shutdownTimeout, 0},
+	}
+	for _, v := range durations {
+		if s := getenv(v.name); s != "" {
+			d, err := time.ParseDuration(s)
+			if err != nil || d < v.min {
+				return c, fmt.Errorf("%s=%q: want a duration of at least %v, such as 10s", v.name, s, v.min)
+			}
+			*v.dst = d
 		}
 	}
-	if s := getenv("BCRYPT_COST"); s != "" {
-		if c.bcryptCost, err = strconv.Atoi(s); err != nil || c.bcryptCost < 4 || c.bcryptCost > 31 {
-			return c, fmt.Errorf("BCRYPT_COST=%q: want a whole number from 4 to 31", s)
+	if c.dbStatementTimeout == 0 {
+		// A statement may take as long as the request that runs it.
+		c.dbStatementTimeout = c.requestTimeout
+	}
+	numbers := []struct {
+		name     string
+		dst      *int
+		min, max int
+	}{
+		{"BCRYPT_COST", &c.bcryptCost, 4, 31},
+		{"DB_MAX_CONNS", &c.dbMaxConns, 1, 10_000},
+		{"MAX_IN_FLIGHT", &c.maxInFlight, 1, 1_000_000},
+	}
+	for _, v := range numbers {
+		if s := getenv(v.name); s != "" {
+			n, err := strconv.Atoi(s)
+			if err != nil || n < v.min || n > v.max {
+				return c, fmt.Errorf("%s=%q: want a whole number from %d to %d", v.name, s, v.min, v.max)
+			}
+			*v.dst = n
 		}
 	}
-	if s := getenv("DB_MAX_CONNS"); s != "" {
-		if c.dbMaxConns, err = strconv.Atoi(s); err != nil || c.dbMaxConns < 1 {
-			return c, fmt.Errorf("DB_MAX_CONNS=%q: want a positive whole number", s)
+	for _, v := range []struct {
+		name string
+		dst  *rateLimit
+	}{
+		{"RATE_LIMIT_LOGIN_PER_ADDRESS", &c.loginPerAddress},
+		{"RATE_LIMIT_LOGIN_PER_ACCOUNT", &c.loginPerAccount},
+		{"RATE_LIMIT_REGISTER_PER_ADDRESS", &c.registerPerAddress},
+	} {
+		if s := getenv(v.name); s != "" {
+			l, err := parseRateLimit(s)
+			if err != nil {
+				return c, fmt.Errorf("%s=%q: %v", v.name, s, err)
+			}
+			*v.dst = l
 		}
 	}
 	switch s := strings.TrimSpace(getenv("CORS_ORIGINS")); {
@@ -129,6 +211,12 @@ func loadConfig(getenv func(string) string) (config, error) {
 		}
 	case !c.production:
 		c.corsOrigins = []string{"*"}
+	}
+	if s := getenv("TRUSTED_PROXIES"); s != "" {
+		var err error
+		if c.trustedProxies, err = web.ParseTrustedProxies(s); err != nil {
+			return c, fmt.Errorf("TRUSTED_PROXIES=%q: want IP addresses and CIDR prefixes separated by commas: %v", s, err)
+		}
 	}
 	if err := loadGraphQLConfig(&c.graphql, getenv); err != nil {
 		return c, err
@@ -149,6 +237,93 @@ func loadConfig(getenv func(string) string) (config, error) {
 		return c, fmt.Errorf("LOG_FORMAT=%q: want text or json", c.logFormat)
 	}
 	return c, nil
+}
+
+// publishedDevSecret signed development tokens in releases before the
+// development secret became random; anyone can mint tokens with it.
+const publishedDevSecret = "conduit-development-secret-not-for-production-use"
+
+// weakSecret says why s is not good enough to sign tokens with, or "" if
+// it is. Beyond a length, it estimates the entropy of s from the frequency
+// of its bytes and refuses secrets that repeat themselves or count up or
+// down: what a person types, not what a random generator gives. (32 random
+// bytes in base64 or hex carry over 200 bits by this estimate.)
+func weakSecret(s string) string {
+	if s == "" {
+		return "is unset"
+	}
+	if len(s) < 32 {
+		return fmt.Sprintf("is %d bytes long", len(s))
+	}
+	if s == publishedDevSecret {
+		return "was published as the development secret of earlier releases"
+	}
+	var counts [256]int
+	for i := 0; i < len(s); i++ {
+		counts[s[i]]++
+	}
+	bits := 0.0
+	for _, n := range counts {
+		if n > 0 {
+			p := float64(n) / float64(len(s))
+			bits -= float64(n) * math.Log2(p)
+		}
+	}
+	if bits < 128 {
+		return fmt.Sprintf("has about %.0f bits of entropy, fewer than 128", bits)
+	}
+	for period := 1; period <= len(s)/2; period++ {
+		if s[period:] == s[:len(s)-period] {
+			return fmt.Sprintf("repeats itself every %d bytes", period)
+		}
+	}
+	steps := 0
+	for i := 1; i < len(s); i++ {
+		if d := int(s[i]) - int(s[i-1]); d == 1 || d == -1 {
+			steps++
+		}
+	}
+	if steps*2 > len(s) {
+		return "mostly counts up or down (abcd…, 1234…)"
+	}
+	return ""
+}
+
+// secretFile is where a development server without JWT_SECRET keeps the
+// random secret it made, beside the embedded cluster's data, so that
+// tokens survive restarts.
+func secretFile(dataDir string) string { return filepath.Join(filepath.Dir(dataDir), "jwt-secret") }
+
+// devSecret returns the secret a development server signs with when
+// JWT_SECRET is unset: never a constant, which would let anyone mint a
+// token for any user. With the embedded cluster it is made once and kept
+// in secretFile; with DATABASE_URL it is made anew for each process, so
+// tokens last until a restart.
+func devSecret(cfg config, logger *slog.Logger) (string, error) {
+	fresh := func() string {
+		b := make([]byte, 32)
+		_, _ = rand.Read(b) // crypto/rand never fails
+		return base64.RawURLEncoding.EncodeToString(b)
+	}
+	if cfg.databaseURL != "" {
+		logger.Warn("JWT_SECRET is unset: signing with a random secret made for this process; tokens stop working when it restarts")
+		return fresh(), nil
+	}
+	path := secretFile(cfg.dataDir)
+	if b, err := os.ReadFile(path); err == nil && len(bytes.TrimSpace(b)) >= 32 {
+		return string(bytes.TrimSpace(b)), nil
+	} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return "", fmt.Errorf("read the development JWT secret: %w", err)
+	}
+	secret := fresh()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return "", fmt.Errorf("keep the development JWT secret: %w", err)
+	}
+	if err := os.WriteFile(path, []byte(secret+"\n"), 0o600); err != nil {
+		return "", fmt.Errorf("keep the development JWT secret: %w", err)
+	}
+	logger.Info("JWT_SECRET is unset: made a random development secret", slog.String("file", path))
+	return secret, nil
 }
 
 // loadGraphQLConfig reads the GraphQL limits and switches.
@@ -216,8 +391,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return err
 	}
 	logger := newLogger(cfg, stdout)
-	if cfg.jwtSecret == devSecret {
-		logger.Warn("JWT_SECRET is unset: signing tokens with the public development secret")
+	if cfg.jwtSecret == "" {
+		if cfg.jwtSecret, err = devSecret(cfg, logger); err != nil {
+			return err
+		}
 	}
 
 	store, closeDB, err := openDatabase(ctx, cfg, logger)
@@ -227,7 +404,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	defer closeDB()
 
 	svc, err := conduit.NewService(store, conduit.Config{
-		JWTSecret: []byte(cfg.jwtSecret), TokenTTL: cfg.tokenTTL, BcryptCost: cfg.bcryptCost,
+		JWTSecret:          []byte(cfg.jwtSecret),
+		TokenTTL:           cfg.tokenTTL,
+		TokenCheckInterval: cfg.tokenCheckInterval,
+		BcryptCost:         cfg.bcryptCost,
+		LoginPerAddress:    cfg.loginPerAddress.throttle(),
+		LoginPerAccount:    cfg.loginPerAccount.throttle(),
+		RegisterPerAddress: cfg.registerPerAddress.throttle(),
 	})
 	if err != nil {
 		return err
@@ -239,10 +422,24 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	case "seed":
 		return seed(ctx, svc, logger)
 	}
-	if cfg.pprofAddr != "" {
-		go servePprof(cfg.pprofAddr, logger)
+	h := app.New(app.Config{
+		Logger:         logger,
+		CORSOrigins:    cfg.corsOrigins,
+		RequestTimeout: cfg.requestTimeout,
+		MaxInFlight:    cfg.maxInFlight,
+		TrustedProxies: cfg.trustedProxies,
+		// Metrics are for operators: in production only on METRICS_ADDR.
+		PublicMetrics: cfg.metricsAddr == "" && !cfg.production,
+		GraphQL:       cfg.graphql,
+	}, svc, store)
+	if cfg.metricsAddr != "" {
+		stopOperator, err := serveOperator(cfg.metricsAddr, h.Operator, logger)
+		if err != nil {
+			return err
+		}
+		defer stopOperator()
 	}
-	return serve(ctx, cfg, logger, newHandler(cfg, logger, svc, store))
+	return serve(ctx, cfg, logger, h.Public)
 }
 
 // openDatabase connects to DATABASE_URL, or to the embedded cluster when it
@@ -262,7 +459,7 @@ func openDatabase(ctx context.Context, cfg config, logger *slog.Logger) (*db.DB,
 			}
 		}
 	}
-	store, err := db.Open(ctx, url, db.Options{MaxConns: cfg.dbMaxConns, Logger: logger})
+	store, err := db.Open(ctx, url, db.Options{MaxConns: cfg.dbMaxConns, StatementTimeout: cfg.dbStatementTimeout, Logger: logger})
 	if err != nil {
 		stopEmbedded()
 		return nil, nil, err
@@ -275,69 +472,22 @@ func openDatabase(ctx context.Context, cfg config, logger *slog.Logger) (*db.DB,
 	return store, func() { store.Close(); stopEmbedded() }, nil
 }
 
-// newHandler mounts both surfaces behind the shared middleware.
-func newHandler(cfg config, logger *slog.Logger, svc *conduit.Service, store *db.DB) http.Handler {
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(
-		collectors.NewGoCollector(),
-		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		prometheus.NewCounterFunc(prometheus.CounterOpts{
-			Name: "conduit_sql_statements_total",
-			Help: "SQL statements sent to PostgreSQL, transaction control included.",
-		}, func() float64 { return float64(store.Statements()) }),
-	)
-	r := chi.NewRouter()
-	r.Use(
-		web.RequestID,
-		web.AccessLog(logger),
-		web.Metrics(reg),
-		web.Recover(logger, legacy.WriteInternalError(logger)),
-		cors.Handler(cors.Options{
-			AllowedOrigins: cfg.corsOrigins,
-			AllowedMethods: []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete, http.MethodOptions},
-			AllowedHeaders: []string{"Authorization", "Content-Type", "X-Requested-With", "X-Request-Id", "Accept"},
-			ExposedHeaders: []string{web.RequestIDHeader},
-			MaxAge:         600,
-		}),
-		web.LimitBody(web.MaxBodyBytes),
-		web.Authenticate(svc),
-	)
-	r.Get("/healthz", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		_, _ = io.WriteString(w, "ok\n")
-	})
-	r.Get("/readyz", func(w http.ResponseWriter, r *http.Request) {
-		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-		defer cancel()
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		if err := store.Ping(ctx); err != nil {
-			logger.WarnContext(ctx, "readiness: database unreachable", slog.Any("error", err))
-			w.WriteHeader(http.StatusServiceUnavailable)
-			_, _ = io.WriteString(w, "database unreachable\n")
-			return
-		}
-		_, _ = io.WriteString(w, "ready\n")
-	})
-	r.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-	r.Mount("/api", legacy.NewHandler(svc, logger))
-	r.Mount("/graphql", resolvers.NewHandler(svc, logger, cfg.graphql))
-	return r
-}
-
-// servePprof serves the runtime profiles on their own address, which should
-// be a loopback one: profiles are for operators, not for the public port.
-func servePprof(addr string, logger *slog.Logger) {
-	mux := http.NewServeMux()
-	mux.HandleFunc("/debug/pprof/", pprof.Index)
-	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
-	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
-	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
-	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
-	logger.Info("pprof listening", slog.String("addr", "http://"+addr+"/debug/pprof/"))
-	srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	if err := srv.ListenAndServe(); err != nil {
-		logger.Error("pprof server", slog.Any("error", err))
+// serveOperator serves the operator's handler (metrics, profiles) on its
+// own address, which should be one that only operators reach. The
+// returned func stops it.
+func serveOperator(addr string, h http.Handler, logger *slog.Logger) (func(), error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen on METRICS_ADDR %s: %w", addr, err)
 	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
+	logger.Info("metrics and pprof listening", slog.String("addr", "http://"+ln.Addr().String()))
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			logger.Error("metrics server", slog.Any("error", err))
+		}
+	}()
+	return func() { _ = srv.Close() }, nil
 }
 
 // serve listens until ctx ends, then lets in-flight requests finish.

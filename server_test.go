@@ -252,13 +252,17 @@ func findLogLine(t *testing.T, logs string, match func(map[string]any) bool) map
 }
 
 func TestLoadConfig(t *testing.T) {
-	strong := strings.Repeat("s", 32)
+	// 32 random bytes, as `openssl rand -base64 32` and `-hex 32` print them.
+	const strongBase64 = "q7Vb0kX2mJ9TzR4uYcN1pW8sLhE6fGaD3oKiQvB5xZw="
+	const strongHex = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
 	t.Run("DevelopmentDefaults", func(t *testing.T) {
 		c, err := loadConfig(env(nil))
 		if err != nil {
 			t.Fatal(err)
 		}
-		if c.addr != ":8080" || c.jwtSecret != devSecret || c.dataDir != ".data/postgres" || len(c.corsOrigins) != 1 || c.corsOrigins[0] != "*" {
+		if c.production || c.addr != ":8080" || c.jwtSecret != "" || c.dataDir != ".data/postgres" || len(c.corsOrigins) != 1 || c.corsOrigins[0] != "*" ||
+			c.requestTimeout != 5*time.Second || c.dbStatementTimeout != 5*time.Second || c.maxInFlight != 256 ||
+			c.loginPerAccount != (rateLimit{10, time.Minute}) || c.registerPerAddress != (rateLimit{20, time.Hour}) {
 			t.Fatalf("config = %+v", c)
 		}
 	})
@@ -272,18 +276,35 @@ func TestLoadConfig(t *testing.T) {
 			t.Fatalf("addr = %q, want 127.0.0.1:7000", c.addr)
 		}
 	})
-	t.Run("ProductionNeedsSecret", func(t *testing.T) {
-		for _, secret := range []string{"", "short", devSecret} {
+	t.Run("ErrUnknownEnvironment", func(t *testing.T) {
+		for _, name := range []string{"prod", "staging", "PRODUCTION", "dev", " production"} {
+			_, err := loadConfig(env(map[string]string{"CONDUIT_ENV": name, "JWT_SECRET": strongBase64}))
+			if err == nil || !strings.Contains(err.Error(), "CONDUIT_ENV") {
+				t.Errorf("CONDUIT_ENV=%q: err = %v, want a refusal", name, err)
+			}
+		}
+	})
+	t.Run("ProductionNeedsStrongSecret", func(t *testing.T) {
+		for _, secret := range []string{
+			"", "short",
+			strings.Repeat("s", 32),
+			"passwordpasswordpasswordpassword",
+			"0123456789abcdef0123456789abcdef",
+			"abcdefghijklmnopqrstuvwxyzABCDEFGHIJ",
+			"conduit-development-secret-not-for-production-use",
+		} {
 			if _, err := loadConfig(env(map[string]string{"CONDUIT_ENV": "production", "JWT_SECRET": secret})); err == nil {
 				t.Errorf("production with JWT_SECRET=%q started", secret)
 			}
 		}
-		c, err := loadConfig(env(map[string]string{"CONDUIT_ENV": "production", "JWT_SECRET": strong}))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(c.corsOrigins) != 0 || c.logFormat != "json" {
-			t.Fatalf("production config = %+v; want no CORS origins and JSON logs", c)
+		for _, secret := range []string{strongBase64, strongHex} {
+			c, err := loadConfig(env(map[string]string{"CONDUIT_ENV": "production", "JWT_SECRET": secret}))
+			if err != nil {
+				t.Fatalf("JWT_SECRET=%s: %v", secret, err)
+			}
+			if !c.production || len(c.corsOrigins) != 0 || c.logFormat != "json" {
+				t.Fatalf("production config = %+v; want no CORS origins and JSON logs", c)
+			}
 		}
 	})
 	t.Run("CORSOrigins", func(t *testing.T) {
@@ -292,11 +313,55 @@ func TestLoadConfig(t *testing.T) {
 			t.Fatalf("origins = %q", c.corsOrigins)
 		}
 	})
+	t.Run("Limits", func(t *testing.T) {
+		c, err := loadConfig(env(map[string]string{
+			"REQUEST_TIMEOUT": "2s", "MAX_IN_FLIGHT": "32", "TRUSTED_PROXIES": "10.0.0.0/8, 192.168.1.7",
+			"RATE_LIMIT_LOGIN_PER_ADDRESS": "off", "RATE_LIMIT_LOGIN_PER_ACCOUNT": "3/30s", "TOKEN_CHECK_INTERVAL": "1s",
+		}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.requestTimeout != 2*time.Second || c.dbStatementTimeout != 2*time.Second || c.maxInFlight != 32 ||
+			fmt.Sprint(c.trustedProxies) != "[10.0.0.0/8 192.168.1.7/32]" || c.loginPerAddress.throttle() != nil ||
+			c.loginPerAccount != (rateLimit{3, 30 * time.Second}) || c.tokenCheckInterval != time.Second {
+			t.Fatalf("config = %+v", c)
+		}
+	})
 	t.Run("ErrBadValues", func(t *testing.T) {
-		for _, kv := range [][2]string{{"LOG_LEVEL", "loud"}, {"LOG_FORMAT", "xml"}, {"JWT_TTL", "soon"}, {"BCRYPT_COST", "99"}, {"DB_MAX_CONNS", "0"}, {"SHUTDOWN_TIMEOUT", "x"}} {
-			if _, err := loadConfig(env(map[string]string{kv[0]: kv[1]})); err == nil {
-				t.Errorf("%s=%s accepted", kv[0], kv[1])
+		for _, kv := range [][2]string{
+			{"LOG_LEVEL", "loud"}, {"LOG_FORMAT", "xml"}, {"JWT_TTL", "soon"}, {"BCRYPT_COST", "99"}, {"DB_MAX_CONNS", "0"},
+			{"SHUTDOWN_TIMEOUT", "x"}, {"REQUEST_TIMEOUT", "0s"}, {"MAX_IN_FLIGHT", "0"}, {"TRUSTED_PROXIES", "proxy.local"},
+			{"RATE_LIMIT_LOGIN_PER_ACCOUNT", "10"}, {"RATE_LIMIT_REGISTER_PER_ADDRESS", "5/1ms"}, {"DB_STATEMENT_TIMEOUT", "-1s"},
+		} {
+			if _, err := loadConfig(env(map[string]string{kv[0]: kv[1]})); err == nil || !strings.Contains(err.Error(), kv[0]) {
+				t.Errorf("%s=%s: err = %v, want a refusal naming it", kv[0], kv[1], err)
 			}
+		}
+	})
+	t.Run("DevelopmentSecretKept", func(t *testing.T) {
+		dir := t.TempDir()
+		cfg := config{dataDir: filepath.Join(dir, "postgres")}
+		logger := slog.New(slog.DiscardHandler)
+		first, err := devSecret(cfg, logger)
+		if err != nil {
+			t.Fatal(err)
+		}
+		again, err := devSecret(cfg, logger)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if first != again || weakSecret(first) != "" {
+			t.Fatalf("secrets %q then %q, want one strong secret kept", first, again)
+		}
+		if fi, err := os.Stat(filepath.Join(dir, "jwt-secret")); err != nil || fi.Mode().Perm() != 0o600 {
+			t.Fatalf("secret file: %v, %v; want mode 0600", fi, err)
+		}
+		// With DATABASE_URL there is no cluster to keep it with: one per process.
+		cfg.databaseURL = "postgres://elsewhere"
+		a, _ := devSecret(cfg, logger)
+		b, _ := devSecret(cfg, logger)
+		if a == b || a == first || weakSecret(a) != "" {
+			t.Fatalf("secrets without a cluster %q, %q; want fresh strong ones", a, b)
 		}
 	})
 	t.Run("ProductionRefusesToRun", func(t *testing.T) {
@@ -353,7 +418,7 @@ func TestSeed(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer store.Close()
-		svc, err := conduit.NewService(store, conduit.Config{JWTSecret: []byte(devSecret), BcryptCost: 4})
+		svc, err := conduit.NewService(store, conduit.Config{JWTSecret: []byte("seed-test-secret"), BcryptCost: 4})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -10,13 +10,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/go-chi/chi/v5"
-
+	"github.com/conduit-dev/conduit/app"
 	"github.com/conduit-dev/conduit/conduit"
 	"github.com/conduit-dev/conduit/db"
 	"github.com/conduit-dev/conduit/db/dbtest"
-	"github.com/conduit-dev/conduit/legacy"
-	"github.com/conduit-dev/conduit/web"
+	"github.com/conduit-dev/conduit/resolvers"
 )
 
 // BenchmarkArticlesPage measures a legacy page of 20 articles, anonymous
@@ -36,9 +34,7 @@ func BenchmarkArticlesPage(b *testing.B) {
 		b.Fatal(err)
 	}
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	r := chi.NewRouter()
-	r.Use(web.RequestID, web.Recover(logger, legacy.WriteInternalError(logger)), web.LimitBody(web.MaxBodyBytes), web.Authenticate(svc))
-	r.Mount("/api", legacy.NewHandler(svc, logger))
+	r := app.New(app.Config{Logger: logger, GraphQL: resolvers.DefaultOptions()}, svc, store).Public
 
 	for _, who := range []struct {
 		name   string

@@ -2,7 +2,6 @@ package legacy
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -12,8 +11,6 @@ import (
 	"github.com/conduit-dev/conduit/conduit"
 )
 
-var errPanic = errors.New("handler panicked")
-
 // param returns the decoded path parameter.
 func param(r *http.Request, name string) string {
 	v := chi.URLParam(r, name)
@@ -22,6 +19,9 @@ func param(r *http.Request, name string) string {
 	}
 	return v
 }
+
+// noStore keeps a response that carries a token out of every cache.
+func noStore(w http.ResponseWriter) { w.Header().Set("Cache-Control", "no-store") }
 
 // handles "POST /api/users/login"
 func handleLogin(svc *conduit.Service, ew errorWriter) http.HandlerFunc {
@@ -45,6 +45,7 @@ func handleLogin(svc *conduit.Service, ew errorWriter) http.HandlerFunc {
 			ew.write(w, r, err)
 			return
 		}
+		noStore(w)
 		encode(w, http.StatusOK, response{User: newUser(s)})
 	}
 }
@@ -74,6 +75,7 @@ func handleRegister(svc *conduit.Service, ew errorWriter) http.HandlerFunc {
 			ew.write(w, r, err)
 			return
 		}
+		noStore(w)
 		encode(w, http.StatusCreated, response{User: newUser(s)})
 	}
 }
@@ -89,6 +91,7 @@ func handleCurrentUser(svc *conduit.Service, ew errorWriter) http.HandlerFunc {
 			ew.write(w, r, err)
 			return
 		}
+		noStore(w)
 		encode(w, http.StatusOK, response{User: newUser(s)})
 	}
 }
@@ -122,6 +125,7 @@ func handleUpdateUser(svc *conduit.Service, ew errorWriter) http.HandlerFunc {
 			ew.write(w, r, err)
 			return
 		}
+		noStore(w)
 		encode(w, http.StatusOK, response{User: newUser(s)})
 	}
 }

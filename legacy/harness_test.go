@@ -11,19 +11,17 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/go-chi/chi/v5"
-
+	"github.com/conduit-dev/conduit/app"
 	"github.com/conduit-dev/conduit/conduit"
 	"github.com/conduit-dev/conduit/db"
 	"github.com/conduit-dev/conduit/db/dbtest"
-	"github.com/conduit-dev/conduit/legacy"
-	"github.com/conduit-dev/conduit/web"
+	"github.com/conduit-dev/conduit/resolvers"
 )
 
 const testSecret = "legacy-test-secret-of-at-least-32-bytes"
 
-// api is the legacy surface on a fresh database, behind the same shared
-// middleware the server uses, reached over real HTTP.
+// api is the legacy surface on a fresh database, behind the server's own
+// middleware chain (package app), reached over real HTTP.
 type api struct {
 	t     testing.TB
 	srv   *httptest.Server
@@ -39,10 +37,7 @@ func newAPI(t testing.TB) *api {
 		t.Fatal(err)
 	}
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	r := chi.NewRouter()
-	r.Use(web.RequestID, web.Recover(logger, legacy.WriteInternalError(logger)), web.LimitBody(web.MaxBodyBytes), web.Authenticate(svc))
-	r.Mount("/api", legacy.NewHandler(svc, logger))
-	srv := httptest.NewServer(r)
+	srv := httptest.NewServer(app.New(app.Config{Logger: logger, GraphQL: resolvers.DefaultOptions()}, svc, store).Public)
 	t.Cleanup(srv.Close)
 	return &api{t: t, srv: srv, store: store, svc: svc}
 }

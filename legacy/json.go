@@ -152,10 +152,6 @@ func general(message string) errorBody {
 	return errorBody{Errors: map[string][]string{generalKey: {message}}}
 }
 
-// StatusClientClosedRequest is the status recorded (in logs and metrics,
-// never seen by anyone) for a request whose client went away first.
-const StatusClientClosedRequest = 499
-
 // statusOf is the one table from service error codes to HTTP statuses.
 var statusOf = map[conduit.Code]int{
 	conduit.Invalid:         http.StatusUnprocessableEntity,
@@ -165,7 +161,7 @@ var statusOf = map[conduit.Code]int{
 	conduit.NotFound:        http.StatusNotFound,
 	conduit.RateLimited:     http.StatusTooManyRequests,
 	conduit.Unavailable:     http.StatusServiceUnavailable,
-	conduit.Canceled:        StatusClientClosedRequest,
+	conduit.Canceled:        web.StatusClientClosedRequest,
 	conduit.Internal:        http.StatusInternalServerError,
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/go-chi/chi/v5/middleware"
 
 	"github.com/conduit-dev/conduit/conduit"
+	"github.com/conduit-dev/conduit/web"
 )
 
 // NewHandler returns the legacy API. Mount it at /api; it expects the
@@ -54,11 +55,10 @@ func NewHandler(svc *conduit.Service, logger *slog.Logger) http.Handler {
 	return r
 }
 
-// WriteInternalError answers a request that failed outside any handler
-// (a recovered panic) in the legacy error envelope.
-func WriteInternalError(logger *slog.Logger) func(w http.ResponseWriter, r *http.Request) {
+// WriteError answers, in the legacy error envelope, a request to /api that
+// the shared plumbing refused before any handler ran: a panic (Internal),
+// a replica too busy (Unavailable).
+func WriteError(logger *slog.Logger) web.Fail {
 	ew := errorWriter{logger: logger}
-	return func(w http.ResponseWriter, r *http.Request) {
-		ew.write(w, r, conduit.InternalError(errPanic))
-	}
+	return ew.write
 }

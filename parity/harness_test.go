@@ -12,19 +12,16 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/go-chi/chi/v5"
-
+	"github.com/conduit-dev/conduit/app"
 	"github.com/conduit-dev/conduit/conduit"
 	"github.com/conduit-dev/conduit/db/dbtest"
-	"github.com/conduit-dev/conduit/legacy"
 	"github.com/conduit-dev/conduit/resolvers"
-	"github.com/conduit-dev/conduit/web"
 )
 
 const testSecret = "parity-test-secret-of-at-least-32-bytes"
 
-// server is both surfaces on one fresh database, mounted behind the shared
-// middleware the way server.go mounts them, reached over real HTTP.
+// server is both surfaces on one fresh database, behind the server's own
+// middleware chain (package app), reached over real HTTP.
 type server struct {
 	url string
 	svc *conduit.Service
@@ -38,16 +35,7 @@ func newServer(tb testing.TB) *server {
 		tb.Fatal(err)
 	}
 	logger := slog.New(slog.NewTextHandler(tb.Output(), nil))
-	r := chi.NewRouter()
-	r.Use(
-		web.RequestID,
-		web.Recover(logger, legacy.WriteInternalError(logger)),
-		web.LimitBody(web.MaxBodyBytes),
-		web.Authenticate(svc),
-	)
-	r.Mount("/api", legacy.NewHandler(svc, logger))
-	r.Mount("/graphql", resolvers.NewHandler(svc, logger, resolvers.DefaultOptions()))
-	srv := httptest.NewServer(r)
+	srv := httptest.NewServer(app.New(app.Config{Logger: logger, GraphQL: resolvers.DefaultOptions()}, svc, store).Public)
 	tb.Cleanup(srv.Close)
 	return &server{url: srv.URL, svc: svc}
 }

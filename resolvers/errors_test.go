@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/conduit-dev/conduit/conduit"
+	"github.com/conduit-dev/conduit/db/dbtest"
 )
 
 // faultyStore fails the way a broken database does; it embeds the Store
@@ -37,7 +38,7 @@ func TestInternalErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	logs := &syncBuffer{}
-	endpoint := serve(t, svc, logs)
+	endpoint := serve(t, svc, dbtest.New(t), logs)
 
 	for _, tc := range []struct{ name, query, cause string }{
 		{"UnknownError", `{ tags }`, "disk on fire"},

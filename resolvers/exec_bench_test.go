@@ -12,11 +12,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/conduit-dev/conduit/app"
 	"github.com/conduit-dev/conduit/conduit"
 	"github.com/conduit-dev/conduit/db"
 	"github.com/conduit-dev/conduit/db/dbtest"
 	"github.com/conduit-dev/conduit/resolvers"
-	"github.com/conduit-dev/conduit/web"
 )
 
 // benchListQuery selects what a legacy list item holds, for a page of 20.
@@ -59,8 +59,7 @@ func newBenchServer(b *testing.B, articles, comments int) *benchServer {
 		b.Fatal(err)
 	}
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	h := web.RequestID(web.Authenticate(svc)(web.LimitBody(web.MaxBodyBytes)(
-		resolvers.NewHandler(svc, logger, resolvers.DefaultOptions()))))
+	h := app.New(app.Config{Logger: logger, GraphQL: resolvers.DefaultOptions()}, svc, store).Public
 	return &benchServer{store: store, handler: h, token: token}
 }
 

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/conduit-dev/conduit/conduit"
+	"github.com/conduit-dev/conduit/db/dbtest"
 	"github.com/conduit-dev/conduit/resolvers"
 )
 
@@ -25,7 +26,7 @@ func TestGraphiQL(t *testing.T) {
 	}
 
 	t.Run("CDN", func(t *testing.T) {
-		endpoint := serve(t, svc, &syncBuffer{})
+		endpoint := serve(t, svc, dbtest.New(t), &syncBuffer{})
 		res := do(t, http.MethodGet, endpoint, "", nil, map[string]string{"Accept": browserAccept})
 		wantStatus(t, res, http.StatusOK, "text/html")
 		page := string(res.body)
@@ -36,7 +37,7 @@ func TestGraphiQL(t *testing.T) {
 		}
 	})
 	t.Run("NotForPOST", func(t *testing.T) {
-		endpoint := serve(t, svc, &syncBuffer{})
+		endpoint := serve(t, svc, dbtest.New(t), &syncBuffer{})
 		res := do(t, http.MethodPost, endpoint, "application/json", []byte(`{"query":"{ __typename }"}`), map[string]string{"Accept": browserAccept})
 		wantStatus(t, res, http.StatusOK, "application/json")
 	})
@@ -53,7 +54,7 @@ func TestGraphiQL(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		endpoint := serve(t, svc, &syncBuffer{}, func(o *resolvers.Options) { o.GraphiQLAssetsDir = dir })
+		endpoint := serve(t, svc, dbtest.New(t), &syncBuffer{}, func(o *resolvers.Options) { o.GraphiQLAssetsDir = dir })
 		res := do(t, http.MethodGet, endpoint, "", nil, map[string]string{"Accept": browserAccept})
 		wantStatus(t, res, http.StatusOK, "text/html")
 		page := html.UnescapeString(string(res.body))

@@ -127,7 +127,7 @@ func NewHandler(svc *conduit.Service, logger *slog.Logger, opts Options) http.Ha
 	endpoint := loaderMiddleware(svc)(&graphqlHTTP{
 		exec:     exec,
 		logger:   logger,
-		graphiQL: graphiQL(opts.GraphiQLAssetsDir, logger),
+		graphiQL: withPageCSP(graphiQL(opts.GraphiQLAssetsDir, logger)),
 	})
 	mux := http.NewServeMux()
 	mux.Handle(endpointPath, endpoint)

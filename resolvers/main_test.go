@@ -14,11 +14,11 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/conduit-dev/conduit/app"
 	"github.com/conduit-dev/conduit/conduit"
 	"github.com/conduit-dev/conduit/db"
 	"github.com/conduit-dev/conduit/db/dbtest"
 	"github.com/conduit-dev/conduit/resolvers"
-	"github.com/conduit-dev/conduit/web"
 )
 
 func TestMain(m *testing.M) { dbtest.Main(m) }
@@ -62,7 +62,7 @@ func newEnv(tb testing.TB, opts ...func(*resolvers.Options)) *env {
 		tb.Fatal(err)
 	}
 	e := &env{db: store, svc: svc, logs: &syncBuffer{}}
-	e.url = serve(tb, svc, e.logs, opts...)
+	e.url = serve(tb, svc, store, e.logs, opts...)
 	tb.Cleanup(func() {
 		if tb.Failed() {
 			tb.Logf("server log:\n%s", e.logs)
@@ -71,17 +71,16 @@ func newEnv(tb testing.TB, opts ...func(*resolvers.Options)) *env {
 	return e
 }
 
-// serve starts the handler behind the middleware the server wires and
-// returns the URL of its /graphql endpoint.
-func serve(tb testing.TB, svc *conduit.Service, logs io.Writer, opts ...func(*resolvers.Options)) string {
+// serve starts the server's handler (package app: both surfaces behind its
+// middleware chain) and returns the URL of its /graphql endpoint.
+func serve(tb testing.TB, svc *conduit.Service, store app.Database, logs io.Writer, opts ...func(*resolvers.Options)) string {
 	tb.Helper()
 	o := resolvers.DefaultOptions()
 	for _, f := range opts {
 		f(&o)
 	}
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	h := web.RequestID(web.Authenticate(svc)(web.LimitBody(web.MaxBodyBytes)(resolvers.NewHandler(svc, logger, o))))
-	srv := httptest.NewServer(h)
+	srv := httptest.NewServer(app.New(app.Config{Logger: logger, GraphQL: o}, svc, store).Public)
 	tb.Cleanup(srv.Close)
 	return srv.URL + "/graphql"
 }

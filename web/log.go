@@ -1,12 +1,15 @@
 package web
 
 import (
+	"fmt"
 	"log/slog"
 	"net/http"
 	"runtime/debug"
 	"time"
 
 	"github.com/go-chi/chi/v5"
+
+	"github.com/conduit-dev/conduit/conduit"
 )
 
 // statusWriter remembers the status and size of a response.
@@ -30,6 +33,24 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 	n, err := w.ResponseWriter.Write(b)
 	w.bytes += int64(n)
 	return n, err
+}
+
+// StatusClientClosedRequest is the status logs and metrics record for a
+// request whose client went away before the answer was written (nginx's
+// 499): whatever the handler then wrote reached no one, and it is not a
+// failure of the server.
+const StatusClientClosedRequest = 499
+
+// recorded is the status to log and count for the request: what was
+// written (200 if nothing was), or 499 if the client had gone first.
+func (w *statusWriter) recorded(r *http.Request) int {
+	if r.Context().Err() != nil {
+		return StatusClientClosedRequest
+	}
+	if w.status == 0 {
+		return http.StatusOK
+	}
+	return w.status
 }
 
 // Unwrap lets http.ResponseController reach Flush and deadlines of the
@@ -58,12 +79,14 @@ func AccessLog(logger *slog.Logger) func(http.Handler) http.Handler {
 			if rc := chi.RouteContext(r.Context()); rc != nil && rc.RoutePattern() != "" {
 				route = rc.RoutePattern()
 			}
-			status := sw.status
-			if status == 0 {
-				status = http.StatusOK
-			}
+			status := sw.recorded(r)
 			level := slog.LevelInfo
-			if status >= 500 {
+			switch {
+			case status == StatusClientClosedRequest:
+				level = slog.LevelDebug // the client's doing: nothing to look into
+			case status >= 500 && status != http.StatusServiceUnavailable:
+				// 503s are load shed or a database outage, which the store
+				// logs once, not once per request.
 				level = slog.LevelError
 			}
 			logger.LogAttrs(r.Context(), level, "request",
@@ -80,7 +103,7 @@ func AccessLog(logger *slog.Logger) func(http.Handler) http.Handler {
 
 // Recover turns a panic in a handler into a logged stack trace and a 500
 // written by fail, so that one bad request does not take the server down.
-func Recover(logger *slog.Logger, fail func(w http.ResponseWriter, r *http.Request)) func(http.Handler) http.Handler {
+func Recover(logger *slog.Logger, fail Fail) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			defer func() {
@@ -96,7 +119,7 @@ func Recover(logger *slog.Logger, fail func(w http.ResponseWriter, r *http.Reque
 					slog.Any("panic", v),
 					slog.String("stack", string(debug.Stack())),
 				)
-				fail(w, r)
+				fail(w, r, conduit.InternalError(fmt.Errorf("panic: %v", v)))
 			}()
 			next.ServeHTTP(w, r)
 		})

@@ -31,11 +31,7 @@ func Metrics(reg prometheus.Registerer) func(http.Handler) http.Handler {
 			if rc := chi.RouteContext(r.Context()); rc != nil && rc.RoutePattern() != "" {
 				route = rc.RoutePattern()
 			}
-			status := sw.status
-			if status == 0 {
-				status = http.StatusOK
-			}
-			duration.WithLabelValues(r.Method, route, strconv.Itoa(status)).Observe(time.Since(start).Seconds())
+			duration.WithLabelValues(r.Method, route, strconv.Itoa(sw.recorded(r))).Observe(time.Since(start).Seconds())
 		})
 	}
 }

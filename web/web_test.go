@@ -112,7 +112,7 @@ func TestLimitBody(t *testing.T) {
 func TestRecoverAndAccessLog(t *testing.T) {
 	var logs bytes.Buffer
 	logger := slog.New(slog.NewTextHandler(&logs, nil))
-	fail := func(w http.ResponseWriter, r *http.Request) {
+	fail := func(w http.ResponseWriter, r *http.Request, _ error) {
 		w.WriteHeader(http.StatusInternalServerError)
 		io.WriteString(w, "failed "+web.RequestIDFromContext(r.Context()))
 	}

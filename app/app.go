@@ -1,0 +1,190 @@
+// Package app assembles Conduit's HTTP server: the legacy REST surface
+// under /api, GraphQL under /graphql, and the health, readiness and metrics
+// endpoints, behind the one middleware chain. The server and every test
+// harness build the handler here, so that tests run what production runs.
+package app
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/pprof"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/cors"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/conduit-dev/conduit/conduit"
+	"github.com/conduit-dev/conduit/legacy"
+	"github.com/conduit-dev/conduit/resolvers"
+	"github.com/conduit-dev/conduit/web"
+)
+
+// Defaults of Config.
+const (
+	// DefaultRequestTimeout bounds every API request, database included:
+	// a healthy request takes milliseconds, so a few seconds means the
+	// database is gone or stuck, and the client had better hear 503 than
+	// wait for as long as the outage lasts.
+	DefaultRequestTimeout = 5 * time.Second
+	// DefaultMaxInFlight is how many API requests a replica serves at once
+	// before it sheds more: many times what its database pool can run, so
+	// that it only sheds when requests pile up behind a slow database.
+	DefaultMaxInFlight = 256
+)
+
+// Config is what the handler needs beyond the service.
+type Config struct {
+	Logger *slog.Logger
+	// CORSOrigins are the origins whose pages may call the API ("*": any).
+	// Empty allows no cross-origin caller: no CORS header is sent.
+	CORSOrigins []string
+	// RequestTimeout bounds each API request; DefaultRequestTimeout when 0.
+	RequestTimeout time.Duration
+	// MaxInFlight caps the API requests served at once; DefaultMaxInFlight
+	// when 0.
+	MaxInFlight int
+	// TrustedProxies are the peers whose X-Forwarded-For is believed when
+	// finding the client's address for rate limits.
+	TrustedProxies []netip.Prefix
+	// PublicMetrics serves /metrics on the public handler as well as on
+	// the operator's.
+	PublicMetrics bool
+	GraphQL       resolvers.Options
+}
+
+// Database is what the handler asks of the store: whether it answers (for
+// /readyz) and how many statements it has run (for /metrics).
+type Database interface {
+	Ping(ctx context.Context) error
+	Statements() int64
+}
+
+// Handlers are the two faces of a replica: Public for clients, Operator
+// (/metrics and /debug/pprof/) for an address only operators reach.
+type Handlers struct {
+	Public   http.Handler
+	Operator http.Handler
+}
+
+// New builds the handlers over svc and database.
+func New(cfg Config, svc *conduit.Service, database Database) Handlers {
+	logger := cfg.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.RequestTimeout <= 0 {
+		cfg.RequestTimeout = DefaultRequestTimeout
+	}
+	if cfg.MaxInFlight <= 0 {
+		cfg.MaxInFlight = DefaultMaxInFlight
+	}
+
+	reg := prometheus.NewRegistry()
+	shed := prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "conduit_http_requests_shed_total",
+		Help: "API requests refused with 503 because the replica had as many in flight as it may.",
+	})
+	reg.MustRegister(
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "conduit_sql_statements_total",
+			Help: "SQL statements sent to PostgreSQL, transaction control included.",
+		}, func() float64 { return float64(database.Statements()) }),
+		shed,
+	)
+	metrics := promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
+
+	fail := failBySurface(legacy.WriteError(logger), resolvers.WriteError(logger))
+	r := chi.NewRouter()
+	r.Use(
+		web.RequestID,
+		web.SecurityHeaders,
+		web.AccessLog(logger),
+		web.Metrics(reg),
+		web.Recover(logger, fail),
+	)
+	if len(cfg.CORSOrigins) > 0 {
+		r.Use(cors.Handler(cors.Options{
+			AllowedOrigins: cfg.CORSOrigins,
+			AllowedMethods: []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete, http.MethodOptions},
+			AllowedHeaders: []string{"Authorization", "Content-Type", "X-Requested-With", "X-Request-Id", "Accept"},
+			ExposedHeaders: []string{web.RequestIDHeader, "Retry-After"},
+			MaxAge:         600,
+		}))
+	}
+	r.Get("/healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = io.WriteString(w, "ok\n")
+	})
+	r.Get("/readyz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		if err := database.Ping(ctx); err != nil {
+			// The store logs the outage once; load balancers ask every second.
+			logger.DebugContext(ctx, "readiness: database unreachable", slog.Any("error", err))
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = io.WriteString(w, "database unreachable\n")
+			return
+		}
+		_, _ = io.WriteString(w, "ready\n")
+	})
+	if cfg.PublicMetrics {
+		r.Handle("/metrics", metrics)
+	}
+	r.Group(func(r chi.Router) {
+		r.Use(
+			web.Shed(cfg.MaxInFlight, fail, shed.Inc),
+			web.Deadline(cfg.RequestTimeout),
+			web.ClientAddress(cfg.TrustedProxies),
+			web.LimitBody(web.MaxBodyBytes),
+			web.Authenticate(svc),
+		)
+		r.Mount("/api", legacy.NewHandler(svc, logger))
+		r.Mount("/graphql", noStore(resolvers.NewHandler(svc, logger, cfg.GraphQL)))
+	})
+
+	return Handlers{Public: r, Operator: operator(metrics)}
+}
+
+// failBySurface answers a refused request in the wire format of the
+// surface it was for.
+func failBySurface(rest, graphql web.Fail) web.Fail {
+	return func(w http.ResponseWriter, r *http.Request, err error) {
+		if r.URL.Path == "/graphql" || strings.HasPrefix(r.URL.Path, "/graphql/") {
+			graphql(w, r, err)
+			return
+		}
+		rest(w, r, err)
+	}
+}
+
+// noStore keeps responses out of caches: any GraphQL answer may carry a
+// token (login, register, updateViewer) or what only its viewer may see.
+func noStore(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-store")
+		next.ServeHTTP(w, r)
+	})
+}
+
+// operator serves what is for operators only: the metrics, and the
+// runtime profiles of net/http/pprof.
+func operator(metrics http.Handler) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", metrics)
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	return mux
+}
