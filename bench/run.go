@@ -197,7 +197,7 @@ func profile(ctx context.Context, e *env, cfg config, sc scenario, t profileTarg
 	wl := sc.systems[t.system](e, e.base(t.system))
 	drive(ctx, client, wl, cfg.conns, time.Second)
 	done := make(chan error, 1)
-	go func() { done <- saveProfile(ctx, e.sys.pprofBase, path) }()
+	go func() { done <- saveProfile(ctx, e.sys.ours.metricsBase, path) }()
 	drive(ctx, client, wl, cfg.conns, profileSeconds*time.Second+500*time.Millisecond)
 	return <-done
 }

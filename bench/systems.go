@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -30,21 +31,23 @@ const (
 
 // server is one child process serving HTTP on a loopback port.
 type server struct {
-	name    string
-	base    string // http://127.0.0.1:port
-	cmd     *exec.Cmd
-	logPath string
-	exited  chan struct{}
-	waitErr error
+	name string
+	base string // http://127.0.0.1:port
+	// metricsBase serves /metrics: base for the floor, Conduit's own
+	// operator listener (METRICS_ADDR), which also serves pprof.
+	metricsBase string
+	cmd         *exec.Cmd
+	logPath     string
+	exited      chan struct{}
+	waitErr     error
 }
 
 // systems are the two servers under test: Conduit, which serves both the
 // legacy and the GraphQL system, and the floor.
 type systems struct {
-	tmp       string
-	ours      *server
-	floor     *server
-	pprofBase string // Conduit's pprof listener, when -pprof is set
+	tmp   string
+	ours  *server
+	floor *server
 }
 
 // startSystems builds both servers and starts them on the database url.
@@ -70,22 +73,19 @@ func startSystems(ctx context.Context, url string, cfg config, log *progress) (*
 		// Both servers size their pgx pools from the URL, so one knob sets both.
 		url = withParam(url, "pool_max_conns", strconv.Itoa(cfg.poolSize))
 	}
-	env := map[string]string{"DATABASE_URL": url, "JWT_SECRET": jwtSecret, "LOG_LEVEL": "warn"}
-	if cfg.pprof {
-		addr, err := freeAddr()
-		if err != nil {
-			s.stop(log)
-			return nil, err
-		}
-		env["PPROF_ADDR"] = addr
-		s.pprofBase = "http://" + addr
+	metricsAddr, err := freeAddr()
+	if err != nil {
+		s.stop(log)
+		return nil, err
 	}
+	env := map[string]string{"DATABASE_URL": url, "JWT_SECRET": jwtSecret, "LOG_LEVEL": "warn", "METRICS_ADDR": metricsAddr}
 	if s.ours, err = startServer(ctx, "conduit", ours, cfg.outDir, env); err != nil {
 		s.stop(log)
 		return nil, err
 	}
+	s.ours.metricsBase = "http://" + metricsAddr
 	delete(env, "LOG_LEVEL")
-	delete(env, "PPROF_ADDR")
+	delete(env, "METRICS_ADDR")
 	if s.floor, err = startServer(ctx, "floor", floor, cfg.outDir, env); err != nil {
 		s.stop(log)
 		return nil, err
@@ -219,7 +219,7 @@ func (s *server) stop() error {
 
 // statements scrapes conduit_sql_statements_total from /metrics.
 func (s *server) statements(ctx context.Context) (int64, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.base+"/metrics", nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, cmp.Or(s.metricsBase, s.base)+"/metrics", nil)
 	if err != nil {
 		return 0, err
 	}
