@@ -203,8 +203,11 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (Session, error) {
 	case !wellFormed(in.Email):
 		p.add("email", msgMalformed)
 	}
-	if in.Password == "" {
+	switch {
+	case in.Password == "":
 		p.add("password", "can't be blank")
+	case !wellFormed(in.Password):
+		p.add("password", msgMalformed)
 	}
 	if err := p.err(); err != nil {
 		return Session{}, err
@@ -771,6 +774,8 @@ func checkPassword(p problems, password string) {
 	switch {
 	case password == "":
 		p.add("password", "can't be blank")
+	case !wellFormed(password):
+		p.add("password", msgMalformed)
 	case utf8.RuneCountInString(password) < MinPasswordLength:
 		p.add("password", fmt.Sprintf("is too short (minimum is %d characters)", MinPasswordLength))
 	case len(password) > MaxPasswordBytes:

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/conduit-dev/conduit/conduit"
 	"github.com/conduit-dev/conduit/web"
@@ -69,7 +70,65 @@ func decode[T any](r *http.Request) (T, error) {
 	if err := json.Unmarshal(body, &v); err != nil {
 		return v, jsonError(err)
 	}
+	if !utf8.Valid(body) {
+		// encoding/json would quietly turn the bytes into U+FFFD, storing
+		// something the client did not send.
+		return v, conduit.FieldError(conduit.Invalid, invalidUTF8Field(body), "must be valid UTF-8 text")
+	}
 	return v, nil
+}
+
+// invalidUTF8Field names the key whose value holds the first bytes of body
+// that are not UTF-8 (the innermost key: "title" in {"article":{"title":…}},
+// "tagList" for an element of it), or NoField when a key itself does. body
+// is JSON that encoding/json accepted.
+func invalidUTF8Field(body []byte) string {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	var keys []string   // the key of each open object, "" until one is read
+	var inObject []bool // whether each open container is an object
+	expectKey := false  // the next string in the current object is a key
+	start := int64(0)
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return conduit.NoField
+		}
+		end := dec.InputOffset()
+		raw := body[start:end]
+		start = end
+		switch t := tok.(type) {
+		case json.Delim:
+			switch t {
+			case '{', '[':
+				inObject = append(inObject, t == '{')
+				keys = append(keys, "")
+				expectKey = t == '{'
+				continue
+			default:
+				inObject = inObject[:len(inObject)-1]
+				keys = keys[:len(keys)-1]
+			}
+		case string:
+			if expectKey {
+				keys[len(keys)-1] = t
+				if !utf8.Valid(raw) {
+					return conduit.NoField
+				}
+				expectKey = false
+				continue
+			}
+			if !utf8.Valid(raw) {
+				for i := len(keys) - 1; i >= 0; i-- {
+					if keys[i] != "" {
+						return keys[i]
+					}
+				}
+				return conduit.NoField
+			}
+		}
+		// A value ended: in an object, a key comes next.
+		expectKey = len(inObject) > 0 && inObject[len(inObject)-1]
+	}
 }
 
 // errTooLarge marks a body over web.MaxBodyBytes; it maps to 413.

@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/executor"
@@ -273,6 +274,11 @@ func paramsFromBody(r *http.Request) (*graphql.RawParams, *requestError) {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return nil, badRequest("the request body is empty; send a JSON object with a query")
 	}
+	if !utf8.Valid(body) {
+		// encoding/json would turn the bytes into U+FFFD: the operation
+		// would run on text the client did not send.
+		return nil, badRequest("the request body is not valid UTF-8")
+	}
 	// The fields stay raw, so numbers need no care here: json.Unmarshal
 	// takes exactly one JSON value, as decodeJSON does, without a Decoder.
 	var fields map[string]json.RawMessage
@@ -288,6 +294,13 @@ func paramsFromURL(rawQuery string) (*graphql.RawParams, *requestError) {
 	values, err := url.ParseQuery(rawQuery)
 	if err != nil {
 		return nil, badRequest("the URL's query string is malformed")
+	}
+	for _, vs := range values {
+		for _, v := range vs {
+			if !utf8.ValidString(v) {
+				return nil, badRequest("the URL's query string is not valid UTF-8")
+			}
+		}
 	}
 	fields := make(map[string]json.RawMessage)
 	for _, name := range []string{"query", "operationName"} {
