@@ -1,7 +1,7 @@
 # Conduit: `make run` serves the API, `make test` checks everything.
 GO ?= go
 
-.PHONY: run seed migrate build test test-go test-graphql schema-diff lint generate check-generate fmt graphiql-assets
+.PHONY: run seed migrate build test test-go test-graphql schema-diff lint generate check-generate fmt graphiql-assets fuzz fuzz-short
 
 # GraphiQL's scripts come from a CDN unless `make graphiql-assets` has put them here.
 GRAPHIQL_ASSETS := graphiql-assets
@@ -25,11 +25,27 @@ migrate:
 build:
 	$(GO) build -o bin/conduit .
 
-## test: lint, check generated code, run every test with the race detector, then the GraphQL client checks
-test: lint check-generate test-go test-graphql schema-diff
+## test: lint, check generated code, run every test with the race detector, a short pass of each fuzz target, then the GraphQL client checks
+test: lint check-generate test-go fuzz-short test-graphql schema-diff
 
 test-go:
 	$(GO) test -race -count=1 ./...
+
+# Every fuzz target, as package:Name. Each runs against the real server and
+# PostgreSQL; seeds live in code and in the package's testdata/fuzz.
+FUZZ_TARGETS := ./conduit:FuzzVerifyToken ./legacy:FuzzLegacyBody ./legacy:FuzzLegacyPath ./legacy:FuzzLegacyQuery
+FUZZTIME ?= 2m
+
+## fuzz: run each fuzz target for FUZZTIME (default 2m), e.g. make fuzz FUZZTIME=10m
+fuzz:
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		echo "fuzz: $${t#*:} for $(FUZZTIME)"; \
+		$(GO) test -run='^$$' -fuzz="^$${t#*:}$$" -fuzztime=$(FUZZTIME) $${t%%:*}; \
+	done
+
+## fuzz-short: each fuzz target for 5s (what CI runs)
+fuzz-short:
+	@$(MAKE) --no-print-directory fuzz FUZZTIME=5s
 
 ## test-graphql: graphql-http audit, graphql-js introspection and the committed schema, against a live server
 test-graphql:

@@ -26,12 +26,13 @@ type api struct {
 	t     testing.TB
 	srv   *httptest.Server
 	store *db.DB
+	dbURL string
 	svc   *conduit.Service
 }
 
 func newAPI(t testing.TB) *api {
 	t.Helper()
-	store := dbtest.New(t)
+	store, dbURL := dbtest.NewWithURL(t)
 	svc, err := conduit.NewService(store, conduit.Config{JWTSecret: []byte(testSecret), BcryptCost: 4})
 	if err != nil {
 		t.Fatal(err)
@@ -39,7 +40,7 @@ func newAPI(t testing.TB) *api {
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	srv := httptest.NewServer(app.New(app.Config{Logger: logger, GraphQL: resolvers.DefaultOptions()}, svc, store).Public)
 	t.Cleanup(srv.Close)
-	return &api{t: t, srv: srv, store: store, svc: svc}
+	return &api{t: t, srv: srv, store: store, dbURL: dbURL, svc: svc}
 }
 
 type response struct {
