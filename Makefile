@@ -1,7 +1,7 @@
 # Conduit: `make run` serves the API, `make test` checks everything.
 GO ?= go
 
-.PHONY: run seed migrate build test test-go test-graphql schema-diff lint generate check-generate fmt graphiql-assets fuzz fuzz-short
+.PHONY: run seed migrate build test test-go test-graphql schema-diff lint generate check-generate fmt graphiql-assets fuzz fuzz-short soak
 
 # GraphiQL's scripts come from a CDN unless `make graphiql-assets` has put them here.
 GRAPHIQL_ASSETS := graphiql-assets
@@ -42,6 +42,10 @@ fuzz:
 		echo "fuzz: $${t#*:} for $(FUZZTIME)"; \
 		$(GO) test -run='^$$' -fuzz="^$${t#*:}$$" -fuzztime=$(FUZZTIME) $${t%%:*}; \
 	done
+
+## soak: 64 clients for 60 s against the real server, 70% reads and 30% writes on both surfaces, then every acknowledged write checked in the database (make test runs 10 s of it)
+soak:
+	SOAK_DURATION=$${SOAK_DURATION:-60s} SOAK_CLIENTS=$${SOAK_CLIENTS:-64} $(GO) test -count=1 -run '^TestSoak$$' -v . | grep -v '^ *{'
 
 ## fuzz-short: each fuzz target for 5s (what CI runs)
 fuzz-short:
