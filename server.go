@@ -481,7 +481,8 @@ func serveOperator(addr string, h http.Handler, logger *slog.Logger) (func(), er
 		return nil, fmt.Errorf("listen on METRICS_ADDR %s: %w", addr, err)
 	}
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
-	logger.Info("metrics and pprof listening", slog.String("addr", "http://"+ln.Addr().String()))
+	// Not "addr", which names the public listener to scripts that wait for it.
+	logger.Info("metrics and pprof listening", slog.String("metrics_addr", "http://"+ln.Addr().String()))
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			logger.Error("metrics server", slog.Any("error", err))

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -456,3 +457,68 @@ func TestSeed(t *testing.T) {
 }
 
 func TestMain(m *testing.M) { dbtest.Main(m) }
+
+// TestProductionFailsClosed runs the program as production runs it, over
+// HTTP: no CORS header for any origin without CORS_ORIGINS, no /metrics
+// on the public port, and the metrics and profiles on METRICS_ADDR only.
+func TestProductionFailsClosed(t *testing.T) {
+	url := dbtest.NewURL(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	var out syncBuffer
+	done := make(chan error, 1)
+	metricsAddr := freeAddr(t)
+	go func() {
+		done <- run(ctx, []string{"conduit"}, env(map[string]string{
+			"CONDUIT_ENV": "production", "ADDR": "127.0.0.1:0", "DATABASE_URL": url, "BCRYPT_COST": "4",
+			"JWT_SECRET": "prod-test-secret-q7Vb0kX2mJ9TzR4uYcN1pW8sLhE6", "METRICS_ADDR": metricsAddr,
+		}), &out)
+	}()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}()
+	base := waitListening(t, &out, done)
+
+	req, _ := http.NewRequest("OPTIONS", base+"/api/articles", nil)
+	req.Header.Set("Origin", "https://evil.example")
+	req.Header.Set("Access-Control-Request-Method", "POST")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if got := res.Header.Get("Access-Control-Allow-Origin"); got != "" {
+		t.Errorf("preflight in production without CORS_ORIGINS: Access-Control-Allow-Origin = %q, want none", got)
+	}
+	req, _ = http.NewRequest("GET", base+"/api/tags", nil)
+	req.Header.Set("Origin", "https://evil.example")
+	res, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK || res.Header.Get("Access-Control-Allow-Origin") != "" {
+		t.Errorf("GET with an Origin = %d, Access-Control-Allow-Origin %q; want 200 and none", res.StatusCode, res.Header.Get("Access-Control-Allow-Origin"))
+	}
+	for _, path := range []string{"/metrics", "/debug/pprof/"} {
+		if code := get(t, base+path, "").StatusCode; code != http.StatusNotFound {
+			t.Errorf("public %s = %d, want 404", path, code)
+		}
+		if code := get(t, "http://"+metricsAddr+path, "").StatusCode; code != http.StatusOK {
+			t.Errorf("METRICS_ADDR %s = %d, want 200", path, code)
+		}
+	}
+}
+
+// freeAddr returns a loopback address with a port free at the moment.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
