@@ -11,7 +11,6 @@ import (
 
 	"github.com/99designs/gqlgen/graphql/executor"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
-	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/playground"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/formatter"
@@ -36,12 +35,14 @@ type Options struct {
 	// TokenLimit is how many lexical tokens the parser reads from one
 	// document before it gives up. Default 15000.
 	TokenLimit int
-	// QueryCacheSize is how many parsed and validated documents are kept,
-	// by query text. Default 1000.
-	QueryCacheSize int
-	// PersistedQueryCacheSize is how many automatic persisted queries are
-	// kept, by hash. Default 1000.
-	PersistedQueryCacheSize int
+	// QueryCacheBytes bounds the cache of parsed and validated documents by
+	// what they keep in memory (see newQueryCache). Default 32 MiB, about
+	// 1,000 documents of our clients' size.
+	QueryCacheBytes int
+	// PersistedQueryCacheBytes bounds the cache of automatic persisted
+	// queries (the text by its hash), by bytes. Default 4 MiB, about 8,000
+	// documents of our clients' size.
+	PersistedQueryCacheBytes int
 	// GraphiQLAssetsDir, when set, is a directory holding GraphiQL's files,
 	// served under /graphql/assets/ and used by the GraphiQL page instead of
 	// the CDN: graphiql.min.js and graphiql.min.css (from the root of the npm
@@ -55,12 +56,12 @@ type Options struct {
 // DefaultOptions returns the options of a public deployment.
 func DefaultOptions() Options {
 	return Options{
-		Introspection:           true,
-		ComplexityLimit:         5000,
-		DepthLimit:              12,
-		TokenLimit:              15000,
-		QueryCacheSize:          1000,
-		PersistedQueryCacheSize: 1000,
+		Introspection:            true,
+		ComplexityLimit:          5000,
+		DepthLimit:               12,
+		TokenLimit:               15000,
+		QueryCacheBytes:          32 << 20,
+		PersistedQueryCacheBytes: 4 << 20,
 	}
 }
 
@@ -74,8 +75,8 @@ func (o Options) withDefaults() Options {
 	set(&o.ComplexityLimit, d.ComplexityLimit)
 	set(&o.DepthLimit, d.DepthLimit)
 	set(&o.TokenLimit, d.TokenLimit)
-	set(&o.QueryCacheSize, d.QueryCacheSize)
-	set(&o.PersistedQueryCacheSize, d.PersistedQueryCacheSize)
+	set(&o.QueryCacheBytes, d.QueryCacheBytes)
+	set(&o.PersistedQueryCacheBytes, d.PersistedQueryCacheBytes)
 	return o
 }
 
@@ -104,18 +105,33 @@ const (
 // It expects web.RequestID and web.Authenticate to have run, and a body
 // limit (web.LimitBody) to be in place.
 func NewHandler(svc *conduit.Service, logger *slog.Logger, opts Options) http.Handler {
+	h, _ := newHandler(svc, logger, opts)
+	return h
+}
+
+// handlerCaches are the caches of one handler, for tests to weigh.
+type handlerCaches struct {
+	query     *byteLRU[*ast.QueryDocument]
+	persisted *byteLRU[string]
+}
+
+func newHandler(svc *conduit.Service, logger *slog.Logger, opts Options) (http.Handler, handlerCaches) {
 	opts = opts.withDefaults()
 	es := graph.NewExecutableSchema(graph.Config{
 		Resolvers:  &Resolver{Service: svc},
 		Complexity: complexity(),
 	})
+	caches := handlerCaches{
+		query:     newQueryCache(int64(opts.QueryCacheBytes)),
+		persisted: newPersistedQueryCache(int64(opts.PersistedQueryCacheBytes)),
+	}
 
 	exec := executor.New(es)
 	exec.SetErrorPresenter(presentError(logger))
 	exec.SetRecoverFunc(recoverPanic)
-	exec.SetQueryCache(lru.New[*ast.QueryDocument](opts.QueryCacheSize))
+	exec.SetQueryCache(caches.query)
 	exec.SetParserTokenLimit(opts.TokenLimit)
-	exec.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](opts.PersistedQueryCacheSize)})
+	exec.Use(persistedQueries{cache: caches.persisted})
 	exec.Use(extension.Introspection{})
 	if !opts.Introspection {
 		exec.Use(noIntrospection{})
@@ -138,7 +154,7 @@ func NewHandler(svc *conduit.Service, logger *slog.Logger, opts Options) http.Ha
 	if opts.GraphiQLAssetsDir != "" {
 		mux.Handle("GET "+assetsPath, http.StripPrefix(assetsPath, http.FileServerFS(os.DirFS(opts.GraphiQLAssetsDir))))
 	}
-	return mux
+	return mux, caches
 }
 
 // SDL returns the schema in the schema definition language, as served at
