@@ -24,7 +24,9 @@ import (
 // Unlike gqlgen's, it stores a query only once the query has been parsed
 // and validated (in MutateOperationContext, which the executor calls after
 // both), so the cache holds only documents that can run: a client cannot
-// fill it with text that fails.
+// fill it with text that fails, and a query refused by the document
+// limits never gets there. It must be used before documentLimits, whose
+// work needs the query the hash stands for.
 type persistedQueries struct {
 	cache graphql.Cache[string]
 }

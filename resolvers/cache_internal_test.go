@@ -4,6 +4,9 @@ import (
 	"context"
 	"strings"
 	"testing"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
 )
 
 func TestByteLRU(t *testing.T) {
@@ -50,5 +53,20 @@ func TestByteLRU(t *testing.T) {
 		if _, ok := c.Get(ctx, k); !ok {
 			t.Fatalf("%s is missing", k)
 		}
+	}
+}
+
+func TestDocumentLimitsSkipCachedDocuments(t *testing.T) {
+	ctx := graphql.WithOperationContext(context.Background(), &graphql.OperationContext{})
+	cache := newQueryCache(1 << 20)
+	const cached = "{ tags }"
+	cache.Add(ctx, cached, &ast.QueryDocument{})
+	// Limits no document passes: a cached one is not measured again.
+	l := documentLimits{cache: cache, maxBytes: 1, maxTokens: 1}
+	if err := l.MutateOperationParameters(ctx, &graphql.RawParams{Query: cached}); err != nil {
+		t.Fatalf("a cached document was measured again: %v", err)
+	}
+	if err := l.MutateOperationParameters(ctx, &graphql.RawParams{Query: "{ viewer { id } }"}); err == nil || err.Extensions["code"] != "DOCUMENT_TOO_LARGE" {
+		t.Fatalf("err = %v, want DOCUMENT_TOO_LARGE", err)
 	}
 }

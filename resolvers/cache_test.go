@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/conduit-dev/conduit/conduit"
@@ -122,6 +123,8 @@ func TestPersistedQueriesKeepOnlyValid(t *testing.T) {
 	for _, tc := range []struct{ name, query, code string }{
 		{"Invalid", "{ nope }", "GRAPHQL_VALIDATION_FAILED"},
 		{"Unparsable", "{ tags", "GRAPHQL_PARSE_FAILED"},
+		{"TooLarge", "{ tags }" + strings.Repeat(" ", 8192), "DOCUMENT_TOO_LARGE"},
+		{"TooWide", "{ " + strings.Repeat("__typename ", 200) + "}", "TOO_MANY_FIELDS"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			res := e.persisted(t, tc.query, sha(tc.query))
