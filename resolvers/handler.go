@@ -200,6 +200,7 @@ func newHandler(svc *conduit.Service, logger *slog.Logger, opts Options) (http.H
 	exec.SetRecoverFunc(recoverPanic)
 	exec.SetQueryCache(caches.query)
 	exec.SetParserTokenLimit(opts.TokenLimit)
+	exec.SetDefaultRulesFn(validationRules)
 	exec.Use(errorLimit{max: opts.MaxErrors})
 	// Before parsing, in this order: the persisted query fills in the text
 	// that the document limits measure.
@@ -219,6 +220,7 @@ func newHandler(svc *conduit.Service, logger *slog.Logger, opts Options) (http.H
 	if !opts.Introspection {
 		exec.Use(noIntrospection{})
 	}
+	exec.Use(&int32Variables{})
 	exec.Use(&costLimit{max: opts.ComplexityLimit, maxNodes: opts.ComplexityNodeLimit})
 	exec.AroundRootFields(freshLoadersPerMutation(svc))
 
