@@ -103,7 +103,8 @@ func TestLimits(t *testing.T) {
 		wantErrorCodes(t, res)
 	})
 	t.Run("Tokens", func(t *testing.T) {
-		res := wantRejected(t, e, `{ `+strings.Repeat("__typename ", 16000)+`}`, "GRAPHQL_PARSE_FAILED")
+		// 1,202 tokens in 6 KB: within the document's byte limit.
+		res := wantRejected(t, e, `{ `+strings.Repeat("tags ", 1200)+`}`, "GRAPHQL_PARSE_FAILED")
 		if !strings.Contains(res.Errors[0].Message, "token limit") {
 			t.Fatalf("message = %q, want one about the token limit", res.Errors[0].Message)
 		}

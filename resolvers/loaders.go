@@ -44,6 +44,65 @@ type loaders struct {
 
 	mu         sync.Mutex
 	prefetched map[prefetchKey]*sync.Once
+
+	// The answers of root lookups, kept for the rest of the request: a
+	// document may alias one lookup many times, and each alias would
+	// otherwise run its own statement.
+	viewerMemo   memo[struct{}, *conduit.User]
+	tagsMemo     memo[struct{}, []string]
+	articlesMemo memo[string, *conduit.Article]
+	profilesMemo memo[string, *conduit.Profile]
+}
+
+// memo runs a lookup once per key and hands every caller its answer,
+// errors included; callers that come while it runs wait for it.
+type memo[K comparable, V any] struct {
+	mu    sync.Mutex
+	calls map[K]*memoCall[V]
+}
+
+type memoCall[V any] struct {
+	once  sync.Once
+	value V
+	err   error
+}
+
+func (m *memo[K, V]) do(key K, fetch func() (V, error)) (V, error) {
+	m.mu.Lock()
+	if m.calls == nil {
+		m.calls = make(map[K]*memoCall[V])
+	}
+	c := m.calls[key]
+	if c == nil {
+		c = new(memoCall[V])
+		m.calls[key] = c
+	}
+	m.mu.Unlock()
+	c.once.Do(func() { c.value, c.err = fetch() })
+	return c.value, c.err
+}
+
+// viewer returns the viewer's account (nil when anonymous), looked up once
+// per request.
+func (l *loaders) viewer(ctx context.Context) (*conduit.User, error) {
+	return l.viewerMemo.do(struct{}{}, func() (*conduit.User, error) { return l.svc.OptionalViewer(ctx) })
+}
+
+// tags returns every tag in use, looked up once per request.
+func (l *loaders) tags(ctx context.Context) ([]string, error) {
+	return l.tagsMemo.do(struct{}{}, func() ([]string, error) { return l.svc.Tags(ctx) })
+}
+
+// articleBySlug returns the article with the slug, or nil, looked up once per
+// slug and request.
+func (l *loaders) articleBySlug(ctx context.Context, slug string) (*conduit.Article, error) {
+	return l.articlesMemo.do(slug, func() (*conduit.Article, error) { return orNull(l.svc.Article(ctx, slug)) })
+}
+
+// profileByUsername returns the profile of the user with the username, or nil,
+// looked up once per username and request.
+func (l *loaders) profileByUsername(ctx context.Context, username string) (*conduit.Profile, error) {
+	return l.profilesMemo.do(username, func() (*conduit.Profile, error) { return orNull(l.svc.Profile(ctx, username)) })
 }
 
 // lazyLoader is a dataloader made on first use.

@@ -113,17 +113,17 @@ func (r *mutationResolver) DeleteComment(ctx context.Context, input graph.Delete
 
 // Viewer is the resolver for the viewer field.
 func (r *queryResolver) Viewer(ctx context.Context) (*conduit.User, error) {
-	return r.viewer(ctx)
+	return loadersFor(ctx).viewer(ctx)
 }
 
 // Profile is the resolver for the profile field.
 func (r *queryResolver) Profile(ctx context.Context, username string) (*conduit.Profile, error) {
-	return orNull(r.Service.Profile(ctx, username))
+	return loadersFor(ctx).profileByUsername(ctx, username)
 }
 
 // Article is the resolver for the article field.
 func (r *queryResolver) Article(ctx context.Context, slug string) (*conduit.Article, error) {
-	return orNull(r.Service.Article(ctx, slug))
+	return loadersFor(ctx).articleBySlug(ctx, slug)
 }
 
 // Articles is the resolver for the articles field.
@@ -148,7 +148,7 @@ func (r *queryResolver) Feed(ctx context.Context, first *int, after *string) (*g
 
 // Tags is the resolver for the tags field.
 func (r *queryResolver) Tags(ctx context.Context) ([]string, error) {
-	return r.Service.Tags(ctx)
+	return loadersFor(ctx).tags(ctx)
 }
 
 // Node is the resolver for the node field.

@@ -1,0 +1,180 @@
+package resolvers
+
+import (
+	"context"
+	"errors"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/handler/extension"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+)
+
+// costLimit refuses operations that cost more than max, before anything
+// runs. The cost of a field is what the schema's complexity functions say
+// (complexity() in limits.go), or 1 plus the cost of its selections; the
+// introspection fields cost a flat price each (schemaCost, typeCost).
+//
+// It replaces gqlgen's extension.FixedComplexityLimit, which walks a
+// fragment again at every spread: a chain of fragments each spreading the
+// next twice doubles the walk per fragment, and 40 of them (1.6 KB) never
+// finish. Here a fragment's cost is computed once per operation and reused
+// at every spread; the fragment's fields are typed by its type condition
+// and the variables are the operation's, so the cost does not depend on
+// where it is spread. The walk is bounded anyway: it visits at most
+// maxNodes selections, stops when the request is cancelled, and the sums
+// saturate rather than overflow, so no document measures as cheap by
+// wrapping around.
+//
+// It runs after validation, which has resolved each field's definition and
+// ruled out unknown fragments and cycles of fragments.
+type costLimit struct {
+	max, maxNodes int
+	es            graphql.ExecutableSchema
+}
+
+var _ interface {
+	graphql.HandlerExtension
+	graphql.OperationContextMutator
+} = &costLimit{}
+
+// ExtensionName names the extension in gqlgen's list.
+func (*costLimit) ExtensionName() string { return "CostLimit" }
+
+// Validate keeps the schema, whose Complexity method prices the fields.
+func (c *costLimit) Validate(es graphql.ExecutableSchema) error {
+	if es == nil {
+		return errors.New("cost limit: no schema")
+	}
+	c.es = es
+	return nil
+}
+
+// MutateOperationContext prices the operation about to run.
+func (c *costLimit) MutateOperationContext(ctx context.Context, opCtx *graphql.OperationContext) *gqlerror.Error {
+	m := costMeter{
+		ctx:       ctx,
+		es:        c.es,
+		vars:      opCtx.Variables,
+		nodesLeft: c.maxNodes,
+		fragments: map[string]*fragmentCost{},
+	}
+	cost := m.set(opCtx.Operation.SelectionSet)
+	// gqlgen's stats, for tracers that read them.
+	opCtx.Stats.SetExtension("ComplexityLimit", &extension.ComplexityStats{Complexity: cost, ComplexityLimit: c.max})
+	switch {
+	case m.err != nil:
+		return limitError("COMPLEXITY_LIMIT_EXCEEDED", nil, "the operation's cost could not be measured: %v", m.err)
+	case cost > c.max:
+		return limitError("COMPLEXITY_LIMIT_EXCEEDED", nil, "operation has complexity %d, which exceeds the limit of %d", cost, c.max)
+	}
+	return nil
+}
+
+// errTooManyNodes stops a walk that has visited its budget of selections.
+var errTooManyNodes = errors.New("it has too many selections")
+
+// fragmentCost is the cost of a fragment, once known.
+type fragmentCost struct {
+	measuring, done bool
+	cost            int
+}
+
+type costMeter struct {
+	ctx       context.Context
+	es        graphql.ExecutableSchema
+	vars      map[string]any
+	nodesLeft int
+	fragments map[string]*fragmentCost
+	err       error
+}
+
+// set returns the cost of a selection set; once the walk has failed, it
+// returns maxCount for anything.
+func (m *costMeter) set(set ast.SelectionSet) int {
+	cost := 0
+	for _, sel := range set {
+		if m.err != nil {
+			return maxCount
+		}
+		if m.nodesLeft--; m.nodesLeft < 0 {
+			m.err = errTooManyNodes
+			return maxCount
+		}
+		// Checking the context costs a little; once in 64 selections is
+		// often enough to notice a client gone while measuring.
+		if m.nodesLeft%64 == 0 && m.ctx.Err() != nil {
+			m.err = m.ctx.Err()
+			return maxCount
+		}
+		switch s := sel.(type) {
+		case *ast.Field:
+			cost = satAdd(cost, m.field(s))
+		case *ast.InlineFragment:
+			cost = satAdd(cost, m.set(s.SelectionSet))
+		case *ast.FragmentSpread:
+			cost = satAdd(cost, m.fragment(s))
+		}
+	}
+	return cost
+}
+
+func (m *costMeter) fragment(s *ast.FragmentSpread) int {
+	if s.Definition == nil {
+		return 0
+	}
+	fc := m.fragments[s.Name]
+	if fc == nil {
+		fc = &fragmentCost{}
+		m.fragments[s.Name] = fc
+	}
+	switch {
+	case fc.done:
+		return fc.cost
+	case fc.measuring:
+		return 0
+	}
+	fc.measuring = true
+	fc.cost = m.set(s.Definition.SelectionSet)
+	fc.measuring, fc.done = false, true
+	return fc.cost
+}
+
+func (m *costMeter) field(f *ast.Field) int {
+	switch f.Name {
+	case "__schema":
+		return schemaCost
+	case "__type":
+		return typeCost
+	}
+	if f.Definition == nil || f.ObjectDefinition == nil {
+		return 1
+	}
+	child := 0
+	if def := m.es.Schema().Types[f.Definition.Type.Name()]; def != nil {
+		switch def.Kind {
+		case ast.Object, ast.Interface, ast.Union:
+			child = m.set(f.SelectionSet)
+		}
+	}
+	args := f.ArgumentMap(m.vars)
+	if f.ObjectDefinition.Kind != ast.Interface {
+		return m.price(f.ObjectDefinition.Name, f.Name, child, args)
+	}
+	// A field of an interface costs what it costs on the dearest type
+	// that implements it.
+	cost := 0
+	for _, t := range m.es.Schema().GetPossibleTypes(f.ObjectDefinition) {
+		cost = max(cost, m.price(t.Name, f.Name, child, args))
+	}
+	return cost
+}
+
+// price asks the schema's complexity functions for the cost of a field of
+// a type; a field without one costs 1 plus its selections.
+func (m *costMeter) price(typeName, field string, child int, args map[string]any) int {
+	if c, ok := m.es.Complexity(m.ctx, typeName, field, child, args); ok && c >= 1 {
+		return min(c, maxCount)
+	}
+	return satAdd(1, child)
+}
