@@ -33,7 +33,7 @@ test-go:
 
 # Every fuzz target, as package:Name. Each runs against the real server and
 # PostgreSQL; seeds live in code and in the package's testdata/fuzz.
-FUZZ_TARGETS := ./conduit:FuzzVerifyToken ./legacy:FuzzLegacyBody ./legacy:FuzzLegacyPath ./legacy:FuzzLegacyQuery
+FUZZ_TARGETS := ./conduit:FuzzVerifyToken ./legacy:FuzzLegacyBody ./legacy:FuzzLegacyPath ./legacy:FuzzLegacyQuery ./resolvers:FuzzGraphQLRequest
 FUZZTIME ?= 2m
 
 ## fuzz: run each fuzz target for FUZZTIME (default 2m), e.g. make fuzz FUZZTIME=10m

@@ -333,8 +333,17 @@ func loadGraphQLConfig(o *resolvers.Options, getenv func(string) string) error {
 		dst  *int
 	}{
 		{"GRAPHQL_COMPLEXITY_LIMIT", &o.ComplexityLimit},
+		{"GRAPHQL_COMPLEXITY_NODE_LIMIT", &o.ComplexityNodeLimit},
 		{"GRAPHQL_DEPTH_LIMIT", &o.DepthLimit},
 		{"GRAPHQL_TOKEN_LIMIT", &o.TokenLimit},
+		{"GRAPHQL_MAX_DOCUMENT_BYTES", &o.MaxDocumentBytes},
+		{"GRAPHQL_MAX_FIELDS", &o.MaxFields},
+		{"GRAPHQL_MAX_SELECTION_SET_FIELDS", &o.MaxSelectionSetFields},
+		{"GRAPHQL_MAX_REPEATED_FIELDS", &o.MaxRepeatedFields},
+		{"GRAPHQL_MAX_ALIASES", &o.MaxAliases},
+		{"GRAPHQL_MAX_ERRORS", &o.MaxErrors},
+		{"GRAPHQL_QUERY_CACHE_BYTES", &o.QueryCacheBytes},
+		{"GRAPHQL_PERSISTED_QUERY_CACHE_BYTES", &o.PersistedQueryCacheBytes},
 	} {
 		if s := getenv(v.name); s != "" {
 			n, err := strconv.Atoi(s)

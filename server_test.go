@@ -318,13 +318,15 @@ func TestLoadConfig(t *testing.T) {
 		c, err := loadConfig(env(map[string]string{
 			"REQUEST_TIMEOUT": "2s", "MAX_IN_FLIGHT": "32", "TRUSTED_PROXIES": "10.0.0.0/8, 192.168.1.7",
 			"RATE_LIMIT_LOGIN_PER_ADDRESS": "off", "RATE_LIMIT_LOGIN_PER_ACCOUNT": "3/30s", "TOKEN_CHECK_INTERVAL": "1s",
+			"GRAPHQL_MAX_DOCUMENT_BYTES": "4096", "GRAPHQL_MAX_ALIASES": "7", "GRAPHQL_QUERY_CACHE_BYTES": "1048576",
 		}))
 		if err != nil {
 			t.Fatal(err)
 		}
 		if c.requestTimeout != 2*time.Second || c.dbStatementTimeout != 2*time.Second || c.maxInFlight != 32 ||
 			fmt.Sprint(c.trustedProxies) != "[10.0.0.0/8 192.168.1.7/32]" || c.loginPerAddress.throttle() != nil ||
-			c.loginPerAccount != (rateLimit{3, 30 * time.Second}) || c.tokenCheckInterval != time.Second {
+			c.loginPerAccount != (rateLimit{3, 30 * time.Second}) || c.tokenCheckInterval != time.Second ||
+			c.graphql.MaxDocumentBytes != 4096 || c.graphql.MaxAliases != 7 || c.graphql.QueryCacheBytes != 1<<20 || c.graphql.TokenLimit != 1000 {
 			t.Fatalf("config = %+v", c)
 		}
 	})
@@ -333,6 +335,7 @@ func TestLoadConfig(t *testing.T) {
 			{"LOG_LEVEL", "loud"}, {"LOG_FORMAT", "xml"}, {"JWT_TTL", "soon"}, {"BCRYPT_COST", "99"}, {"DB_MAX_CONNS", "0"},
 			{"SHUTDOWN_TIMEOUT", "x"}, {"REQUEST_TIMEOUT", "0s"}, {"MAX_IN_FLIGHT", "0"}, {"TRUSTED_PROXIES", "proxy.local"},
 			{"RATE_LIMIT_LOGIN_PER_ACCOUNT", "10"}, {"RATE_LIMIT_REGISTER_PER_ADDRESS", "5/1ms"}, {"DB_STATEMENT_TIMEOUT", "-1s"},
+			{"GRAPHQL_MAX_ERRORS", "0"}, {"GRAPHQL_MAX_FIELDS", "many"},
 		} {
 			if _, err := loadConfig(env(map[string]string{kv[0]: kv[1]})); err == nil || !strings.Contains(err.Error(), kv[0]) {
 				t.Errorf("%s=%s: err = %v, want a refusal naming it", kv[0], kv[1], err)

@@ -16,8 +16,10 @@ import (
 
 // Limits on what users may write, in characters (Unicode code points)
 // unless they say bytes. Every text a reader downloads is bounded, so that
-// no one writer can make a page heavy for everyone: a list of 20 articles
-// with their authors is at most about 60 KB of text whatever was written.
+// no one writer can make a page heavy for everyone: whatever was written,
+// a list of 20 articles holds at most about 100,000 characters of titles,
+// descriptions, tags and authors' bios and image URLs (and tags and image
+// URLs are short in practice).
 const (
 	MinPasswordLength = 8
 	// MaxPasswordBytes is bcrypt's limit: it ignores what comes after.

@@ -16,7 +16,7 @@ import (
 type AddCommentInput struct {
 	// The slug of the article to comment on.
 	ArticleSlug string `json:"articleSlug"`
-	// The text; it may not be blank.
+	// The text, at most 10000 characters; it may not be blank.
 	Body string `json:"body"`
 }
 
@@ -212,13 +212,13 @@ type UnfollowProfilePayload struct {
 type UpdateArticleInput struct {
 	// The slug of the article to change.
 	Slug string `json:"slug"`
-	// A new headline; the slug follows it.
+	// A new headline, at most 255 characters; the slug follows it.
 	Title graphql.Omittable[*string] `json:"title,omitempty"`
-	// A new summary.
+	// A new summary, at most 300 characters.
 	Description graphql.Omittable[*string] `json:"description,omitempty"`
-	// A new text.
+	// A new text, at most 100000 characters.
 	Body graphql.Omittable[*string] `json:"body,omitempty"`
-	// New tags replacing the old ones; null removes them all.
+	// New tags replacing the old ones, at most 32 tags of at most 64 characters each; null removes them all.
 	TagList graphql.Omittable[[]string] `json:"tagList,omitempty"`
 }
 
@@ -230,18 +230,19 @@ type UpdateArticlePayload struct {
 	UserErrors []*UserError `json:"userErrors"`
 }
 
-// A partial update of the viewer's account: a field left out stays as it is; a
-// field set to null or "" is cleared (bio, image) or refused as blank (the others).
+// A partial update of the viewer's account: a field left out stays as it is. Set
+// to null or "", bio and image are cleared, and username, email and password stay
+// as they are (a settings form may send them all, the password empty).
 type UpdateViewerInput struct {
-	// A new unique username.
+	// A new unique username, with the rules of RegisterInput.username.
 	Username graphql.Omittable[*string] `json:"username,omitempty"`
-	// A new unique email.
+	// A new unique email, at most 254 characters.
 	Email graphql.Omittable[*string] `json:"email,omitempty"`
-	// A new password of at least 8 characters.
+	// A new password, from 8 characters to 72 bytes. It signs out every other session: tokens issued before stop working.
 	Password graphql.Omittable[*string] `json:"password,omitempty"`
-	// A new bio; null or an empty string clears it.
+	// A new bio, at most 300 characters; null or an empty string clears it.
 	Bio graphql.Omittable[*string] `json:"bio,omitempty"`
-	// A new picture URL; null or an empty string clears it.
+	// A new picture URL, at most 2048 characters; null or an empty string clears it.
 	Image graphql.Omittable[*string] `json:"image,omitempty"`
 }
 

@@ -38,6 +38,9 @@ func FuzzGraphQLRequest(f *testing.F) {
 		{`subscription { articlePublished { slug } }`, `{}`},
 		{`{ articles(first: -1) { totalCount } }`, `{`},
 		{"\u00ff{ \"", `{"a": "\u0000"}`},
+		// Text PostgreSQL cannot store, in a literal and in variables.
+		{`{ article(slug: "\u0000") { title } profile(username: "a\u0000") { username } }`, ``},
+		{`query ($s: String!) { articles(filter: {tag: $s, author: $s}) { totalCount } }`, `{"s": "x\u0000y"}`},
 	} {
 		f.Add(seed[0], seed[1])
 	}
