@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"regexp"
 	"strconv"
@@ -233,6 +234,18 @@ func TestClientGone(t *testing.T) {
 	}
 	if n := s.count(t, `SELECT count(*) FROM favorites`); n != 0 {
 		t.Errorf("%d favorites written by an abandoned request", n)
+	}
+	res, err := http.Get(s.operator + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	metrics, _ := io.ReadAll(res.Body)
+	if want := `conduit_http_request_duration_seconds_count{method="POST",route="/api/articles/{slug}/favorite",status="499"} 1`; !strings.Contains(string(metrics), want) {
+		t.Errorf("/metrics lacks %s", want)
+	}
+	if regexp.MustCompile(`status="5\d\d"`).Match(metrics) {
+		t.Errorf("/metrics counts a server error:\n%s", metrics)
 	}
 }
 

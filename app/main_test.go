@@ -29,7 +29,8 @@ const testSecret = "app-test-secret-of-at-least-32-bytes!"
 // site is the server's handler (both surfaces, the whole chain) over a
 // fresh database, reached over real HTTP.
 type site struct {
-	url   string // of the server, without a path
+	url      string // of the server, without a path
+	operator string // of the operator's handler (/metrics)
 	dbURL string
 	store *db.DB
 	svc   *conduit.Service
@@ -55,8 +56,12 @@ func newSite(tb testing.TB, cfg app.Config, svcCfg conduit.Config) *site {
 	if cfg.GraphQL == (resolvers.Options{}) {
 		cfg.GraphQL = resolvers.DefaultOptions()
 	}
-	srv := httptest.NewServer(app.New(cfg, svc, store).Public)
+	h := app.New(cfg, svc, store)
+	srv := httptest.NewServer(h.Public)
 	tb.Cleanup(srv.Close)
+	op := httptest.NewServer(h.Operator)
+	tb.Cleanup(op.Close)
+	s.operator = op.URL
 	tb.Cleanup(func() {
 		if tb.Failed() {
 			tb.Logf("server log:\n%s", s.logs)
