@@ -126,8 +126,7 @@ func unavailable(err error) bool {
 	return errors.Is(err, context.DeadlineExceeded) || pgconn.Timeout(err) ||
 		errors.As(err, &connectErr) || errors.As(err, &netErr) ||
 		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, net.ErrClosed) ||
-		// pgx's words for a connection that broke under a statement.
-		strings.Contains(err.Error(), "conn closed") || strings.Contains(err.Error(), "unexpected EOF")
+		errors.Is(err, pgconn.ErrConnClosed) // a connection that broke under an earlier statement
 }
 
 // outage notes that the database is unavailable. It is logged once per

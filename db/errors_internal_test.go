@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
@@ -48,6 +50,8 @@ func TestStoreError(t *testing.T) {
 		{"ConnectionException", "", pgError("08006", ""), conduit.Unavailable, "map[:[the service is temporarily unavailable; try again shortly]]"},
 		{"Deadline", "", fmt.Errorf("acquire: %w", context.DeadlineExceeded), conduit.Unavailable, "map[:[the service is temporarily unavailable; try again shortly]]"},
 		{"Canceled", "", fmt.Errorf("query: %w", context.Canceled), conduit.Canceled, "map[:[the request was canceled]]"},
+		{"ConnClosed", "", fmt.Errorf("query: %w", pgconn.ErrConnClosed), conduit.Unavailable, "map[:[the service is temporarily unavailable; try again shortly]]"},
+		{"BrokenPipe", "", fmt.Errorf("write failed: %w", &net.OpError{Op: "write", Err: syscall.EPIPE}), conduit.Unavailable, "map[:[the service is temporarily unavailable; try again shortly]]"},
 		{"Syntax", "", pgError("42601", ""), conduit.Internal, "map[]"},
 		{"Other", "x", errors.New("scan: bad column"), conduit.Internal, "map[]"},
 		{"Domain", "x", domain, conduit.Forbidden, "map[:[forbidden]]"},
