@@ -1,13 +1,19 @@
 # Conduit: `make run` serves the API, `make test` checks everything.
 GO ?= go
 
-.PHONY: run seed migrate build test test-go test-graphql schema-diff lint generate check-generate fmt graphiql-assets fuzz fuzz-short soak
+.PHONY: help run seed migrate build test test-go test-graphql schema-diff lint generate check-generate fmt graphiql-assets fuzz fuzz-short soak
 
 # GraphiQL's scripts come from a CDN unless `make graphiql-assets` has put them here.
 GRAPHIQL_ASSETS := graphiql-assets
 ifneq ($(wildcard $(GRAPHIQL_ASSETS)/graphiql.min.js),)
 export GRAPHIQL_ASSETS_DIR ?= $(CURDIR)/$(GRAPHIQL_ASSETS)
 endif
+
+## help: list these targets, then the server's commands and every setting with its default
+help:
+	@grep -E '^## [a-z-]+:' Makefile | sed -E 's/^## ([a-z-]+):/  make \1\t/' | expand -t 24
+	@echo
+	@$(GO) run . help
 
 ## run: serve REST on /api and GraphQL on /graphql at :8080 (embedded PostgreSQL unless DATABASE_URL is set)
 run:

@@ -1,0 +1,79 @@
+package main
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"strings"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite README.md's settings table from config.go")
+
+const (
+	settingsBegin = "<!-- settings: rendered from config.go; go test . -run TestREADMESettings -update -->\n"
+	settingsEnd   = "<!-- end of settings -->\n"
+)
+
+// TestREADMESettings keeps the README's configuration table what config.go
+// says: the settings table is the one description of the configuration.
+func TestREADMESettings(t *testing.T) {
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	begin := bytes.Index(readme, []byte(settingsBegin))
+	end := bytes.Index(readme, []byte(settingsEnd))
+	if begin < 0 || end < begin {
+		t.Fatalf("README.md lacks the markers %q and %q", settingsBegin, settingsEnd)
+	}
+	begin += len(settingsBegin)
+	want := settingsTable()
+	if string(readme[begin:end]) == want {
+		return
+	}
+	if !*update {
+		t.Fatalf("README.md's settings table is stale; run: go test . -run TestREADMESettings -update")
+	}
+	out := append(append(append([]byte{}, readme[:begin]...), want...), readme[end:]...)
+	if err := os.WriteFile("README.md", out, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestHelp lists every command and every setting, with its default.
+func TestHelp(t *testing.T) {
+	for _, arg := range []string{"help", "--help", "-h"} {
+		var out bytes.Buffer
+		if err := run(t.Context(), []string{"conduit", arg}, env(nil), &out); err != nil {
+			t.Fatalf("conduit %s: %v", arg, err)
+		}
+		for _, want := range []string{"conduit seed", "conduit migrate", "conduit schema", "MAX_IN_FLIGHT (default: 256)", "CONDUIT_ENV (default: development)"} {
+			if !strings.Contains(out.String(), want) {
+				t.Errorf("conduit %s lacks %q", arg, want)
+			}
+		}
+		for _, s := range settings {
+			if !strings.Contains(out.String(), "\n  "+s.name) {
+				t.Errorf("conduit %s does not describe %s", arg, s.name)
+			}
+		}
+	}
+}
+
+// TestSettingsRead checks that each setting with a parser is read: set to
+// a value it must refuse, loadConfig names it.
+func TestSettingsRead(t *testing.T) {
+	for _, s := range settings {
+		if s.set == nil {
+			continue
+		}
+		probe := "\x00not a value"
+		if err := s.set(&config{}, probe); err != nil {
+			_, err := loadConfig(env(map[string]string{s.name: probe}))
+			if err == nil || !strings.Contains(err.Error(), s.name) {
+				t.Errorf("%s=%q: loadConfig = %v, want a refusal naming it", s.name, probe, err)
+			}
+		}
+	}
+}
