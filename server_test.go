@@ -525,3 +525,43 @@ func freeAddr(t *testing.T) string {
 	defer ln.Close()
 	return ln.Addr().String()
 }
+
+// TestSeedWhileServing follows the README: `make run` in one terminal,
+// then `make seed` and `make migrate` in another, on the same embedded
+// cluster. Both use the server that runs and leave it running.
+func TestSeedWhileServing(t *testing.T) {
+	dir, err := os.MkdirTemp("", "conduit-seed-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	if err := os.Chmod(dir, 0o755); err != nil { // the cluster's account must reach it
+		t.Fatal(err)
+	}
+	vars := env(map[string]string{"ADDR": "127.0.0.1:0", "DATA_DIR": filepath.Join(dir, "pg"), "BCRYPT_COST": "4", "LOG_FORMAT": "json"})
+	ctx, cancel := context.WithCancel(context.Background())
+	var out syncBuffer
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, []string{"conduit"}, vars, &out) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("serve: %v", err)
+		}
+	}()
+	base := waitListening(t, &out, done)
+	for _, command := range []string{"seed", "migrate"} {
+		var logs syncBuffer
+		if err := run(context.Background(), []string{"conduit", command}, vars, &logs); err != nil {
+			t.Fatalf("%s while the server runs: %v\n%s", command, err, logs.String())
+		}
+		if !strings.Contains(logs.String(), "using the PostgreSQL server already running") {
+			t.Errorf("%s did not say it used the running server:\n%s", command, logs.String())
+		}
+	}
+	var list struct{ ArticlesCount int }
+	call(t, "GET", base+"/api/articles", "", "", 200, &list)
+	if list.ArticlesCount != 5 {
+		t.Fatalf("the running server sees %d articles after seeding, want 5", list.ArticlesCount)
+	}
+}
