@@ -1,13 +1,12 @@
 # Conduit: `make run` serves the API, `make test` checks everything.
 GO ?= go
 
-.PHONY: help run seed migrate build test test-go test-graphql schema-diff lint generate check-generate fmt graphiql-assets fuzz fuzz-short soak
+.PHONY: help run graphiql-assets-if-missing seed migrate build test test-go test-graphql schema-diff lint generate check-generate fmt graphiql-assets fuzz fuzz-short soak
 
-# GraphiQL's scripts come from a CDN unless `make graphiql-assets` has put them here.
+# GraphiQL's scripts, fetched from npm by `make graphiql-assets` (make run
+# does it when they are missing); the server serves this directory when it
+# finds it, and otherwise points browsers at a CDN.
 GRAPHIQL_ASSETS := graphiql-assets
-ifneq ($(wildcard $(GRAPHIQL_ASSETS)/graphiql.min.js),)
-export GRAPHIQL_ASSETS_DIR ?= $(CURDIR)/$(GRAPHIQL_ASSETS)
-endif
 
 ## help: list these targets, then the server's commands and every setting with its default
 help:
@@ -16,8 +15,23 @@ help:
 	@$(GO) run . help
 
 ## run: serve REST on /api and GraphQL on /graphql at :8080 (embedded PostgreSQL unless DATABASE_URL is set)
-run:
-	$(GO) run .
+run: graphiql-assets-if-missing
+	@echo "make run: compiling the server (the first time, Go fetches the modules and builds them: about a minute)"
+	@$(GO) build -o bin/conduit .
+	@exec ./bin/conduit
+
+# graphiql-assets-if-missing fetches GraphiQL's files for make run, once,
+# when npm is there; without npm (or a reachable registry) GraphiQL loads
+# them from a CDN, and its page says what to do if that fails too.
+graphiql-assets-if-missing:
+	@if [ ! -f $(GRAPHIQL_ASSETS)/graphiql.min.js ]; then \
+		if command -v npm >/dev/null 2>&1; then \
+			echo "make run: fetching GraphiQL's files from npm into $(GRAPHIQL_ASSETS)/ (once)"; \
+			$(MAKE) --no-print-directory graphiql-assets || echo "make run: could not fetch them; GraphiQL will try a CDN"; \
+		else \
+			echo "make run: npm not found; GraphiQL will load its scripts from a CDN (make graphiql-assets serves them locally)"; \
+		fi; \
+	fi
 
 ## seed: load the demo data (idempotent)
 seed:

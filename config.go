@@ -158,9 +158,13 @@ var settings = []setting{
 			c.graphql.Introspection = on
 			return nil
 		}},
-	{"GRAPHIQL_ASSETS_DIR", "", "serve GraphiQL's scripts from this directory instead of a CDN (`make graphiql-assets` fills `graphiql-assets/`)",
+	{"GRAPHIQL_ASSETS_DIR", "`graphiql-assets` when it holds the files", "serve GraphiQL's scripts from this directory instead of pointing browsers at a CDN (`make graphiql-assets` fills `graphiql-assets/`; `make run` does when npm is there)",
 		func(c *config, v string) error { c.graphql.GraphiQLAssetsDir = v; return nil }},
 }
+
+// defaultGraphiQLAssets is where `make graphiql-assets` puts GraphiQL's
+// files, relative to the directory the server runs from.
+const defaultGraphiQLAssets = "graphiql-assets"
 
 // newConfig returns the configuration with every default.
 func newConfig() config {
@@ -207,6 +211,15 @@ func loadConfig(getenv func(string) string) (config, error) {
 	}
 	if !c.corsSet && !c.production {
 		c.corsOrigins = []string{"*"}
+	}
+	if c.graphql.GraphiQLAssetsDir == "" {
+		// What `make graphiql-assets` fetched, in the directory the server
+		// runs from: served locally, GraphiQL works without a CDN.
+		if abs, err := filepath.Abs(defaultGraphiQLAssets); err == nil {
+			if _, err := os.Stat(filepath.Join(abs, "graphiql.min.js")); err == nil {
+				c.graphql.GraphiQLAssetsDir = abs
+			}
+		}
 	}
 	if c.logFormat == "" {
 		c.logFormat = "text"

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"flag"
 	"os"
+	"os/exec"
 	"strings"
 	"testing"
 )
@@ -75,5 +76,22 @@ func TestSettingsRead(t *testing.T) {
 				t.Errorf("%s=%q: loadConfig = %v, want a refusal naming it", s.name, probe, err)
 			}
 		}
+	}
+}
+
+// TestMakeRunSaysWhatItDoes: a cold `make run` compiles for about a minute;
+// it says so before it starts, then runs the binary it built (so that
+// Ctrl-C reaches the server, not `go run`).
+func TestMakeRunSaysWhatItDoes(t *testing.T) {
+	out, err := exec.Command("make", "-n", "--no-print-directory", "run").CombinedOutput()
+	if err != nil {
+		t.Fatalf("make -n run: %v\n%s", err, out)
+	}
+	s := string(out)
+	say := strings.Index(s, "compiling the server")
+	build := strings.Index(s, "build -o bin/conduit .")
+	start := strings.Index(s, "exec ./bin/conduit")
+	if say < 0 || build < say || start < build {
+		t.Fatalf("make run does not say it compiles, then build, then run the binary:\n%s", s)
 	}
 }

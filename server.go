@@ -161,6 +161,19 @@ func serveOperator(addr string, h http.Handler, logger *slog.Logger) (func(), er
 	return func() { _ = srv.Close() }, nil
 }
 
+// baseURL is the address a person can click for the listener: a wildcard
+// host ("[::]:8080", "0.0.0.0:8080") reads as localhost.
+func baseURL(addr net.Addr) string {
+	host, port, err := net.SplitHostPort(addr.String())
+	if err != nil {
+		return "http://" + addr.String()
+	}
+	if ip := net.ParseIP(host); host == "" || ip != nil && ip.IsUnspecified() {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port)
+}
+
 // serve listens until ctx ends, then lets in-flight requests finish.
 func serve(ctx context.Context, cfg config, logger *slog.Logger, h http.Handler) error {
 	ln, err := net.Listen("tcp", cfg.addr)
@@ -176,7 +189,9 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, h http.Handler)
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
-	logger.Info("listening", slog.String("addr", "http://"+ln.Addr().String()))
+	base := baseURL(ln.Addr())
+	logger.Info("listening", slog.String("addr", base),
+		slog.String("graphiql", base+"/graphql"), slog.String("api_docs", base+"/api/docs"), slog.String("rest", base+"/api"))
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
