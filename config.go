@@ -48,6 +48,8 @@ type config struct {
 	dbMaxConns         int
 	dbStatementTimeout time.Duration
 	graphql            resolvers.Options
+	staticDir          string
+	staticCSP          string
 }
 
 // setting is one environment variable: its name, its default as people
@@ -160,6 +162,28 @@ var settings = []setting{
 		}},
 	{"GRAPHIQL_ASSETS_DIR", "`graphiql-assets` when it holds the files", "serve GraphiQL's scripts from this directory instead of pointing browsers at a CDN (`make graphiql-assets` fills `graphiql-assets/`; `make run` does when npm is there)",
 		func(c *config, v string) error { c.graphql.GraphiQLAssetsDir = v; return nil }},
+	{"STATIC_DIR", "", "a built frontend (such as Vite's `dist/`) to serve at `/` and every path outside the API's; without it `/` is a landing page linking the API's documentation (see [Serving a frontend](#serving-a-frontend))",
+		func(c *config, v string) error {
+			info, err := os.Stat(v)
+			if err != nil {
+				return fmt.Errorf("want a directory: %v", err)
+			}
+			if !info.IsDir() {
+				return errors.New("want a directory, not a file")
+			}
+			c.staticDir = v
+			return nil
+		}},
+	{"STATIC_CSP", "`" + web.DefaultStaticCSP + "`", "the `Content-Security-Policy` of the files of `STATIC_DIR`",
+		func(c *config, v string) error {
+			for _, r := range v {
+				if r < ' ' || r == 0x7f {
+					return errors.New("want a policy on one line, without control characters")
+				}
+			}
+			c.staticCSP = v
+			return nil
+		}},
 }
 
 // defaultGraphiQLAssets is where `make graphiql-assets` puts GraphiQL's

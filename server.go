@@ -29,6 +29,7 @@ import (
 	"github.com/conduit-dev/conduit/conduit"
 	"github.com/conduit-dev/conduit/db"
 	"github.com/conduit-dev/conduit/resolvers"
+	"github.com/conduit-dev/conduit/web"
 )
 
 func main() {
@@ -92,6 +93,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	case "seed":
 		return seed(ctx, svc, logger)
 	}
+	var static http.Handler
+	if cfg.staticDir != "" {
+		st, err := web.NewStatic(cfg.staticDir, web.StaticOptions{CSP: cfg.staticCSP, Logger: logger})
+		if err != nil {
+			return fmt.Errorf("STATIC_DIR=%q: %w", cfg.staticDir, err)
+		}
+		defer st.Close()
+		static = st
+		logger.Info("serving a frontend", slog.String("dir", cfg.staticDir))
+	}
 	h := app.New(app.Config{
 		Logger:         logger,
 		CORSOrigins:    cfg.corsOrigins,
@@ -101,6 +112,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		// Metrics are for operators: in production only on METRICS_ADDR.
 		PublicMetrics: cfg.metricsAddr == "" && !cfg.production,
 		GraphQL:       cfg.graphql,
+		Static:        static,
 	}, svc, store)
 	if cfg.metricsAddr != "" {
 		stopOperator, err := serveOperator(cfg.metricsAddr, h.Operator, logger)

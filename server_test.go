@@ -59,6 +59,14 @@ func TestRunEndToEnd(t *testing.T) {
 	if err := os.Chmod(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
+	site := filepath.Join(dir, "site")
+	if err := os.MkdirAll(site, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	const indexHTML = "<!doctype html><title>e2e</title>\n"
+	if err := os.WriteFile(filepath.Join(site, "index.html"), []byte(indexHTML), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var out syncBuffer
@@ -66,6 +74,7 @@ func TestRunEndToEnd(t *testing.T) {
 	go func() {
 		done <- run(ctx, []string{"conduit"}, env(map[string]string{
 			"ADDR": "127.0.0.1:0", "DATA_DIR": filepath.Join(dir, "pg"), "BCRYPT_COST": "4", "LOG_FORMAT": "json",
+			"STATIC_DIR": site, "STATIC_CSP": "default-src 'self'; frame-ancestors 'none'",
 		}), &out)
 	}()
 	base := waitListening(t, &out, done)
@@ -130,6 +139,21 @@ func TestRunEndToEnd(t *testing.T) {
 				t.Errorf("/metrics lacks %q", want)
 			}
 		}
+	})
+
+	t.Run("Frontend", func(t *testing.T) {
+		req, _ := http.NewRequest("GET", base+"/articles/some-slug", nil)
+		req.Header.Set("Accept", "text/html")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != http.StatusOK || string(b) != indexHTML || res.Header.Get("Content-Security-Policy") != "default-src 'self'; frame-ancestors 'none'" {
+			t.Fatalf("a page of the app: %d %q, CSP %q; want STATIC_DIR's index.html under STATIC_CSP", res.StatusCode, b, res.Header.Get("Content-Security-Policy"))
+		}
+		call(t, "GET", base+"/api/nope", "", "", 404, nil)
 	})
 
 	t.Run("GraphQL", func(t *testing.T) {
@@ -336,6 +360,7 @@ func TestLoadConfig(t *testing.T) {
 			{"SHUTDOWN_TIMEOUT", "x"}, {"REQUEST_TIMEOUT", "0s"}, {"MAX_IN_FLIGHT", "0"}, {"TRUSTED_PROXIES", "proxy.local"},
 			{"RATE_LIMIT_LOGIN_PER_ACCOUNT", "10"}, {"RATE_LIMIT_REGISTER_PER_ADDRESS", "5/1ms"}, {"DB_STATEMENT_TIMEOUT", "-1s"},
 			{"GRAPHQL_MAX_ERRORS", "0"}, {"GRAPHQL_MAX_FIELDS", "many"},
+			{"STATIC_DIR", filepath.Join(t.TempDir(), "missing")}, {"STATIC_DIR", "server.go"}, {"STATIC_CSP", "default-src 'self'\r\nSet-Cookie: x=1"},
 		} {
 			if _, err := loadConfig(env(map[string]string{kv[0]: kv[1]})); err == nil || !strings.Contains(err.Error(), kv[0]) {
 				t.Errorf("%s=%s: err = %v, want a refusal naming it", kv[0], kv[1], err)
