@@ -107,10 +107,19 @@ var routes = []route{
 	{"GET", "/tags", handleTags, opTags},
 }
 
-// NewHandler returns the legacy API and its OpenAPI document. Mount it at
-// /api; it expects the shared middleware (request id, authentication, body
-// limit) to run first.
-func NewHandler(svc *conduit.Service, logger *slog.Logger) http.Handler {
+// Options tunes the legacy handler.
+type Options struct {
+	// DocsAssetsDir is a directory holding the scripts of Swagger UI and
+	// ReDoc (`make docs-assets` fills one), served under /api/docs/assets/
+	// for the pages at /api/docs and /api/redoc. Empty: those pages say how
+	// to install them; the OpenAPI document is served all the same.
+	DocsAssetsDir string
+}
+
+// NewHandler returns the legacy API, and its OpenAPI document and
+// documentation pages. Mount it at /api; it expects the shared middleware
+// (request id, authentication, body limit) to run first.
+func NewHandler(svc *conduit.Service, logger *slog.Logger, opts Options) http.Handler {
 	ew := errorWriter{logger: logger}
 	r := chi.NewRouter()
 	r.Use(middleware.StripSlashes) // "/api/articles/" is "/api/articles", as on the old server
@@ -118,7 +127,7 @@ func NewHandler(svc *conduit.Service, logger *slog.Logger) http.Handler {
 	for _, rt := range routes {
 		r.Method(rt.method, rt.pattern, rt.handler(svc, ew))
 	}
-	mountDocs(r)
+	mountDocs(r, opts.DocsAssetsDir, logger)
 
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		encode(w, http.StatusNotFound, general("no such endpoint: "+r.Method+" "+r.URL.Path))
