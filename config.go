@@ -19,6 +19,7 @@ import (
 
 	"github.com/conduit-dev/conduit/app"
 	"github.com/conduit-dev/conduit/conduit"
+	"github.com/conduit-dev/conduit/legacy"
 	"github.com/conduit-dev/conduit/resolvers"
 	"github.com/conduit-dev/conduit/web"
 )
@@ -50,6 +51,7 @@ type config struct {
 	graphql            resolvers.Options
 	staticDir          string
 	staticCSP          string
+	legacy             legacy.Options
 }
 
 // setting is one environment variable: its name, its default as people
@@ -162,6 +164,8 @@ var settings = []setting{
 		}},
 	{"GRAPHIQL_ASSETS_DIR", "`graphiql-assets` when it holds the files", "serve GraphiQL's scripts from this directory instead of pointing browsers at a CDN (`make graphiql-assets` fills `graphiql-assets/`; `make run` does when npm is there)",
 		func(c *config, v string) error { c.graphql.GraphiQLAssetsDir = v; return nil }},
+	{"DOCS_ASSETS_DIR", "`docs-assets` when it holds the files", "serve Swagger UI (`/api/docs`) and ReDoc (`/api/redoc`) from this directory (`make docs-assets` fills `docs-assets/`; `make run` does when npm is there). Without the files those pages say how to get them (no CDN); `/api/openapi.json` is served all the same",
+		func(c *config, v string) error { c.legacy.DocsAssetsDir = v; return nil }},
 	{"STATIC_DIR", "", "a built frontend (such as Vite's `dist/`) to serve at `/` and every path outside the API's; without it `/` is a landing page linking the API's documentation (see [Serving a frontend](#serving-a-frontend))",
 		func(c *config, v string) error {
 			info, err := os.Stat(v)
@@ -189,6 +193,10 @@ var settings = []setting{
 // defaultGraphiQLAssets is where `make graphiql-assets` puts GraphiQL's
 // files, relative to the directory the server runs from.
 const defaultGraphiQLAssets = "graphiql-assets"
+
+// defaultDocsAssets is where `make docs-assets` puts the files of Swagger
+// UI and ReDoc, relative to the directory the server runs from.
+const defaultDocsAssets = "docs-assets"
 
 // newConfig returns the configuration with every default.
 func newConfig() config {
@@ -242,6 +250,14 @@ func loadConfig(getenv func(string) string) (config, error) {
 		if abs, err := filepath.Abs(defaultGraphiQLAssets); err == nil {
 			if _, err := os.Stat(filepath.Join(abs, "graphiql.min.js")); err == nil {
 				c.graphql.GraphiQLAssetsDir = abs
+			}
+		}
+	}
+	if c.legacy.DocsAssetsDir == "" {
+		// Likewise for the API docs, which have no CDN to fall back on.
+		if abs, err := filepath.Abs(defaultDocsAssets); err == nil {
+			if _, err := os.Stat(filepath.Join(abs, "swagger-ui-bundle.js")); err == nil {
+				c.legacy.DocsAssetsDir = abs
 			}
 		}
 	}

@@ -113,6 +113,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		PublicMetrics: cfg.metricsAddr == "" && !cfg.production,
 		GraphQL:       cfg.graphql,
 		Static:        static,
+		Legacy:        cfg.legacy,
 	}, svc, store)
 	if cfg.metricsAddr != "" {
 		stopOperator, err := serveOperator(cfg.metricsAddr, h.Operator, logger)

@@ -61,6 +61,8 @@ type Config struct {
 	// Static serves a built frontend (web.Static) for every path that no
 	// route claims; nil serves a landing page at / instead.
 	Static http.Handler
+	// Legacy tunes the legacy handler (the API docs' assets).
+	Legacy legacy.Options
 }
 
 // Database is what the handler asks of the store: whether it answers (for
@@ -152,7 +154,7 @@ func New(cfg Config, svc *conduit.Service, database Database) Handlers {
 			web.LimitBody(web.MaxBodyBytes),
 			web.Authenticate(svc),
 		)
-		r.Mount("/api", legacy.NewHandler(svc, logger))
+		r.Mount("/api", legacy.NewHandler(svc, logger, cfg.Legacy))
 		r.Mount("/graphql", noStore(resolvers.NewHandler(svc, logger, cfg.GraphQL)))
 	})
 	guide := migrationGuide()
