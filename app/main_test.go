@@ -31,10 +31,10 @@ const testSecret = "app-test-secret-of-at-least-32-bytes!"
 type site struct {
 	url      string // of the server, without a path
 	operator string // of the operator's handler (/metrics)
-	dbURL string
-	store *db.DB
-	svc   *conduit.Service
-	logs  *syncBuffer
+	dbURL    string
+	store    *db.DB
+	svc      *conduit.Service
+	logs     *syncBuffer
 }
 
 // newSite starts app.New with cfg (Logger and GraphQL filled in when
