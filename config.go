@@ -30,6 +30,7 @@ type config struct {
 	addr               string
 	metricsAddr        string
 	databaseURL        string
+	noEmbedded         bool // DATABASE_URL is required
 	dataDir            string
 	jwtSecret          string
 	tokenTTL           time.Duration
@@ -81,18 +82,42 @@ var settings = []setting{
 			}
 			return nil
 		}},
-	{"ADDR", ":8080", "listen address (`host:port`); wins over `PORT`", func(c *config, v string) error { c.addr = v; return nil }},
-	{"PORT", "", "listen on `:PORT` (for platforms that set it)", nil}, // read with ADDR, which wins
+	// ADDR and PORT are read by listenAddr, which conduit healthcheck shares.
+	{"ADDR", ":8080", "listen address (`host:port`); wins over `PORT`", nil},
+	{"PORT", "", "listen on `:PORT` (for platforms that set it)", nil},
 	{"METRICS_ADDR", "", "serve `/metrics` and `net/http/pprof` (`/debug/pprof/`) on this address, e.g. `127.0.0.1:9090`, and not on the public port. Unset: `/metrics` is on the public port in development, nowhere in production",
 		func(c *config, v string) error { c.metricsAddr = v; return nil }},
 	{"DATABASE_URL", "", "PostgreSQL URL, e.g. `postgres://conduit:secret@db:5432/conduit?sslmode=require`. Unset: the embedded cluster",
 		func(c *config, v string) error { c.databaseURL = v; return nil }},
+	{"EMBEDDED_DATABASE", "true", "`false`: never start the embedded cluster, and refuse to start without `DATABASE_URL` (the container image sets this, having no PostgreSQL inside)",
+		func(c *config, v string) error {
+			on, err := strconv.ParseBool(v)
+			if err != nil {
+				return errors.New("want true or false")
+			}
+			c.noEmbedded = !on
+			return nil
+		}},
 	{"DATA_DIR", ".data/postgres", "data directory of the embedded cluster", func(c *config, v string) error { c.dataDir = v; return nil }},
 	{"DB_MAX_CONNS", "pgx default: the number of CPUs, at least 4", "connection pool size", intSetting(func(c *config) *int { return &c.dbMaxConns }, 1, 10_000)},
 	{"DB_STATEMENT_TIMEOUT", "`REQUEST_TIMEOUT`", "PostgreSQL's `statement_timeout` (and idle-in-transaction timeout) on every connection",
 		durationSetting(func(c *config) *time.Duration { return &c.dbStatementTimeout }, time.Millisecond)},
 	{"JWT_SECRET", "development: random, kept in `.data/jwt-secret` (per process with `DATABASE_URL`)", "HS256 signing key. **Required in production**: at least 32 bytes and random-looking (`openssl rand -base64 32`); short, repeating, counting or low-entropy secrets are refused",
 		func(c *config, v string) error { c.jwtSecret = v; return nil }},
+	{"JWT_SECRET_FILE", "", "read `JWT_SECRET` from this file instead (surrounding white space dropped), such as the compose secret at `/run/secrets/jwt_secret` (a file keeps it out of the environment); setting both is refused",
+		func(c *config, v string) error {
+			if c.jwtSecret != "" {
+				return errors.New("JWT_SECRET is set too: set one of them")
+			}
+			b, err := os.ReadFile(v)
+			if err != nil {
+				return err
+			}
+			if c.jwtSecret = strings.TrimSpace(string(b)); c.jwtSecret == "" {
+				return errors.New("the file is empty")
+			}
+			return nil
+		}},
 	{"JWT_TTL", "720h", "token lifetime", durationSetting(func(c *config) *time.Duration { return &c.tokenTTL }, time.Second)},
 	{"TOKEN_CHECK_INTERVAL", "10s", "how long a replica trusts a user's token version before reading it again (a password change revokes older tokens within it)",
 		durationSetting(func(c *config) *time.Duration { return &c.tokenCheckInterval }, time.Millisecond)},
@@ -220,9 +245,7 @@ func newConfig() config {
 // weak JWT secret.
 func loadConfig(getenv func(string) string) (config, error) {
 	c := newConfig()
-	if port := getenv("PORT"); port != "" {
-		c.addr = ":" + port
-	}
+	c.addr = listenAddr(getenv)
 	for _, s := range settings {
 		v := getenv(s.name)
 		if v == "" || s.set == nil {
@@ -236,6 +259,9 @@ func loadConfig(getenv func(string) string) (config, error) {
 		if reason := weakSecret(c.jwtSecret); reason != "" {
 			return c, fmt.Errorf("CONDUIT_ENV=production needs JWT_SECRET, a random secret of at least 32 bytes such as `openssl rand -base64 32` prints: this one %s", reason)
 		}
+	}
+	if c.noEmbedded && c.databaseURL == "" {
+		return c, errors.New("DATABASE_URL is required: EMBEDDED_DATABASE=false (as in the container image) rules out the embedded cluster; set it to your PostgreSQL, e.g. postgres://conduit:secret@db:5432/conduit")
 	}
 	if c.dbStatementTimeout == 0 {
 		// A statement may take as long as the request that runs it.
@@ -268,6 +294,17 @@ func loadConfig(getenv func(string) string) (config, error) {
 		}
 	}
 	return c, nil
+}
+
+// listenAddr is the public listen address: ADDR, else :PORT, else :8080.
+func listenAddr(getenv func(string) string) string {
+	if addr := getenv("ADDR"); addr != "" {
+		return addr
+	}
+	if port := getenv("PORT"); port != "" {
+		return ":" + port
+	}
+	return ":8080"
 }
 
 func durationSetting(field func(*config) *time.Duration, min time.Duration) func(*config, string) error {
@@ -365,6 +402,10 @@ Usage:
   conduit seed      load the demo data (idempotent) and exit
   conduit migrate   apply the database migrations and exit
   conduit schema    print the GraphQL schema (SDL) and exit
+  conduit healthcheck [/path]
+                    exit 0 if the server listening at ADDR (or PORT) on this
+                    machine answers 200 to GET /healthz (or path), else 1:
+                    the container image's HEALTHCHECK
   conduit help      print this help
 
 Configuration, from the environment (all optional in development):

@@ -9,6 +9,8 @@
 //	conduit seed     load demo data (idempotent) and exit
 //	conduit migrate  apply migrations and exit
 //	conduit schema   print the GraphQL schema (SDL) and exit
+//	conduit healthcheck [/path]
+//	                 exit 0 if the local server answers /healthz (or path)
 //	conduit help     list the commands and every setting (config.go)
 package main
 
@@ -53,9 +55,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return err
 	case "help", "-h", "-help", "--help":
 		return usage(stdout)
+	case "healthcheck":
+		return healthcheck(ctx, args, getenv)
 	case "serve", "seed", "migrate":
 	default:
-		return fmt.Errorf("unknown command %q (want serve, seed, migrate, schema or help)", command)
+		return fmt.Errorf("unknown command %q (want serve, seed, migrate, schema, healthcheck or help)", command)
 	}
 	cfg, err := loadConfig(getenv)
 	if err != nil {
