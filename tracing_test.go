@@ -3,7 +3,9 @@ package main
 import (
 	"context"
 	"encoding/hex"
+	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -111,5 +113,24 @@ func TestRunExportsTraces(t *testing.T) {
 	line := findLogLine(t, out.String(), func(m map[string]any) bool { return m["msg"] == "request" && m["route"] == "/api/tags" })
 	if line["trace_id"] != traceID {
 		t.Errorf("access log trace_id = %v, want %s", line["trace_id"], traceID)
+	}
+}
+
+// TestOTelErrorsRateLimited: with the collector down every batch fails;
+// the log gets one line a minute, which counts the others.
+func TestOTelErrorsRateLimited(t *testing.T) {
+	var out syncBuffer
+	h := &otelErrors{logger: slog.New(slog.NewJSONHandler(&out, nil))}
+	for range 3 {
+		h.Handle(errors.New("export failed"))
+	}
+	if n := strings.Count(out.String(), "\n"); n != 1 {
+		t.Fatalf("%d lines for 3 errors within a minute, want 1:\n%s", n, out.String())
+	}
+	h.last = h.last.Add(-otelErrorInterval)
+	h.Handle(errors.New("export failed again"))
+	line := findLogLine(t, out.String(), func(m map[string]any) bool { return m["error"] == "export failed again" })
+	if line["more_errors"] != float64(2) || line["level"] != "WARN" {
+		t.Errorf("second line = %v, want a warning counting the 2 errors left out", line)
 	}
 }
