@@ -20,6 +20,7 @@ import (
 
 	"github.com/conduit-dev/conduit/app"
 	"github.com/conduit-dev/conduit/conduit"
+	"github.com/conduit-dev/conduit/legacy"
 	"github.com/conduit-dev/conduit/resolvers"
 	"github.com/conduit-dev/conduit/web"
 )
@@ -30,6 +31,7 @@ type config struct {
 	addr               string
 	metricsAddr        string
 	databaseURL        string
+	noEmbedded         bool // DATABASE_URL is required
 	dataDir            string
 	jwtSecret          string
 	tokenTTL           time.Duration
@@ -49,6 +51,9 @@ type config struct {
 	dbMaxConns         int
 	dbStatementTimeout time.Duration
 	graphql            resolvers.Options
+	staticDir          string
+	staticCSP          string
+	legacy             legacy.Options
 	// otlpEndpoint: an OTLP endpoint is set, so spans are exported (unless
 	// otelDisabled). The SDK reads the endpoint itself.
 	otlpEndpoint       bool
@@ -98,18 +103,42 @@ var settings = []setting{
 			}
 			return nil
 		}},
-	{"ADDR", ":8080", "listen address (`host:port`); wins over `PORT`", func(c *config, v string) error { c.addr = v; return nil }},
-	{"PORT", "", "listen on `:PORT` (for platforms that set it)", nil}, // read with ADDR, which wins
+	// ADDR and PORT are read by listenAddr, which conduit healthcheck shares.
+	{"ADDR", ":8080", "listen address (`host:port`); wins over `PORT`", nil},
+	{"PORT", "", "listen on `:PORT` (for platforms that set it)", nil},
 	{"METRICS_ADDR", "", "serve `/metrics` and `net/http/pprof` (`/debug/pprof/`) on this address, e.g. `127.0.0.1:9090`, and not on the public port. Unset: `/metrics` is on the public port in development, nowhere in production",
 		func(c *config, v string) error { c.metricsAddr = v; return nil }},
 	{"DATABASE_URL", "", "PostgreSQL URL, e.g. `postgres://conduit:secret@db:5432/conduit?sslmode=require`. Unset: the embedded cluster",
 		func(c *config, v string) error { c.databaseURL = v; return nil }},
+	{"EMBEDDED_DATABASE", "true", "`false`: never start the embedded cluster, and refuse to start without `DATABASE_URL` (the container image sets this, having no PostgreSQL inside)",
+		func(c *config, v string) error {
+			on, err := strconv.ParseBool(v)
+			if err != nil {
+				return errors.New("want true or false")
+			}
+			c.noEmbedded = !on
+			return nil
+		}},
 	{"DATA_DIR", ".data/postgres", "data directory of the embedded cluster", func(c *config, v string) error { c.dataDir = v; return nil }},
 	{"DB_MAX_CONNS", "pgx default: the number of CPUs, at least 4", "connection pool size", intSetting(func(c *config) *int { return &c.dbMaxConns }, 1, 10_000)},
 	{"DB_STATEMENT_TIMEOUT", "`REQUEST_TIMEOUT`", "PostgreSQL's `statement_timeout` (and idle-in-transaction timeout) on every connection",
 		durationSetting(func(c *config) *time.Duration { return &c.dbStatementTimeout }, time.Millisecond)},
 	{"JWT_SECRET", "development: random, kept in `.data/jwt-secret` (per process with `DATABASE_URL`)", "HS256 signing key. **Required in production**: at least 32 bytes and random-looking (`openssl rand -base64 32`); short, repeating, counting or low-entropy secrets are refused",
 		func(c *config, v string) error { c.jwtSecret = v; return nil }},
+	{"JWT_SECRET_FILE", "", "read `JWT_SECRET` from this file instead (surrounding white space dropped), such as the compose secret at `/run/secrets/jwt_secret` (a file keeps it out of the environment); setting both is refused",
+		func(c *config, v string) error {
+			if c.jwtSecret != "" {
+				return errors.New("JWT_SECRET is set too: set one of them")
+			}
+			b, err := os.ReadFile(v)
+			if err != nil {
+				return err
+			}
+			if c.jwtSecret = strings.TrimSpace(string(b)); c.jwtSecret == "" {
+				return errors.New("the file is empty")
+			}
+			return nil
+		}},
 	{"JWT_TTL", "720h", "token lifetime", durationSetting(func(c *config) *time.Duration { return &c.tokenTTL }, time.Second)},
 	{"TOKEN_CHECK_INTERVAL", "10s", "how long a replica trusts a user's token version before reading it again (a password change revokes older tokens within it)",
 		durationSetting(func(c *config) *time.Duration { return &c.tokenCheckInterval }, time.Millisecond)},
@@ -179,8 +208,32 @@ var settings = []setting{
 			c.graphql.Introspection = on
 			return nil
 		}},
-	{"GRAPHIQL_ASSETS_DIR", "", "serve GraphiQL's scripts from this directory instead of a CDN (`make graphiql-assets` fills `graphiql-assets/`)",
+	{"GRAPHIQL_ASSETS_DIR", "`graphiql-assets` when it holds the files", "serve GraphiQL's scripts from this directory instead of pointing browsers at a CDN (`make graphiql-assets` fills `graphiql-assets/`; `make run` does when npm is there)",
 		func(c *config, v string) error { c.graphql.GraphiQLAssetsDir = v; return nil }},
+	{"DOCS_ASSETS_DIR", "`docs-assets` when it holds the files", "serve Swagger UI (`/api/docs`) and ReDoc (`/api/redoc`) from this directory (`make docs-assets` fills `docs-assets/`; `make run` does when npm is there). Without the files those pages say how to get them (no CDN); `/api/openapi.json` is served all the same",
+		func(c *config, v string) error { c.legacy.DocsAssetsDir = v; return nil }},
+	{"STATIC_DIR", "", "a built frontend (such as Vite's `dist/`) to serve at `/` and every path outside the API's; without it `/` is a landing page linking the API's documentation (see [Serving a frontend](#serving-a-frontend))",
+		func(c *config, v string) error {
+			info, err := os.Stat(v)
+			if err != nil {
+				return fmt.Errorf("want a directory: %v", err)
+			}
+			if !info.IsDir() {
+				return errors.New("want a directory, not a file")
+			}
+			c.staticDir = v
+			return nil
+		}},
+	{"STATIC_CSP", "`" + web.DefaultStaticCSP + "`", "the `Content-Security-Policy` of the files of `STATIC_DIR`",
+		func(c *config, v string) error {
+			for _, r := range v {
+				if r < ' ' || r == 0x7f {
+					return errors.New("want a policy on one line, without control characters")
+				}
+			}
+			c.staticCSP = v
+			return nil
+		}},
 	// OpenTelemetry's standard variables. The SDK reads them from the
 	// process's environment and applies them; loadConfig only decides
 	// whether to trace and refuses malformed values, as for every other
@@ -246,6 +299,14 @@ func endpointURL(v string) error {
 	return nil
 }
 
+// defaultGraphiQLAssets is where `make graphiql-assets` puts GraphiQL's
+// files, relative to the directory the server runs from.
+const defaultGraphiQLAssets = "graphiql-assets"
+
+// defaultDocsAssets is where `make docs-assets` puts the files of Swagger
+// UI and ReDoc, relative to the directory the server runs from.
+const defaultDocsAssets = "docs-assets"
+
 // newConfig returns the configuration with every default.
 func newConfig() config {
 	return config{
@@ -268,9 +329,7 @@ func newConfig() config {
 // weak JWT secret.
 func loadConfig(getenv func(string) string) (config, error) {
 	c := newConfig()
-	if port := getenv("PORT"); port != "" {
-		c.addr = ":" + port
-	}
+	c.addr = listenAddr(getenv)
 	for _, s := range settings {
 		v := getenv(s.name)
 		if v == "" || s.set == nil {
@@ -285,12 +344,32 @@ func loadConfig(getenv func(string) string) (config, error) {
 			return c, fmt.Errorf("CONDUIT_ENV=production needs JWT_SECRET, a random secret of at least 32 bytes such as `openssl rand -base64 32` prints: this one %s", reason)
 		}
 	}
+	if c.noEmbedded && c.databaseURL == "" {
+		return c, errors.New("DATABASE_URL is required: EMBEDDED_DATABASE=false (as in the container image) rules out the embedded cluster; set it to your PostgreSQL, e.g. postgres://conduit:secret@db:5432/conduit")
+	}
 	if c.dbStatementTimeout == 0 {
 		// A statement may take as long as the request that runs it.
 		c.dbStatementTimeout = c.requestTimeout
 	}
 	if !c.corsSet && !c.production {
 		c.corsOrigins = []string{"*"}
+	}
+	if c.graphql.GraphiQLAssetsDir == "" {
+		// What `make graphiql-assets` fetched, in the directory the server
+		// runs from: served locally, GraphiQL works without a CDN.
+		if abs, err := filepath.Abs(defaultGraphiQLAssets); err == nil {
+			if _, err := os.Stat(filepath.Join(abs, "graphiql.min.js")); err == nil {
+				c.graphql.GraphiQLAssetsDir = abs
+			}
+		}
+	}
+	if c.legacy.DocsAssetsDir == "" {
+		// Likewise for the API docs, which have no CDN to fall back on.
+		if abs, err := filepath.Abs(defaultDocsAssets); err == nil {
+			if _, err := os.Stat(filepath.Join(abs, "swagger-ui-bundle.js")); err == nil {
+				c.legacy.DocsAssetsDir = abs
+			}
+		}
 	}
 	if c.logFormat == "" {
 		c.logFormat = "text"
@@ -299,6 +378,17 @@ func loadConfig(getenv func(string) string) (config, error) {
 		}
 	}
 	return c, nil
+}
+
+// listenAddr is the public listen address: ADDR, else :PORT, else :8080.
+func listenAddr(getenv func(string) string) string {
+	if addr := getenv("ADDR"); addr != "" {
+		return addr
+	}
+	if port := getenv("PORT"); port != "" {
+		return ":" + port
+	}
+	return ":8080"
 }
 
 func durationSetting(field func(*config) *time.Duration, min time.Duration) func(*config, string) error {
@@ -396,6 +486,10 @@ Usage:
   conduit seed      load the demo data (idempotent) and exit
   conduit migrate   apply the database migrations and exit
   conduit schema    print the GraphQL schema (SDL) and exit
+  conduit healthcheck [/path]
+                    exit 0 if the server listening at ADDR (or PORT) on this
+                    machine answers 200 to GET /healthz (or path), else 1:
+                    the container image's HEALTHCHECK
   conduit help      print this help
 
 Configuration, from the environment (all optional in development):

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"flag"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -75,5 +77,59 @@ func TestSettingsRead(t *testing.T) {
 				t.Errorf("%s=%q: loadConfig = %v, want a refusal naming it", s.name, probe, err)
 			}
 		}
+	}
+}
+
+// TestMakeRunSaysWhatItDoes: a cold `make run` compiles for about a minute;
+// it says so before it starts, then runs the binary it built (so that
+// Ctrl-C reaches the server, not `go run`).
+func TestMakeRunSaysWhatItDoes(t *testing.T) {
+	out, err := exec.Command("make", "-n", "--no-print-directory", "run").CombinedOutput()
+	if err != nil {
+		t.Fatalf("make -n run: %v\n%s", err, out)
+	}
+	s := string(out)
+	say := strings.Index(s, "compiling the server")
+	build := strings.Index(s, "build -o bin/conduit .")
+	start := strings.Index(s, "exec ./bin/conduit")
+	if say < 0 || build < say || start < build {
+		t.Fatalf("make run does not say it compiles, then build, then run the binary:\n%s", s)
+	}
+}
+
+// TestDocsAssetsDefault: the API docs' files are served from docs-assets/
+// in the directory the server runs from once `make docs-assets` has filled
+// it, and DOCS_ASSETS_DIR wins.
+func TestDocsAssetsDefault(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	env := map[string]string{}
+	getenv := func(k string) string { return env[k] }
+	load := func() string {
+		t.Helper()
+		c, err := loadConfig(getenv)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c.legacy.DocsAssetsDir
+	}
+	if got := load(); got != "" {
+		t.Errorf("without docs-assets/: DocsAssetsDir = %q, want none", got)
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "docs-assets"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if got := load(); got != "" {
+		t.Errorf("with an empty docs-assets/: DocsAssetsDir = %q, want none", got)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "docs-assets", "swagger-ui-bundle.js"), []byte("//"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := load(), filepath.Join(dir, "docs-assets"); got != want {
+		t.Errorf("DocsAssetsDir = %q, want %q", got, want)
+	}
+	env["DOCS_ASSETS_DIR"] = "/elsewhere"
+	if got := load(); got != "/elsewhere" {
+		t.Errorf("with DOCS_ASSETS_DIR: DocsAssetsDir = %q, want /elsewhere", got)
 	}
 }

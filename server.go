@@ -9,6 +9,8 @@
 //	conduit seed     load demo data (idempotent) and exit
 //	conduit migrate  apply migrations and exit
 //	conduit schema   print the GraphQL schema (SDL) and exit
+//	conduit healthcheck [/path]
+//	                 exit 0 if the local server answers /healthz (or path)
 //	conduit help     list the commands and every setting (config.go)
 package main
 
@@ -31,6 +33,7 @@ import (
 	"github.com/conduit-dev/conduit/conduit"
 	"github.com/conduit-dev/conduit/db"
 	"github.com/conduit-dev/conduit/resolvers"
+	"github.com/conduit-dev/conduit/web"
 )
 
 func main() {
@@ -54,9 +57,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return err
 	case "help", "-h", "-help", "--help":
 		return usage(stdout)
+	case "healthcheck":
+		return healthcheck(ctx, args, getenv)
 	case "serve", "seed", "migrate":
 	default:
-		return fmt.Errorf("unknown command %q (want serve, seed, migrate, schema or help)", command)
+		return fmt.Errorf("unknown command %q (want serve, seed, migrate, schema, healthcheck or help)", command)
 	}
 	cfg, err := loadConfig(getenv)
 	if err != nil {
@@ -108,6 +113,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	case "seed":
 		return seed(ctx, svc, logger)
 	}
+	var static http.Handler
+	if cfg.staticDir != "" {
+		st, err := web.NewStatic(cfg.staticDir, web.StaticOptions{CSP: cfg.staticCSP, Logger: logger})
+		if err != nil {
+			return fmt.Errorf("STATIC_DIR=%q: %w", cfg.staticDir, err)
+		}
+		defer st.Close()
+		static = st
+		logger.Info("serving a frontend", slog.String("dir", cfg.staticDir))
+	}
 	h := app.New(app.Config{
 		Logger:         logger,
 		CORSOrigins:    cfg.corsOrigins,
@@ -117,6 +132,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		// Metrics are for operators: in production only on METRICS_ADDR.
 		PublicMetrics:  cfg.metricsAddr == "" && !cfg.production,
 		GraphQL:        cfg.graphql,
+		Static:         static,
+		Legacy:         cfg.legacy,
 		TracerProvider: tp,
 	}, svc, store)
 	if cfg.metricsAddr != "" {
@@ -181,6 +198,19 @@ func serveOperator(addr string, h http.Handler, logger *slog.Logger) (func(), er
 	return func() { _ = srv.Close() }, nil
 }
 
+// baseURL is the address a person can click for the listener: a wildcard
+// host ("[::]:8080", "0.0.0.0:8080") reads as localhost.
+func baseURL(addr net.Addr) string {
+	host, port, err := net.SplitHostPort(addr.String())
+	if err != nil {
+		return "http://" + addr.String()
+	}
+	if ip := net.ParseIP(host); host == "" || ip != nil && ip.IsUnspecified() {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port)
+}
+
 // serve listens until ctx ends, then lets in-flight requests finish.
 func serve(ctx context.Context, cfg config, logger *slog.Logger, h http.Handler) error {
 	ln, err := net.Listen("tcp", cfg.addr)
@@ -196,7 +226,9 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, h http.Handler)
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
-	logger.Info("listening", slog.String("addr", "http://"+ln.Addr().String()))
+	base := baseURL(ln.Addr())
+	logger.Info("listening", slog.String("addr", base),
+		slog.String("graphiql", base+"/graphql"), slog.String("api_docs", base+"/api/docs"), slog.String("rest", base+"/api"))
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {

@@ -59,6 +59,14 @@ func TestRunEndToEnd(t *testing.T) {
 	if err := os.Chmod(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
+	site := filepath.Join(dir, "site")
+	if err := os.MkdirAll(site, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	const indexHTML = "<!doctype html><title>e2e</title>\n"
+	if err := os.WriteFile(filepath.Join(site, "index.html"), []byte(indexHTML), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var out syncBuffer
@@ -66,6 +74,7 @@ func TestRunEndToEnd(t *testing.T) {
 	go func() {
 		done <- run(ctx, []string{"conduit"}, env(map[string]string{
 			"ADDR": "127.0.0.1:0", "DATA_DIR": filepath.Join(dir, "pg"), "BCRYPT_COST": "4", "LOG_FORMAT": "json",
+			"STATIC_DIR": site, "STATIC_CSP": "default-src 'self'; frame-ancestors 'none'",
 		}), &out)
 	}()
 	base := waitListening(t, &out, done)
@@ -130,6 +139,21 @@ func TestRunEndToEnd(t *testing.T) {
 				t.Errorf("/metrics lacks %q", want)
 			}
 		}
+	})
+
+	t.Run("Frontend", func(t *testing.T) {
+		req, _ := http.NewRequest("GET", base+"/articles/some-slug", nil)
+		req.Header.Set("Accept", "text/html")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != http.StatusOK || string(b) != indexHTML || res.Header.Get("Content-Security-Policy") != "default-src 'self'; frame-ancestors 'none'" {
+			t.Fatalf("a page of the app: %d %q, CSP %q; want STATIC_DIR's index.html under STATIC_CSP", res.StatusCode, b, res.Header.Get("Content-Security-Policy"))
+		}
+		call(t, "GET", base+"/api/nope", "", "", 404, nil)
 	})
 
 	t.Run("GraphQL", func(t *testing.T) {
@@ -336,6 +360,7 @@ func TestLoadConfig(t *testing.T) {
 			{"SHUTDOWN_TIMEOUT", "x"}, {"REQUEST_TIMEOUT", "0s"}, {"MAX_IN_FLIGHT", "0"}, {"TRUSTED_PROXIES", "proxy.local"},
 			{"RATE_LIMIT_LOGIN_PER_ACCOUNT", "10"}, {"RATE_LIMIT_REGISTER_PER_ADDRESS", "5/1ms"}, {"DB_STATEMENT_TIMEOUT", "-1s"},
 			{"GRAPHQL_MAX_ERRORS", "0"}, {"GRAPHQL_MAX_FIELDS", "many"},
+			{"STATIC_DIR", filepath.Join(t.TempDir(), "missing")}, {"STATIC_DIR", "server.go"}, {"STATIC_CSP", "default-src 'self'\r\nSet-Cookie: x=1"},
 			{"OTEL_EXPORTER_OTLP_ENDPOINT", "otel-collector:4317"}, {"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "/v1/traces"},
 			{"OTEL_EXPORTER_OTLP_PROTOCOL", "http/json"}, {"OTEL_TRACES_SAMPLER", "sometimes"},
 			{"OTEL_TRACES_SAMPLER_ARG", "1.5"}, {"OTEL_SDK_DISABLED", "maybe"},
@@ -549,4 +574,61 @@ func freeAddr(t *testing.T) string {
 	}
 	defer ln.Close()
 	return ln.Addr().String()
+}
+
+// TestSeedWhileServing follows the README: `make run` in one terminal,
+// then `make seed` and `make migrate` in another, on the same embedded
+// cluster. Both use the server that runs and leave it running.
+func TestSeedWhileServing(t *testing.T) {
+	dir, err := os.MkdirTemp("", "conduit-seed-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	if err := os.Chmod(dir, 0o755); err != nil { // the cluster's account must reach it
+		t.Fatal(err)
+	}
+	vars := env(map[string]string{"ADDR": "127.0.0.1:0", "DATA_DIR": filepath.Join(dir, "pg"), "BCRYPT_COST": "4", "LOG_FORMAT": "json"})
+	ctx, cancel := context.WithCancel(context.Background())
+	var out syncBuffer
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, []string{"conduit"}, vars, &out) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("serve: %v", err)
+		}
+	}()
+	base := waitListening(t, &out, done)
+	for _, command := range []string{"seed", "migrate"} {
+		var logs syncBuffer
+		if err := run(context.Background(), []string{"conduit", command}, vars, &logs); err != nil {
+			t.Fatalf("%s while the server runs: %v\n%s", command, err, logs.String())
+		}
+		if !strings.Contains(logs.String(), "using the PostgreSQL server already running") {
+			t.Errorf("%s did not say it used the running server:\n%s", command, logs.String())
+		}
+	}
+	var list struct{ ArticlesCount int }
+	call(t, "GET", base+"/api/articles", "", "", 200, &list)
+	if list.ArticlesCount != 5 {
+		t.Fatalf("the running server sees %d articles after seeding, want 5", list.ArticlesCount)
+	}
+}
+
+func TestBaseURL(t *testing.T) {
+	for addr, want := range map[string]string{
+		"[::]:8080":      "http://localhost:8080",
+		"0.0.0.0:8080":   "http://localhost:8080",
+		"127.0.0.1:9000": "http://127.0.0.1:9000",
+		"[::1]:9000":     "http://[::1]:9000",
+	} {
+		a, err := net.ResolveTCPAddr("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := baseURL(a); got != want {
+			t.Errorf("baseURL(%s) = %s, want %s", addr, got, want)
+		}
+	}
 }

@@ -1,6 +1,7 @@
 // Package app assembles Conduit's HTTP server: the legacy REST surface
-// under /api, GraphQL under /graphql, and the health, readiness and metrics
-// endpoints, behind the one middleware chain. The server and every test
+// under /api, GraphQL under /graphql, the health, readiness and metrics
+// endpoints, the migration guide, and at / a frontend or a landing page,
+// behind the one middleware chain. The server and every test
 // harness build the handler here, so that tests run what production runs.
 package app
 
@@ -59,6 +60,11 @@ type Config struct {
 	// the operator's.
 	PublicMetrics bool
 	GraphQL       resolvers.Options
+	// Static serves a built frontend (web.Static) for every path that no
+	// route claims; nil serves a landing page at / instead.
+	Static http.Handler
+	// Legacy tunes the legacy handler (the API docs' assets).
+	Legacy legacy.Options
 	// TracerProvider, when set, traces every request: a server span per
 	// request and a span per GraphQL operation (the database makes the
 	// spans of its statements with the provider db.Options was given).
@@ -163,11 +169,41 @@ func New(cfg Config, svc *conduit.Service, database Database) Handlers {
 			web.LimitBody(web.MaxBodyBytes),
 			web.Authenticate(svc),
 		)
-		r.Mount("/api", legacy.NewHandler(svc, logger))
+		r.Mount("/api", legacy.NewHandler(svc, logger, cfg.Legacy))
 		r.Mount("/graphql", noStore(resolvers.NewHandler(svc, logger, cfg.GraphQL)))
 	})
+	guide := migrationGuide()
+	r.Get(migrationGuidePath, guide.ServeHTTP)
+	r.Head(migrationGuidePath, guide.ServeHTTP)
+	if cfg.Static != nil {
+		// The frontend only ever answers what no route above matched.
+		r.NotFound(outsideRoutes(cfg.Static))
+	} else {
+		page := landing(cfg.GraphQL.Introspection)
+		r.Get("/", page.ServeHTTP)
+		r.Head("/", page.ServeHTTP)
+	}
 
 	return Handlers{Public: r, Operator: operator(metrics)}
+}
+
+// ownPaths are the paths the server answers itself, with their subpaths;
+// the frontend must never answer for them, even where no route matched.
+var ownPaths = []string{"/api", "/graphql", "/healthz", "/readyz", "/metrics", migrationGuidePath}
+
+// outsideRoutes hands static the paths outside ownPaths. A path inside
+// that no route matched (/healthz/x; /metrics when it is not public) is a
+// plain 404, not a file of the same name or the app's index.html.
+func outsideRoutes(static http.Handler) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		for _, p := range ownPaths {
+			if rest, ok := strings.CutPrefix(r.URL.Path, p); ok && (rest == "" || rest[0] == '/') {
+				http.NotFound(w, r)
+				return
+			}
+		}
+		static.ServeHTTP(w, r)
+	}
 }
 
 // failBySurface answers a refused request in the wire format of the

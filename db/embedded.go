@@ -51,6 +51,10 @@ type Embedded struct {
 	cmd        *exec.Cmd
 	exited     chan struct{} // closed once the server has exited
 	exitErr    error         // why it exited; read after exited is closed
+	// attached is set when another process (a `conduit serve` already
+	// running on the same directory) owns the server: it is used, and
+	// left running by Stop.
+	attached bool
 
 	stopOnce sync.Once
 	stopErr  error
@@ -71,10 +75,15 @@ var errNoServer = errors.New("PostgreSQL server binaries (postgres, initdb) not 
 
 // StartEmbedded starts a PostgreSQL server on cfg.Dir, initializing the
 // directory first if it holds no cluster yet, and waits until the database
-// accepts connections. When the process runs as root, the server runs as
-// the unprivileged account postgres (or nobody), which then owns the
-// directory. The server runs in its own process group, so that a Ctrl-C at
-// the terminal reaches only the caller, which drains and then calls Stop.
+// accepts connections. When a server already runs on cfg.Dir (`make run`
+// is up while `make seed` runs), it uses that one and leaves it running.
+// When the process runs as root, the server runs as the unprivileged
+// account postgres (or nobody), which then owns the directory; if that
+// account cannot reach cfg.Dir, the cluster lives in a directory of its own
+// (see reachableDataDir) and cfg.Dir links to it: no directory of the
+// user's has its permissions changed. The server runs in its own process
+// group, so that a Ctrl-C at the terminal reaches only the caller, which
+// drains and then calls Stop.
 func StartEmbedded(ctx context.Context, cfg EmbeddedConfig) (*Embedded, error) {
 	cfg.Dir = cmp.Or(cfg.Dir, filepath.Join(".data", "postgres"))
 	cfg.Database = cmp.Or(cfg.Database, "conduit")
@@ -94,10 +103,19 @@ func StartEmbedded(ctx context.Context, cfg EmbeddedConfig) (*Embedded, error) {
 	if err != nil {
 		return nil, fmt.Errorf("embedded postgres: %w", err)
 	}
-	if err := prepareDataDir(dir, acct, logger); err != nil {
+	if dir, err = reachableDataDir(dir, acct, logger); err != nil {
 		return nil, fmt.Errorf("embedded postgres: %w", err)
 	}
-	if err := checkNotRunning(dir, logger); err != nil {
+	attachCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	e, err := attach(attachCtx, dir, cfg.Database, logger)
+	cancel()
+	if e != nil || err != nil {
+		return e, err
+	}
+	if err := prepareDataDir(dir, acct); err != nil {
+		return nil, fmt.Errorf("embedded postgres: %w", err)
+	}
+	if err := removeStaleLock(dir, logger); err != nil {
 		return nil, err
 	}
 	if _, err := os.Stat(filepath.Join(dir, "PG_VERSION")); errors.Is(err, os.ErrNotExist) {
@@ -107,7 +125,7 @@ func StartEmbedded(ctx context.Context, cfg EmbeddedConfig) (*Embedded, error) {
 		}
 	}
 
-	e := &Embedded{dir: dir, socketDir: dir, logger: logger, exited: make(chan struct{})}
+	e = &Embedded{dir: dir, socketDir: dir, logger: logger, exited: make(chan struct{})}
 	if err := e.start(postgres, acct, cfg.Fast); err != nil {
 		return nil, err
 	}
@@ -131,6 +149,9 @@ func (e *Embedded) URL() string { return e.url }
 // changes checkpointed), then an immediate one if that takes too long, and
 // a kill as the last resort. Calling it again returns the first result.
 func (e *Embedded) Stop() error {
+	if e.attached {
+		return nil // not ours to stop
+	}
 	e.stopOnce.Do(func() { e.stopErr = e.stop() })
 	return e.stopErr
 }
@@ -374,23 +395,56 @@ func runInitdb(ctx context.Context, initdb, dir string, acct *account, fast bool
 	return nil
 }
 
-// checkNotRunning fails if a server already runs on dir, and removes the
-// lock file that a server which died without cleaning up left behind.
-func checkNotRunning(dir string, logger *slog.Logger) error {
-	pidFile := filepath.Join(dir, "postmaster.pid")
-	b, err := os.ReadFile(pidFile)
+// runningServer returns the pid and socket directory of the PostgreSQL
+// server that runs on dir, from its lock file, or pid 0 if none does.
+func runningServer(dir string) (pid int, socketDir string, err error) {
+	b, err := os.ReadFile(filepath.Join(dir, "postmaster.pid"))
 	if errors.Is(err, os.ErrNotExist) {
-		return nil
+		return 0, "", nil
 	}
 	if err != nil {
-		return fmt.Errorf("embedded postgres: %w", err)
+		return 0, "", fmt.Errorf("embedded postgres: %w", err)
 	}
-	first, _, _ := strings.Cut(string(b), "\n")
-	pid, err := strconv.Atoi(strings.TrimSpace(first))
-	if err == nil && pid > 0 && postgresRunning(pid) {
-		return fmt.Errorf("embedded postgres: a PostgreSQL server (pid %d) is already running on %s: stop it (kill -INT %d) or use another directory", pid, dir, pid)
+	// The lock file's lines: pid, data directory, start time, port, socket
+	// directory, listen address, shared memory key, status.
+	lines := strings.Split(string(b), "\n")
+	pid, err = strconv.Atoi(strings.TrimSpace(lines[0]))
+	if err != nil || pid <= 0 || !postgresRunning(pid) {
+		return 0, "", nil
 	}
-	logger.Warn("removing stale PostgreSQL lock file", "file", pidFile, "pid", first)
+	if len(lines) > 4 {
+		socketDir = strings.TrimSpace(lines[4])
+	}
+	return pid, cmp.Or(socketDir, dir), nil
+}
+
+// attach returns the server already running on dir, made ready to serve
+// database, or nil if none runs there.
+func attach(ctx context.Context, dir, database string, logger *slog.Logger) (*Embedded, error) {
+	pid, socketDir, err := runningServer(dir)
+	if err != nil || pid == 0 {
+		return nil, err
+	}
+	e := &Embedded{dir: dir, socketDir: socketDir, logger: logger, exited: make(chan struct{}), attached: true}
+	if err := e.waitReady(ctx); err != nil {
+		return nil, fmt.Errorf("embedded postgres: a server (pid %d) runs on %s but does not answer: %w", pid, dir, err)
+	}
+	if err := e.createDatabase(ctx, database); err != nil {
+		return nil, err
+	}
+	e.url = e.urlFor(database)
+	logger.Info("using the PostgreSQL server already running on the data directory", "dir", dir, "pid", pid)
+	return e, nil
+}
+
+// removeStaleLock removes the lock file that a server which died without
+// cleaning up left behind (attach has found no live server).
+func removeStaleLock(dir string, logger *slog.Logger) error {
+	pidFile := filepath.Join(dir, "postmaster.pid")
+	if _, err := os.Stat(pidFile); errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	logger.Warn("removing stale PostgreSQL lock file", "file", pidFile)
 	if err := os.Remove(pidFile); err != nil {
 		return fmt.Errorf("embedded postgres: remove stale lock file: %w", err)
 	}

@@ -13,7 +13,9 @@ import (
 
 func serverAccount() (*account, error) { return nil, nil }
 
-func prepareDataDir(dir string, _ *account, _ *slog.Logger) error { return os.MkdirAll(dir, 0o700) }
+func prepareDataDir(dir string, _ *account) error { return os.MkdirAll(dir, 0o700) }
+
+func reachableDataDir(dir string, _ *account, _ *slog.Logger) (string, error) { return dir, nil }
 
 func handOver(string, *account) error { return nil }
 

@@ -3,6 +3,8 @@
 package db
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -37,8 +39,9 @@ func serverAccount() (*account, error) {
 }
 
 // prepareDataDir creates dir and, when the server runs as another account,
-// gives it the tree and makes sure it can reach it.
-func prepareDataDir(dir string, acct *account, logger *slog.Logger) error {
+// gives it the tree. reachableDataDir has made sure the account can reach
+// it.
+func prepareDataDir(dir string, acct *account) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
 	}
@@ -49,25 +52,72 @@ func prepareDataDir(dir string, acct *account, logger *slog.Logger) error {
 			return err
 		}
 	}
-	if acct == nil {
-		return nil
-	}
-	if err := makeTraversable(filepath.Dir(dir), acct, logger); err != nil {
-		return err
-	}
 	return handOver(dir, acct)
 }
 
-// makeTraversable lets acct search dir and every directory above it, which
-// it needs to reach the data directory. It only ever adds the search bit
-// for others, never the right to list or write.
-func makeTraversable(dir string, acct *account, logger *slog.Logger) error {
+// relocationRoot is where the clusters live that the server's account
+// could not reach where they were asked for; a variable so that tests can
+// point it elsewhere.
+var relocationRoot = "/var/lib/conduit/embedded"
+
+// reachableDataDir returns the directory the cluster asked for at dir
+// really lives in. Running as ourselves, that is dir. Running as root, the
+// server's account must be able to search every directory above it, which
+// a home directory (mode 0700) forbids; rather than change the
+// permissions of the user's directories, the cluster then lives in a
+// directory under relocationRoot made for it, and dir becomes a symbolic
+// link to it, so that it stays where the user looks and survives restarts.
+// A cluster that already exists at an unreachable dir is not moved
+// silently: that is an error saying what to do.
+func reachableDataDir(dir string, acct *account, logger *slog.Logger) (string, error) {
+	if acct == nil {
+		return dir, nil
+	}
+	if target, err := filepath.EvalSymlinks(dir); err == nil {
+		dir = target
+	}
+	if canReach(filepath.Dir(dir), acct) {
+		return dir, nil
+	}
+	if st, err := os.Lstat(dir); err == nil {
+		entries, _ := os.ReadDir(dir)
+		if !st.IsDir() || len(entries) > 0 {
+			return "", fmt.Errorf("the %s account, which runs PostgreSQL, cannot reach %s: move the cluster to a directory it can reach and point DATA_DIR at it", acct.name, dir)
+		}
+		if err := os.Remove(dir); err != nil { // an empty directory: the link takes its place
+			return "", err
+		}
+	}
+	sum := sha256.Sum256([]byte(dir))
+	real := filepath.Join(relocationRoot, filepath.Base(dir)+"-"+hex.EncodeToString(sum[:4]))
+	if err := os.MkdirAll(relocationRoot, 0o755); err != nil {
+		return "", err
+	}
+	if !canReach(relocationRoot, acct) {
+		return "", fmt.Errorf("the %s account, which runs PostgreSQL, can reach neither %s nor %s: set DATA_DIR to a directory it can reach", acct.name, dir, relocationRoot)
+	}
+	if err := os.MkdirAll(real, 0o700); err != nil {
+		return "", err
+	}
+	if err := os.MkdirAll(filepath.Dir(dir), 0o700); err != nil {
+		return "", err
+	}
+	if err := os.Symlink(real, dir); err != nil {
+		return "", err
+	}
+	logger.Info("the PostgreSQL account cannot reach the data directory: keeping the cluster where it can, linked from there",
+		"account", acct.name, "dir", dir, "cluster", real)
+	return real, nil
+}
+
+// canReach tells whether acct may search dir and every directory above
+// it, as it must to open a path below dir.
+func canReach(dir string, acct *account) bool {
 	for {
 		st, err := os.Stat(dir)
 		if err != nil {
-			return err
+			return false
 		}
-		perm := st.Mode().Perm()
 		bit := fs.FileMode(0o001)
 		if sys, ok := st.Sys().(*syscall.Stat_t); ok {
 			switch {
@@ -77,15 +127,12 @@ func makeTraversable(dir string, acct *account, logger *slog.Logger) error {
 				bit = 0o010
 			}
 		}
-		if perm&bit == 0 {
-			logger.Warn("letting the PostgreSQL account traverse a directory", "dir", dir, "account", acct.name)
-			if err := os.Chmod(dir, perm|0o001); err != nil {
-				return fmt.Errorf("let %s traverse %s: %w", acct.name, dir, err)
-			}
+		if st.Mode().Perm()&bit == 0 {
+			return false
 		}
 		parent := filepath.Dir(dir)
 		if parent == dir {
-			return nil
+			return true
 		}
 		dir = parent
 	}

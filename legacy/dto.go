@@ -98,3 +98,84 @@ type commentJSON struct {
 func newComment(c conduit.Comment) commentJSON {
 	return commentJSON{ID: c.ID, CreatedAt: timestamp(c.CreatedAt), UpdatedAt: timestamp(c.UpdatedAt), Body: c.Body, Author: newProfile(c.Author)}
 }
+
+// The request and response bodies of the routes. They live here rather than
+// inside their handlers because the route table names them too: the OpenAPI
+// document (openapi.go) is reflected from these very types, so what it
+// describes is what the handlers decode and encode.
+//
+// In a request, a field is required unless it is an optional[T] (a partial
+// update) or tagged omitempty (a field that may be left out).
+
+type loginRequest struct {
+	User struct {
+		Email    string `json:"email"`
+		Password string `json:"password"`
+	} `json:"user"`
+}
+
+type registerRequest struct {
+	User struct {
+		Username string `json:"username"`
+		Email    string `json:"email"`
+		Password string `json:"password"`
+	} `json:"user"`
+}
+
+type updateUserRequest struct {
+	User struct {
+		Username optional[string]  `json:"username"`
+		Email    optional[string]  `json:"email"`
+		Password optional[string]  `json:"password"`
+		Bio      optional[*string] `json:"bio"`
+		Image    optional[*string] `json:"image"`
+	} `json:"user"`
+}
+
+type createArticleRequest struct {
+	Article struct {
+		Title       string   `json:"title"`
+		Description string   `json:"description"`
+		Body        string   `json:"body"`
+		TagList     []string `json:"tagList,omitempty"`
+	} `json:"article"`
+}
+
+type updateArticleRequest struct {
+	Article struct {
+		Title       optional[string]   `json:"title"`
+		Description optional[string]   `json:"description"`
+		Body        optional[string]   `json:"body"`
+		TagList     optional[[]string] `json:"tagList"`
+	} `json:"article"`
+}
+
+type addCommentRequest struct {
+	Comment struct {
+		Body string `json:"body"`
+	} `json:"comment"`
+}
+
+type userResponse struct {
+	User userJSON `json:"user"`
+}
+
+type profileResponse struct {
+	Profile profileJSON `json:"profile"`
+}
+
+type articleResponse struct {
+	Article articleJSON `json:"article"`
+}
+
+type commentResponse struct {
+	Comment commentJSON `json:"comment"`
+}
+
+type commentsResponse struct {
+	Comments []commentJSON `json:"comments"`
+}
+
+type tagsResponse struct {
+	Tags []string `json:"tags"`
+}

@@ -86,6 +86,7 @@ func (s *fuzzSite) send(t *testing.T, method, path, token string, body []byte) i
 	if res.StatusCode >= 500 {
 		t.Fatalf("%s %s %q: status %d: %s", method, path, body, res.StatusCode, b)
 	}
+	checkOpenAPI(t, req, res.StatusCode, res.Header, b)
 	if res.StatusCode >= 400 {
 		var env struct{ Errors map[string][]string }
 		if err := json.Unmarshal(b, &env); err != nil || len(env.Errors) == 0 {

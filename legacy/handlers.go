@@ -25,17 +25,8 @@ func noStore(w http.ResponseWriter) { w.Header().Set("Cache-Control", "no-store"
 
 // handles "POST /api/users/login"
 func handleLogin(svc *conduit.Service, ew errorWriter) http.HandlerFunc {
-	type request struct {
-		User struct {
-			Email    string `json:"email"`
-			Password string `json:"password"`
-		} `json:"user"`
-	}
-	type response struct {
-		User userJSON `json:"user"`
-	}
 	return func(w http.ResponseWriter, r *http.Request) {
-		req, err := decode[request](r)
+		req, err := decode[loginRequest](r)
 		if err != nil {
 			ew.write(w, r, err)
 			return
@@ -46,24 +37,14 @@ func handleLogin(svc *conduit.Service, ew errorWriter) http.HandlerFunc {
 			return
 		}
 		noStore(w)
-		encode(w, http.StatusOK, response{User: newUser(s)})
+		encode(w, http.StatusOK, userResponse{User: newUser(s)})
 	}
 }
 
 // handles "POST /api/users"
 func handleRegister(svc *conduit.Service, ew errorWriter) http.HandlerFunc {
-	type request struct {
-		User struct {
-			Username string `json:"username"`
-			Email    string `json:"email"`
-			Password string `json:"password"`
-		} `json:"user"`
-	}
-	type response struct {
-		User userJSON `json:"user"`
-	}
 	return func(w http.ResponseWriter, r *http.Request) {
-		req, err := decode[request](r)
+		req, err := decode[registerRequest](r)
 		if err != nil {
 			ew.write(w, r, err)
 			return
@@ -76,15 +57,12 @@ func handleRegister(svc *conduit.Service, ew errorWriter) http.HandlerFunc {
 			return
 		}
 		noStore(w)
-		encode(w, http.StatusCreated, response{User: newUser(s)})
+		encode(w, http.StatusCreated, userResponse{User: newUser(s)})
 	}
 }
 
 // handles "GET /api/user"
 func handleCurrentUser(svc *conduit.Service, ew errorWriter) http.HandlerFunc {
-	type response struct {
-		User userJSON `json:"user"`
-	}
 	return func(w http.ResponseWriter, r *http.Request) {
 		s, err := svc.CurrentUser(r.Context())
 		if err != nil {
@@ -92,26 +70,14 @@ func handleCurrentUser(svc *conduit.Service, ew errorWriter) http.HandlerFunc {
 			return
 		}
 		noStore(w)
-		encode(w, http.StatusOK, response{User: newUser(s)})
+		encode(w, http.StatusOK, userResponse{User: newUser(s)})
 	}
 }
 
 // handles "PUT /api/user"
 func handleUpdateUser(svc *conduit.Service, ew errorWriter) http.HandlerFunc {
-	type request struct {
-		User struct {
-			Username optional[string]  `json:"username"`
-			Email    optional[string]  `json:"email"`
-			Password optional[string]  `json:"password"`
-			Bio      optional[*string] `json:"bio"`
-			Image    optional[*string] `json:"image"`
-		} `json:"user"`
-	}
-	type response struct {
-		User userJSON `json:"user"`
-	}
 	return func(w http.ResponseWriter, r *http.Request) {
-		req, err := decode[request](r)
+		req, err := decode[updateUserRequest](r)
 		if err != nil {
 			ew.write(w, r, err)
 			return
@@ -126,26 +92,25 @@ func handleUpdateUser(svc *conduit.Service, ew errorWriter) http.HandlerFunc {
 			return
 		}
 		noStore(w)
-		encode(w, http.StatusOK, response{User: newUser(s)})
+		encode(w, http.StatusOK, userResponse{User: newUser(s)})
 	}
 }
 
-type profileResponse struct {
-	Profile profileJSON `json:"profile"`
-}
-
-// handleProfileAction answers a route that names a user and returns their
-// profile: "GET /api/profiles/{username}" (svc.Profile), and
-// "POST" and "DELETE /api/profiles/{username}/follow" (svc.Follow,
-// svc.Unfollow; any body is ignored).
-func handleProfileAction(action func(context.Context, string) (conduit.Profile, error), ew errorWriter) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		p, err := action(r.Context(), param(r, "username"))
-		if err != nil {
-			ew.write(w, r, err)
-			return
+// handleProfileAction makes the handler of a route that names a user and
+// returns their profile: "GET /api/profiles/{username}"
+// ((*conduit.Service).Profile), and "POST" and
+// "DELETE /api/profiles/{username}/follow" (Follow, Unfollow; any body is
+// ignored).
+func handleProfileAction(action func(*conduit.Service, context.Context, string) (conduit.Profile, error)) handlerMaker {
+	return func(svc *conduit.Service, ew errorWriter) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			p, err := action(svc, r.Context(), param(r, "username"))
+			if err != nil {
+				ew.write(w, r, err)
+				return
+			}
+			encode(w, http.StatusOK, profileResponse{Profile: newProfile(p)})
 		}
-		encode(w, http.StatusOK, profileResponse{Profile: newProfile(p)})
 	}
 }
 
@@ -212,36 +177,27 @@ func handleArticles(svc *conduit.Service, ew errorWriter) http.HandlerFunc {
 	}
 }
 
-type articleResponse struct {
-	Article articleJSON `json:"article"`
-}
-
-// handleArticleAction answers a route that names an article and returns
-// it: "GET /api/articles/{slug}" (svc.Article), and "POST" and
-// "DELETE /api/articles/{slug}/favorite" (svc.Favorite, svc.Unfavorite).
-func handleArticleAction(action func(context.Context, string) (conduit.Article, error), ew errorWriter) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		a, err := action(r.Context(), param(r, "slug"))
-		if err != nil {
-			ew.write(w, r, err)
-			return
+// handleArticleAction makes the handler of a route that names an article
+// and returns it: "GET /api/articles/{slug}" ((*conduit.Service).Article),
+// and "POST" and "DELETE /api/articles/{slug}/favorite" (Favorite,
+// Unfavorite).
+func handleArticleAction(action func(*conduit.Service, context.Context, string) (conduit.Article, error)) handlerMaker {
+	return func(svc *conduit.Service, ew errorWriter) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			a, err := action(svc, r.Context(), param(r, "slug"))
+			if err != nil {
+				ew.write(w, r, err)
+				return
+			}
+			encode(w, http.StatusOK, articleResponse{Article: newArticle(a)})
 		}
-		encode(w, http.StatusOK, articleResponse{Article: newArticle(a)})
 	}
 }
 
 // handles "POST /api/articles"
 func handleCreateArticle(svc *conduit.Service, ew errorWriter) http.HandlerFunc {
-	type request struct {
-		Article struct {
-			Title       string   `json:"title"`
-			Description string   `json:"description"`
-			Body        string   `json:"body"`
-			TagList     []string `json:"tagList"`
-		} `json:"article"`
-	}
 	return func(w http.ResponseWriter, r *http.Request) {
-		req, err := decode[request](r)
+		req, err := decode[createArticleRequest](r)
 		if err != nil {
 			ew.write(w, r, err)
 			return
@@ -260,16 +216,8 @@ func handleCreateArticle(svc *conduit.Service, ew errorWriter) http.HandlerFunc 
 
 // handles "PUT /api/articles/{slug}"
 func handleUpdateArticle(svc *conduit.Service, ew errorWriter) http.HandlerFunc {
-	type request struct {
-		Article struct {
-			Title       optional[string]   `json:"title"`
-			Description optional[string]   `json:"description"`
-			Body        optional[string]   `json:"body"`
-			TagList     optional[[]string] `json:"tagList"`
-		} `json:"article"`
-	}
 	return func(w http.ResponseWriter, r *http.Request) {
-		req, err := decode[request](r)
+		req, err := decode[updateArticleRequest](r)
 		if err != nil {
 			ew.write(w, r, err)
 			return
@@ -299,16 +247,13 @@ func handleDeleteArticle(svc *conduit.Service, ew errorWriter) http.HandlerFunc 
 
 // handles "GET /api/articles/{slug}/comments"
 func handleComments(svc *conduit.Service, ew errorWriter) http.HandlerFunc {
-	type response struct {
-		Comments []commentJSON `json:"comments"`
-	}
 	return func(w http.ResponseWriter, r *http.Request) {
 		cs, err := svc.Comments(r.Context(), param(r, "slug"))
 		if err != nil {
 			ew.write(w, r, err)
 			return
 		}
-		out := response{Comments: make([]commentJSON, len(cs))}
+		out := commentsResponse{Comments: make([]commentJSON, len(cs))}
 		for i, c := range cs {
 			out.Comments[i] = newComment(c)
 		}
@@ -318,16 +263,8 @@ func handleComments(svc *conduit.Service, ew errorWriter) http.HandlerFunc {
 
 // handles "POST /api/articles/{slug}/comments"
 func handleAddComment(svc *conduit.Service, ew errorWriter) http.HandlerFunc {
-	type request struct {
-		Comment struct {
-			Body string `json:"body"`
-		} `json:"comment"`
-	}
-	type response struct {
-		Comment commentJSON `json:"comment"`
-	}
 	return func(w http.ResponseWriter, r *http.Request) {
-		req, err := decode[request](r)
+		req, err := decode[addCommentRequest](r)
 		if err != nil {
 			ew.write(w, r, err)
 			return
@@ -337,7 +274,7 @@ func handleAddComment(svc *conduit.Service, ew errorWriter) http.HandlerFunc {
 			ew.write(w, r, err)
 			return
 		}
-		encode(w, http.StatusOK, response{Comment: newComment(c)})
+		encode(w, http.StatusOK, commentResponse{Comment: newComment(c)})
 	}
 }
 
@@ -360,9 +297,6 @@ func handleDeleteComment(svc *conduit.Service, ew errorWriter) http.HandlerFunc 
 
 // handles "GET /api/tags"
 func handleTags(svc *conduit.Service, ew errorWriter) http.HandlerFunc {
-	type response struct {
-		Tags []string `json:"tags"`
-	}
 	return func(w http.ResponseWriter, r *http.Request) {
 		tags, err := svc.Tags(r.Context())
 		if err != nil {
@@ -372,6 +306,6 @@ func handleTags(svc *conduit.Service, ew errorWriter) http.HandlerFunc {
 		if tags == nil {
 			tags = []string{}
 		}
-		encode(w, http.StatusOK, response{Tags: tags})
+		encode(w, http.StatusOK, tagsResponse{Tags: tags})
 	}
 }

@@ -32,13 +32,23 @@ type api struct {
 
 func newAPI(t testing.TB) *api {
 	t.Helper()
+	return newAPIWith(t, func(*app.Config, *conduit.Config) {})
+}
+
+// newAPIWith is newAPI with the handler's and the service's configuration
+// changed by tune.
+func newAPIWith(t testing.TB, tune func(*app.Config, *conduit.Config)) *api {
+	t.Helper()
 	store, dbURL := dbtest.NewWithURL(t)
-	svc, err := conduit.NewService(store, conduit.Config{JWTSecret: []byte(testSecret), BcryptCost: 4})
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	appCfg := app.Config{Logger: logger, GraphQL: resolvers.DefaultOptions()}
+	svcCfg := conduit.Config{JWTSecret: []byte(testSecret), BcryptCost: 4}
+	tune(&appCfg, &svcCfg)
+	svc, err := conduit.NewService(store, svcCfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	srv := httptest.NewServer(app.New(app.Config{Logger: logger, GraphQL: resolvers.DefaultOptions()}, svc, store).Public)
+	srv := httptest.NewServer(app.New(appCfg, svc, store).Public)
 	t.Cleanup(srv.Close)
 	return &api{t: t, srv: srv, store: store, dbURL: dbURL, svc: svc}
 }
@@ -51,6 +61,8 @@ type response struct {
 
 // do sends a request the way old clients do: JSON content type on every
 // request, the token as "Token <jwt>" unless it already names a scheme.
+// Every answer of an API operation is checked against the OpenAPI document
+// (checkOpenAPI), so every legacy test also tests the document.
 func (a *api) do(method, path, token, body string) response {
 	a.t.Helper()
 	req, err := http.NewRequest(method, a.srv.URL+path, strings.NewReader(body))
@@ -74,7 +86,21 @@ func (a *api) do(method, path, token, body string) response {
 	if err != nil {
 		a.t.Fatal(err)
 	}
+	if !isDocs(req.URL.Path) {
+		checkOpenAPI(a.t, req, res.StatusCode, res.Header, b)
+	}
 	return response{status: res.StatusCode, header: res.Header, body: b}
+}
+
+// isDocs tells whether path is one of the documentation routes that the
+// legacy handler serves beside the API: the document and its pages, which
+// are no operations of the API.
+func isDocs(path string) bool {
+	switch path {
+	case "/api/openapi.json", "/api/openapi.yaml", "/api/docs", "/api/redoc":
+		return true
+	}
+	return strings.HasPrefix(path, "/api/docs/assets/")
 }
 
 // expect checks the status, the content type and the exact JSON body.

@@ -6,6 +6,7 @@ package legacy
 import (
 	"log/slog"
 	"net/http"
+	"reflect"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
@@ -14,37 +15,119 @@ import (
 	"github.com/conduit-dev/conduit/web"
 )
 
-// NewHandler returns the legacy API. Mount it at /api; it expects the
-// shared middleware (request id, authentication, body limit) to run first.
-func NewHandler(svc *conduit.Service, logger *slog.Logger) http.Handler {
+// handlerMaker makes a route's handler over the service.
+type handlerMaker func(*conduit.Service, errorWriter) http.HandlerFunc
+
+// route is one operation of the legacy API: how chi serves it, and what the
+// OpenAPI document says about it beyond what its wire types tell.
+type route struct {
+	method  string
+	pattern string // under /api, in chi's syntax
+	handler handlerMaker
+	doc     operation
+}
+
+// Access is who may call a route. Its values are the words of the contract's
+// "Auth" column.
+type Access string
+
+// The access levels of the legacy routes.
+const (
+	// Public routes look at no token: one that does not verify is ignored.
+	Public Access = "none"
+	// Optional routes answer anonymous callers, and honour or refuse a
+	// token that is sent.
+	Optional Access = "optional"
+	// Required routes refuse anonymous callers with 401.
+	Required Access = "required"
+	// AuthorOnly routes are for the article's author; others get 403.
+	AuthorOnly Access = "author only"
+	// CommentAuthorOnly routes are for the comment's author.
+	CommentAuthorOnly Access = "comment author only"
+)
+
+// operation is what the document says about a route.
+type operation struct {
+	id          string // operationId
+	tag         string // one of docTags
+	summary     string
+	description string // Markdown: what a client must know beyond the schemas
+	auth        Access
+	// graphql is the GraphQL field that replaces the route, as a schema
+	// coordinate: "Mutation.favoriteArticle", "Article.comments".
+	graphql string
+	query   []parameter
+	// request is the type the handler decodes the body into, nil for a
+	// route that reads no body; requestExample is a body it accepts.
+	request        reflect.Type
+	requestExample string
+	status         int // of success
+	// response is a sample of what the handler encodes on success, nil for
+	// an empty body; the document takes its type and its JSON example.
+	response    any
+	noStore     bool      // success carries a token: Cache-Control: no-store
+	failures    []failure // beyond those every route of its kind can answer
+	rateLimited bool      // 429 with Retry-After
+}
+
+// failure is one way a route can fail, with an example of its body.
+type failure struct {
+	status  int
+	when    string
+	example errorBody
+}
+
+// routes is the legacy API: every operation, in the order of the contract.
+// NewHandler serves it and the OpenAPI document describes it, so the two
+// cannot disagree about which operations exist.
+var routes = []route{
+	{"POST", "/users/login", handleLogin, opLogin},
+	{"POST", "/users", handleRegister, opRegister},
+	{"GET", "/user", handleCurrentUser, opCurrentUser},
+	{"PUT", "/user", handleUpdateUser, opUpdateUser},
+
+	{"GET", "/profiles/{username}", handleProfileAction((*conduit.Service).Profile), opProfile},
+	{"POST", "/profiles/{username}/follow", handleProfileAction((*conduit.Service).Follow), opFollow},
+	{"DELETE", "/profiles/{username}/follow", handleProfileAction((*conduit.Service).Unfollow), opUnfollow},
+
+	{"GET", "/articles/feed", handleFeed, opFeed}, // a static segment wins over {slug}
+	{"GET", "/articles", handleArticles, opArticles},
+	{"POST", "/articles", handleCreateArticle, opCreateArticle},
+	{"GET", "/articles/{slug}", handleArticleAction((*conduit.Service).Article), opArticle},
+	{"PUT", "/articles/{slug}", handleUpdateArticle, opUpdateArticle},
+	{"DELETE", "/articles/{slug}", handleDeleteArticle, opDeleteArticle},
+
+	{"GET", "/articles/{slug}/comments", handleComments, opComments},
+	{"POST", "/articles/{slug}/comments", handleAddComment, opAddComment},
+	{"DELETE", "/articles/{slug}/comments/{id}", handleDeleteComment, opDeleteComment},
+
+	{"POST", "/articles/{slug}/favorite", handleArticleAction((*conduit.Service).Favorite), opFavorite},
+	{"DELETE", "/articles/{slug}/favorite", handleArticleAction((*conduit.Service).Unfavorite), opUnfavorite},
+
+	{"GET", "/tags", handleTags, opTags},
+}
+
+// Options tunes the legacy handler.
+type Options struct {
+	// DocsAssetsDir is a directory holding the scripts of Swagger UI and
+	// ReDoc (`make docs-assets` fills one), served under /api/docs/assets/
+	// for the pages at /api/docs and /api/redoc. Empty: those pages say how
+	// to install them; the OpenAPI document is served all the same.
+	DocsAssetsDir string
+}
+
+// NewHandler returns the legacy API, and its OpenAPI document and
+// documentation pages. Mount it at /api; it expects the shared middleware
+// (request id, authentication, body limit) to run first.
+func NewHandler(svc *conduit.Service, logger *slog.Logger, opts Options) http.Handler {
 	ew := errorWriter{logger: logger}
 	r := chi.NewRouter()
 	r.Use(middleware.StripSlashes) // "/api/articles/" is "/api/articles", as on the old server
 
-	r.Post("/users/login", handleLogin(svc, ew))
-	r.Post("/users", handleRegister(svc, ew))
-	r.Get("/user", handleCurrentUser(svc, ew))
-	r.Put("/user", handleUpdateUser(svc, ew))
-
-	r.Get("/profiles/{username}", handleProfileAction(svc.Profile, ew))
-	r.Post("/profiles/{username}/follow", handleProfileAction(svc.Follow, ew))
-	r.Delete("/profiles/{username}/follow", handleProfileAction(svc.Unfollow, ew))
-
-	r.Get("/articles/feed", handleFeed(svc, ew)) // a static segment wins over {slug}
-	r.Get("/articles", handleArticles(svc, ew))
-	r.Post("/articles", handleCreateArticle(svc, ew))
-	r.Get("/articles/{slug}", handleArticleAction(svc.Article, ew))
-	r.Put("/articles/{slug}", handleUpdateArticle(svc, ew))
-	r.Delete("/articles/{slug}", handleDeleteArticle(svc, ew))
-
-	r.Get("/articles/{slug}/comments", handleComments(svc, ew))
-	r.Post("/articles/{slug}/comments", handleAddComment(svc, ew))
-	r.Delete("/articles/{slug}/comments/{id}", handleDeleteComment(svc, ew))
-
-	r.Post("/articles/{slug}/favorite", handleArticleAction(svc.Favorite, ew))
-	r.Delete("/articles/{slug}/favorite", handleArticleAction(svc.Unfavorite, ew))
-
-	r.Get("/tags", handleTags(svc, ew))
+	for _, rt := range routes {
+		r.Method(rt.method, rt.pattern, rt.handler(svc, ew))
+	}
+	mountDocs(r, opts.DocsAssetsDir, logger)
 
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		encode(w, http.StatusNotFound, general("no such endpoint: "+r.Method+" "+r.URL.Path))
@@ -54,6 +137,31 @@ func NewHandler(svc *conduit.Service, logger *slog.Logger) http.Handler {
 	})
 	return r
 }
+
+// Route is what tests and documentation outside the package learn about
+// one legacy operation.
+type Route struct {
+	Method string // "GET"
+	Path   string // "/api/articles/{slug}", as the contract and the OpenAPI document write it
+	// OperationID names the operation in the OpenAPI document.
+	OperationID string
+	Auth        Access
+	// GraphQL is the field that replaces the operation, as a schema
+	// coordinate: "Mutation.favoriteArticle".
+	GraphQL string
+}
+
+// Routes returns every legacy operation, in the order of the contract.
+func Routes() []Route {
+	out := make([]Route, len(routes))
+	for i, rt := range routes {
+		out[i] = Route{Method: rt.method, Path: apiPrefix + rt.pattern, OperationID: rt.doc.id, Auth: rt.doc.auth, GraphQL: rt.doc.graphql}
+	}
+	return out
+}
+
+// apiPrefix is where the handler is mounted.
+const apiPrefix = "/api"
 
 // WriteError answers, in the legacy error envelope, a request to /api that
 // the shared plumbing refused before any handler ran: a panic (Internal),

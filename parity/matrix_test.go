@@ -2,10 +2,18 @@ package parity_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/vektah/gqlparser/v2"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/validator/rules"
+
+	"github.com/conduit-dev/conduit/legacy"
+	"github.com/conduit-dev/conduit/resolvers"
 )
 
 // operation is one row of the matrix: a legacy call, the GraphQL document
@@ -13,9 +21,9 @@ import (
 // must answer with the same class of error. The rows also render
 // docs/migration.md, so what the guide says is what the tests ran.
 type operation struct {
-	name     string // the GraphQL field that replaces the call; the subtest's name
+	name     string // the GraphQL field that replaces the call, as a path from the document's root; the subtest's name
 	rest     string // the legacy call, "METHOD /api/path" as the contract lists it
-	auth     string // who may make it: "none", "optional", "required", "author only"
+	auth     string // who may make it: "none", "optional", "required", "author only" (legacy.Access)
 	graphql  string // the GraphQL document, sent as it stands
 	example  example
 	notes    []string // how the GraphQL operation differs, in Markdown
@@ -479,17 +487,9 @@ func TestParity(t *testing.T) {
 	}
 }
 
-// TestMatrixCoversEveryRoute fails when a legacy route has no row, or a
-// row names no legacy route.
+// TestMatrixCoversEveryRoute fails when a route of the legacy route table
+// has no row, or a row names no route of the table.
 func TestMatrixCoversEveryRoute(t *testing.T) {
-	want := []string{
-		"POST /api/users/login", "POST /api/users", "GET /api/user", "PUT /api/user",
-		"GET /api/profiles/{username}", "POST /api/profiles/{username}/follow", "DELETE /api/profiles/{username}/follow",
-		"GET /api/articles/feed", "GET /api/articles", "POST /api/articles", "GET /api/articles/{slug}",
-		"PUT /api/articles/{slug}", "DELETE /api/articles/{slug}",
-		"GET /api/articles/{slug}/comments", "POST /api/articles/{slug}/comments", "DELETE /api/articles/{slug}/comments/{id}",
-		"POST /api/articles/{slug}/favorite", "DELETE /api/articles/{slug}/favorite", "GET /api/tags",
-	}
 	rows := map[string]string{}
 	for _, op := range matrix {
 		if other, ok := rows[op.rest]; ok {
@@ -500,18 +500,84 @@ func TestMatrixCoversEveryRoute(t *testing.T) {
 			t.Errorf("row %s has no mistakes", op.name)
 		}
 	}
-	for _, r := range want {
-		if _, ok := rows[r]; !ok {
-			t.Errorf("no row for %s", r)
+	for _, r := range legacy.Routes() {
+		key := r.Method + " " + r.Path
+		if _, ok := rows[key]; !ok {
+			t.Errorf("no row for %s", key)
 		}
-		delete(rows, r)
+		delete(rows, key)
 	}
 	for r := range rows {
-		t.Errorf("row for %s, which the contract does not list", r)
+		t.Errorf("row for %s, which the legacy route table does not list", r)
 	}
 	if len(matrix) != 19 {
 		t.Errorf("len(matrix) = %d, want 19", len(matrix))
 	}
+}
+
+// TestMatrixMatchesRouteTable fails when a row and the legacy route table
+// (which the OpenAPI document is built from) disagree: on who may call the
+// route, or on its GraphQL replacement. The row's name is the path of
+// fields from the root of its GraphQL document to the replacing field
+// ("register", "article.comments"); the table names that field by its
+// schema coordinate ("Mutation.register", "Article.comments"), which must
+// be what the row's document, validated against the schema, selects.
+func TestMatrixMatchesRouteTable(t *testing.T) {
+	schema, err := gqlparser.LoadSchema(&ast.Source{Name: "schema.graphql", Input: string(resolvers.SDL())})
+	if err != nil {
+		t.Fatal(err)
+	}
+	routes := map[string]legacy.Route{}
+	for _, r := range legacy.Routes() {
+		routes[r.Method+" "+r.Path] = r
+	}
+	for _, op := range matrix {
+		r, ok := routes[op.rest]
+		if !ok {
+			continue // TestMatrixCoversEveryRoute says so
+		}
+		if string(r.Auth) != op.auth {
+			t.Errorf("%s: auth is %q in the matrix, %q in the route table", op.rest, op.auth, r.Auth)
+		}
+		doc, errs := gqlparser.LoadQueryWithRules(schema, op.graphql, rules.NewDefaultRules())
+		if errs != nil {
+			t.Errorf("%s: the document does not validate: %v", op.name, errs)
+			continue
+		}
+		got, err := coordinate(doc, strings.Split(op.name, "."))
+		if err != nil {
+			t.Errorf("%s: %v", op.name, err)
+			continue
+		}
+		if got != r.GraphQL {
+			t.Errorf("%s: the row's document selects %s, the route table names %s", op.rest, got, r.GraphQL)
+		}
+	}
+}
+
+// coordinate follows the path of field names from the root of doc's one
+// operation and returns the schema coordinate of the last field.
+func coordinate(doc *ast.QueryDocument, path []string) (string, error) {
+	if len(doc.Operations) != 1 {
+		return "", fmt.Errorf("%d operations, want 1", len(doc.Operations))
+	}
+	set := doc.Operations[0].SelectionSet
+	var coord string
+	for _, name := range path {
+		var found *ast.Field
+		for _, sel := range set {
+			if f, ok := sel.(*ast.Field); ok && f.Name == name && f.Alias == name {
+				found = f
+				break
+			}
+		}
+		if found == nil {
+			return "", fmt.Errorf("the document selects no field %q where the row's name says", name)
+		}
+		coord = found.ObjectDefinition.Name + "." + found.Name
+		set = found.SelectionSet
+	}
+	return coord, nil
 }
 
 // world is the server of the matrix with the users and things the mistakes

@@ -3,6 +3,8 @@ package resolvers
 import (
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -56,5 +58,30 @@ func withPageCSP(page http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Security-Policy", policy)
 		page.ServeHTTP(w, r)
+	})
+}
+
+// withLoadNotice serves page, whose HTML is the same on every request,
+// with a script added at the end of its body that replaces the page's
+// "Loading…" with notice when the page's scripts did not load (window.name
+// of the global they define, e.g. "GraphiQL", is missing): without it, a
+// browser that cannot reach the CDN shows "Loading…" forever. The page is
+// rendered once, here.
+func withLoadNotice(page http.Handler, global, notice string) http.Handler {
+	rec := httptest.NewRecorder()
+	page.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, endpointPath, nil))
+	msg, _ := json.Marshal(notice)
+	name, _ := json.Marshal(global)
+	script := "<script>if (typeof window[" + string(name) + "] === 'undefined') {" +
+		" var box = document.querySelector('#graphiql') || document.body;" +
+		" box.textContent = " + string(msg) + "; box.style.cssText = 'padding:2em;font:16px/1.5 sans-serif;white-space:pre-wrap'; }</script>\n"
+	html := strings.Replace(rec.Body.String(), "</body>", script+"</body>", 1)
+	header := rec.Header().Clone()
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		for k, v := range header {
+			w.Header()[k] = v
+		}
+		w.WriteHeader(rec.Code)
+		_, _ = io.WriteString(w, html)
 	})
 }

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -34,6 +35,16 @@ func TestGraphiQL(t *testing.T) {
 			if !strings.Contains(page, want) {
 				t.Fatalf("page lacks %q:\n%s", want, page)
 			}
+		}
+		// Where the CDN is out of reach, the page says so and what to do,
+		// from a script the page's policy allows by its hash.
+		notice := regexp.MustCompile(`(?s)<script>(if \(typeof window\["GraphiQL"\] === 'undefined'\).*?make graphiql-assets.*?)</script>`).FindStringSubmatch(page)
+		if notice == nil {
+			t.Fatalf("page has no notice for scripts that did not load:\n%s", page)
+		}
+		sum := sha256.Sum256([]byte(notice[1]))
+		if csp := res.header.Get("Content-Security-Policy"); !strings.Contains(csp, "'sha256-"+base64.StdEncoding.EncodeToString(sum[:])+"'") {
+			t.Fatalf("Content-Security-Policy %q does not allow the notice's script", csp)
 		}
 	})
 	t.Run("NotForPOST", func(t *testing.T) {

@@ -242,7 +242,7 @@ func newHandler(svc *conduit.Service, logger *slog.Logger, opts Options) (http.H
 	endpoint := loaderMiddleware(svc)(&graphqlHTTP{
 		exec:     exec,
 		logger:   logger,
-		graphiQL: withPageCSP(graphiQL(opts.GraphiQLAssetsDir, logger)),
+		graphiQL: withPageCSP(withLoadNotice(graphiQL(opts.GraphiQLAssetsDir, logger), "GraphiQL", graphiQLNotice(opts.GraphiQLAssetsDir))),
 	})
 	mux := http.NewServeMux()
 	mux.Handle(endpointPath, endpoint)
@@ -275,6 +275,19 @@ func sdl(s *ast.Schema) http.Handler {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write(body)
 	})
+}
+
+// graphiQLNotice is what the GraphiQL page says when its scripts did not
+// load, with what to do about it.
+func graphiQLNotice(assetsDir string) string {
+	if assetsDir != "" {
+		return "GraphiQL's scripts did not load from " + assetsPath + " (GRAPHIQL_ASSETS_DIR=" + assetsDir + ").\n\n" +
+			"Run `make graphiql-assets` to fetch them again (it needs npm), then restart the server."
+	}
+	return "GraphiQL's scripts did not load: this server points the browser at a CDN, which it cannot reach.\n\n" +
+		"Run `make graphiql-assets` (it needs npm), then restart the server (`make run` serves graphiql-assets/ " +
+		"by itself), or set GRAPHIQL_ASSETS_DIR to a directory holding them.\n\n" +
+		"Meanwhile GraphQL itself works: POST queries to /graphql, e.g. with curl."
 }
 
 // graphiQL returns the GraphiQL page, loading its files from the CDN that
