@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"math"
 	"net/netip"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -53,6 +54,26 @@ type config struct {
 	staticDir          string
 	staticCSP          string
 	legacy             legacy.Options
+	// otlpEndpoint: an OTLP endpoint is set, so spans are exported (unless
+	// otelDisabled). The SDK reads the endpoint itself.
+	otlpEndpoint       bool
+	otelDisabled       bool
+	otlpProtocol       string // OTEL_EXPORTER_OTLP_PROTOCOL
+	otlpTracesProtocol string // OTEL_EXPORTER_OTLP_TRACES_PROTOCOL, which wins
+}
+
+// tracing says whether spans are made and exported.
+func (c config) tracing() bool { return c.otlpEndpoint && !c.otelDisabled }
+
+// tracesProtocol is the OTLP protocol that spans are exported with.
+func (c config) tracesProtocol() string {
+	if c.otlpTracesProtocol != "" {
+		return c.otlpTracesProtocol
+	}
+	if c.otlpProtocol != "" {
+		return c.otlpProtocol
+	}
+	return protocolHTTP
 }
 
 // setting is one environment variable: its name, its default as people
@@ -213,6 +234,69 @@ var settings = []setting{
 			c.staticCSP = v
 			return nil
 		}},
+	// OpenTelemetry's standard variables. The SDK reads them from the
+	// process's environment and applies them; loadConfig only decides
+	// whether to trace and refuses malformed values, as for every other
+	// setting, so that a typo stops the start instead of tracing nothing.
+	{"OTEL_EXPORTER_OTLP_ENDPOINT", "", "turns tracing on (see [Operations](#operations)): the base URL of an OTLP collector, e.g. `http://otel-collector:4318` (spans go to `/v1/traces` under it), or `http://otel-collector:4317` with `grpc`. Unset, with `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` unset too: no tracing, at no cost. This and the other `OTEL_` variables are OpenTelemetry's standard ones, read by its SDK",
+		func(c *config, v string) error { c.otlpEndpoint = true; return endpointURL(v) }},
+	{"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "", "the same for traces only, taken as it is (`http://otel-collector:4318/v1/traces`); wins over `OTEL_EXPORTER_OTLP_ENDPOINT`",
+		func(c *config, v string) error { c.otlpEndpoint = true; return endpointURL(v) }},
+	{"OTEL_EXPORTER_OTLP_PROTOCOL", protocolHTTP, "`http/protobuf` or `grpc` (Go's exporters have no `http/json`)", protocolSetting(func(c *config) *string { return &c.otlpProtocol })},
+	{"OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "`OTEL_EXPORTER_OTLP_PROTOCOL`", "the same for traces; wins over it", protocolSetting(func(c *config) *string { return &c.otlpTracesProtocol })},
+	{"OTEL_EXPORTER_OTLP_HEADERS", "", "headers sent with every export, `key=value` pairs separated by commas (a tracing service's API key, say)", nil},
+	{"OTEL_SERVICE_NAME", "conduit", "the `service.name` of the spans", nil},
+	{"OTEL_RESOURCE_ATTRIBUTES", "", "more attributes of every span's resource, e.g. `deployment.environment.name=production,service.version=1.4.0`", nil},
+	{"OTEL_TRACES_SAMPLER", "parentbased_always_on", "`always_on`, `always_off`, `traceidratio`, `parentbased_always_on`, `parentbased_always_off` or `parentbased_traceidratio`. The `parentbased_` samplers follow the sampled flag of an incoming `traceparent`, which any client can set",
+		func(c *config, v string) error {
+			switch v {
+			case "always_on", "always_off", "traceidratio", "parentbased_always_on", "parentbased_always_off", "parentbased_traceidratio":
+				return nil
+			}
+			return errors.New("want always_on, always_off, traceidratio, parentbased_always_on, parentbased_always_off or parentbased_traceidratio")
+		}},
+	{"OTEL_TRACES_SAMPLER_ARG", "1", "the share of traces the `traceidratio` samplers keep, from 0 to 1",
+		func(c *config, v string) error {
+			if f, err := strconv.ParseFloat(v, 64); err != nil || f < 0 || f > 1 {
+				return errors.New("want a number from 0 to 1")
+			}
+			return nil
+		}},
+	{"OTEL_SDK_DISABLED", "false", "`true` turns tracing off whatever the endpoint says",
+		func(c *config, v string) error {
+			off, err := strconv.ParseBool(v)
+			if err != nil {
+				return errors.New("want true or false")
+			}
+			c.otelDisabled = off
+			return nil
+		}},
+}
+
+// The OTLP protocols Go's exporters speak.
+const (
+	protocolHTTP = "http/protobuf"
+	protocolGRPC = "grpc"
+)
+
+func protocolSetting(field func(*config) *string) func(*config, string) error {
+	return func(c *config, v string) error {
+		if v != protocolHTTP && v != protocolGRPC {
+			return errors.New("want http/protobuf or grpc")
+		}
+		*field(c) = v
+		return nil
+	}
+}
+
+// endpointURL checks an OTLP endpoint: the SDK would ignore a malformed one
+// and export to localhost instead.
+func endpointURL(v string) error {
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return errors.New("want an http:// or https:// URL, such as http://otel-collector:4318")
+	}
+	return nil
 }
 
 // defaultGraphiQLAssets is where `make graphiql-assets` puts GraphiQL's

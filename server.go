@@ -27,6 +27,8 @@ import (
 	"syscall"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/conduit-dev/conduit/app"
 	"github.com/conduit-dev/conduit/conduit"
 	"github.com/conduit-dev/conduit/db"
@@ -72,7 +74,21 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		}
 	}
 
-	store, closeDB, err := openDatabase(ctx, cfg, logger)
+	// Only a serving process traces: seeding and migrating run outside
+	// any request.
+	var tp trace.TracerProvider
+	if command == "serve" && cfg.tracing() {
+		var stopTracing func()
+		if tp, stopTracing, err = newTracerProvider(ctx, cfg.tracesProtocol(), logger); err != nil {
+			return err
+		}
+		// Deferred after closeDB below, so it runs before it, once the
+		// server has drained: the last requests' spans are flushed.
+		defer stopTracing()
+		logger.Info("tracing: exporting spans over OTLP", slog.String("protocol", cfg.tracesProtocol()))
+	}
+
+	store, closeDB, err := openDatabase(ctx, cfg, tp, logger)
 	if err != nil {
 		return err
 	}
@@ -114,10 +130,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		MaxInFlight:    cfg.maxInFlight,
 		TrustedProxies: cfg.trustedProxies,
 		// Metrics are for operators: in production only on METRICS_ADDR.
-		PublicMetrics: cfg.metricsAddr == "" && !cfg.production,
-		GraphQL:       cfg.graphql,
-		Static:        static,
-		Legacy:        cfg.legacy,
+		PublicMetrics:  cfg.metricsAddr == "" && !cfg.production,
+		GraphQL:        cfg.graphql,
+		Static:         static,
+		Legacy:         cfg.legacy,
+		TracerProvider: tp,
 	}, svc, store)
 	if cfg.metricsAddr != "" {
 		stopOperator, err := serveOperator(cfg.metricsAddr, h.Operator, logger)
@@ -130,8 +147,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 }
 
 // openDatabase connects to DATABASE_URL, or to the embedded cluster when it
-// is unset, and migrates. The returned func closes both.
-func openDatabase(ctx context.Context, cfg config, logger *slog.Logger) (*db.DB, func(), error) {
+// is unset, and migrates. Statements are traced with tp when it is not
+// nil. The returned func closes both.
+func openDatabase(ctx context.Context, cfg config, tp trace.TracerProvider, logger *slog.Logger) (*db.DB, func(), error) {
 	url := cfg.databaseURL
 	stopEmbedded := func() {}
 	if url == "" {
@@ -146,7 +164,9 @@ func openDatabase(ctx context.Context, cfg config, logger *slog.Logger) (*db.DB,
 			}
 		}
 	}
-	store, err := db.Open(ctx, url, db.Options{MaxConns: cfg.dbMaxConns, StatementTimeout: cfg.dbStatementTimeout, Logger: logger})
+	store, err := db.Open(ctx, url, db.Options{
+		MaxConns: cfg.dbMaxConns, StatementTimeout: cfg.dbStatementTimeout, Logger: logger, TracerProvider: tp,
+	})
 	if err != nil {
 		stopEmbedded()
 		return nil, nil, err

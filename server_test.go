@@ -361,9 +361,34 @@ func TestLoadConfig(t *testing.T) {
 			{"RATE_LIMIT_LOGIN_PER_ACCOUNT", "10"}, {"RATE_LIMIT_REGISTER_PER_ADDRESS", "5/1ms"}, {"DB_STATEMENT_TIMEOUT", "-1s"},
 			{"GRAPHQL_MAX_ERRORS", "0"}, {"GRAPHQL_MAX_FIELDS", "many"},
 			{"STATIC_DIR", filepath.Join(t.TempDir(), "missing")}, {"STATIC_DIR", "server.go"}, {"STATIC_CSP", "default-src 'self'\r\nSet-Cookie: x=1"},
+			{"OTEL_EXPORTER_OTLP_ENDPOINT", "otel-collector:4317"}, {"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "/v1/traces"},
+			{"OTEL_EXPORTER_OTLP_PROTOCOL", "http/json"}, {"OTEL_TRACES_SAMPLER", "sometimes"},
+			{"OTEL_TRACES_SAMPLER_ARG", "1.5"}, {"OTEL_SDK_DISABLED", "maybe"},
 		} {
 			if _, err := loadConfig(env(map[string]string{kv[0]: kv[1]})); err == nil || !strings.Contains(err.Error(), kv[0]) {
 				t.Errorf("%s=%s: err = %v, want a refusal naming it", kv[0], kv[1], err)
+			}
+		}
+	})
+	t.Run("Tracing", func(t *testing.T) {
+		for _, c := range []struct {
+			vars     map[string]string
+			tracing  bool
+			protocol string
+		}{
+			{nil, false, "http/protobuf"},
+			{map[string]string{"OTEL_SERVICE_NAME": "x", "OTEL_TRACES_SAMPLER": "always_on"}, false, "http/protobuf"},
+			{map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://c:4318"}, true, "http/protobuf"},
+			{map[string]string{"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "https://c/v1/traces", "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc"}, true, "grpc"},
+			{map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://c:4317", "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc", "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL": "http/protobuf"}, true, "http/protobuf"},
+			{map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://c:4318", "OTEL_SDK_DISABLED": "true"}, false, "http/protobuf"},
+		} {
+			cfg, err := loadConfig(env(c.vars))
+			if err != nil {
+				t.Fatalf("%v: %v", c.vars, err)
+			}
+			if cfg.tracing() != c.tracing || cfg.tracesProtocol() != c.protocol {
+				t.Errorf("%v: tracing %v over %s, want %v over %s", c.vars, cfg.tracing(), cfg.tracesProtocol(), c.tracing, c.protocol)
 			}
 		}
 	})

@@ -17,9 +17,11 @@ import (
 
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/cors"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/conduit-dev/conduit/conduit"
 	"github.com/conduit-dev/conduit/legacy"
@@ -63,13 +65,20 @@ type Config struct {
 	Static http.Handler
 	// Legacy tunes the legacy handler (the API docs' assets).
 	Legacy legacy.Options
+	// TracerProvider, when set, traces every request: a server span per
+	// request and a span per GraphQL operation (the database makes the
+	// spans of its statements with the provider db.Options was given).
+	// Nil traces nothing and adds nothing to the chain.
+	TracerProvider trace.TracerProvider
 }
 
 // Database is what the handler asks of the store: whether it answers (for
-// /readyz) and how many statements it has run (for /metrics).
+// /readyz), how many statements it has run and how its connection pool
+// fares (for /metrics).
 type Database interface {
 	Ping(ctx context.Context) error
 	Statements() int64
+	Stat() *pgxpool.Stat
 }
 
 // Handlers are the two faces of a replica: Public for clients, Operator
@@ -105,14 +114,20 @@ func New(cfg Config, svc *conduit.Service, database Database) Handlers {
 			Help: "SQL statements sent to PostgreSQL, transaction control included.",
 		}, func() float64 { return float64(database.Statements()) }),
 		shed,
+		poolCollector{stat: database.Stat},
 	)
 	metrics := promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
+	cfg.GraphQL.TracerProvider = cfg.TracerProvider
+	cfg.GraphQL.Metrics = reg
 
 	fail := failBySurface(legacy.WriteError(logger), resolvers.WriteError(logger))
 	r := chi.NewRouter()
+	r.Use(web.RequestID, web.SecurityHeaders)
+	if cfg.TracerProvider != nil {
+		// Outside AccessLog, which logs the trace id.
+		r.Use(web.Trace(cfg.TracerProvider))
+	}
 	r.Use(
-		web.RequestID,
-		web.SecurityHeaders,
 		web.AccessLog(logger),
 		web.Metrics(reg),
 		web.Recover(logger, fail),

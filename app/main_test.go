@@ -39,10 +39,12 @@ type site struct {
 
 // newSite starts app.New with cfg (Logger and GraphQL filled in when
 // unset) over a service made with svcCfg (the secret and a fast bcrypt
-// filled in).
+// filled in), on a store traced with cfg.TracerProvider.
 func newSite(tb testing.TB, cfg app.Config, svcCfg conduit.Config) *site {
 	tb.Helper()
-	store, dbURL := dbtest.NewWithURL(tb)
+	// The store traces its statements with the handler's provider, as the
+	// server's are.
+	store, dbURL := dbtest.NewWithOptions(tb, db.Options{TracerProvider: cfg.TracerProvider})
 	svcCfg.JWTSecret = []byte(testSecret)
 	svcCfg.BcryptCost = 4
 	svc, err := conduit.NewService(store, svcCfg)

@@ -17,17 +17,39 @@ const (
 	plotHeight  = 230
 	panelHeight = panelTitle + plotHeight + 40
 	barWidth    = 24
-	groupWidth  = 3*barWidth + 34
+	legendItem  = 100 // width of one system in the legend
+	legendLeft  = 300 // room for the first panel's title, left of the legend
 )
 
-// systemColor tells the systems apart in the chart.
-var systemColor = map[string]string{sysFloor: "#8c8c8c", sysLegacy: "#2f6db5", sysGraphQL: "#d9534f"}
+// groupWidth is the width of one scenario's bars, n systems side by side.
+func groupWidth(n int) int { return n*barWidth + 34 }
+
+// systemColor tells the systems apart in the chart; a traced system is a
+// lighter shade of its untraced twin.
+var systemColor = map[string]string{
+	sysFloor: "#8c8c8c", sysLegacy: "#2f6db5", sysGraphQL: "#d9534f",
+	sysLegacyTraced: "#8fb3e0", sysGraphQLTraced: "#eca09d",
+}
+
+// systemsRun are the systems of systemOrder that ran in r.
+func (r *results) systemsRun() []string {
+	var out []string
+	for _, sys := range systemOrder {
+		for _, x := range r.Runs {
+			if x.System == sys {
+				out = append(out, sys)
+				break
+			}
+		}
+	}
+	return out
+}
 
 // chart draws two grouped bar charts, req/s and p99 latency, one group of
 // bars per scenario and one bar per system, as a standalone SVG.
 func chart(r *results) []byte {
-	names := r.scenarioNames()
-	width := chartLeft + len(names)*groupWidth + chartRight
+	names, systems := r.scenarioNames(), r.systemsRun()
+	width := max(chartLeft+len(names)*groupWidth(len(systems)), chartLeft+legendLeft+len(systems)*legendItem) + chartRight
 	height := chartTop + 2*panelHeight
 	var b bytes.Buffer
 	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d" font-family="sans-serif" font-size="11">`+"\n",
@@ -35,23 +57,23 @@ func chart(r *results) []byte {
 	fmt.Fprintf(&b, `<rect width="%d" height="%d" fill="white"/>`+"\n", width, height)
 	fmt.Fprintf(&b, `<text x="%d" y="20" font-size="14" font-weight="bold">Conduit vs floor: %d connections, %gs per scenario and system (%s)</text>`+"\n",
 		chartLeft, r.Config.Conns, r.Config.DurationSec, r.Started.UTC().Format("2006-01-02"))
-	legend(&b, width-chartRight-3*80, chartTop+12)
-	panel(&b, r, names, chartTop, "Throughput, req/s (higher is better)", func(x runResult) float64 { return x.ReqPerSec }, "%.0f", 0)
-	panel(&b, r, names, chartTop+panelHeight, "p99 latency, ms (lower is better; dashed: the 50 ms target)", func(x runResult) float64 { return x.P99Ms }, "%.1f", 50)
+	legend(&b, systems, width-chartRight-len(systems)*legendItem, chartTop+12)
+	panel(&b, r, names, systems, chartTop, "Throughput, req/s (higher is better)", func(x runResult) float64 { return x.ReqPerSec }, "%.0f", 0)
+	panel(&b, r, names, systems, chartTop+panelHeight, "p99 latency, ms (lower is better; dashed: the 50 ms target)", func(x runResult) float64 { return x.P99Ms }, "%.1f", 50)
 	b.WriteString("</svg>\n")
 	return b.Bytes()
 }
 
-func legend(b *bytes.Buffer, x, y int) {
-	for i, sys := range systemOrder {
+func legend(b *bytes.Buffer, systems []string, x, y int) {
+	for i, sys := range systems {
 		fmt.Fprintf(b, `<rect x="%d" y="%d" width="10" height="10" fill="%s"/><text x="%d" y="%d">%s</text>`+"\n",
-			x+i*80, y-9, systemColor[sys], x+i*80+14, y, sys)
+			x+i*legendItem, y-9, systemColor[sys], x+i*legendItem+14, y, sys)
 	}
 }
 
 // panel draws one bar chart of value with its top edge at y, and a dashed
 // line at goal unless it is 0.
-func panel(b *bytes.Buffer, r *results, names []string, y int, title string, value func(runResult) float64, format string, goal float64) {
+func panel(b *bytes.Buffer, r *results, names, systems []string, y int, title string, value func(runResult) float64, format string, goal float64) {
 	top := goal
 	for _, x := range r.Runs {
 		top = max(top, value(x))
@@ -59,7 +81,8 @@ func panel(b *bytes.Buffer, r *results, names []string, y int, title string, val
 	step, ceil := ticks(top)
 	scale := func(v float64) float64 { return float64(plotHeight) * v / ceil }
 	base := y + panelTitle + plotHeight
-	right := chartLeft + len(names)*groupWidth
+	group := groupWidth(len(systems))
+	right := chartLeft + len(names)*group
 	fmt.Fprintf(b, `<text x="%d" y="%d" font-size="12" font-weight="bold">%s</text>`+"\n", chartLeft, y+12, html.EscapeString(title))
 	for v := 0.0; v <= ceil+step/2; v += step {
 		ty := float64(base) - scale(v)
@@ -67,8 +90,8 @@ func panel(b *bytes.Buffer, r *results, names []string, y int, title string, val
 		fmt.Fprintf(b, `<text x="%d" y="%.1f" text-anchor="end">%s</text>`+"\n", chartLeft-6, ty+4, trimFloat(v))
 	}
 	for g, name := range names {
-		gx := chartLeft + g*groupWidth + 17
-		for slot, sys := range systemOrder {
+		gx := chartLeft + g*group + 17
+		for slot, sys := range systems {
 			x, ok := r.run(name, sys)
 			if !ok {
 				continue
@@ -80,7 +103,7 @@ func panel(b *bytes.Buffer, r *results, names []string, y int, title string, val
 			fmt.Fprintf(b, `<text x="%d" y="%.1f" font-size="9" text-anchor="middle">%s</text>`+"\n",
 				bx+barWidth/2-1, float64(base)-h-3, fmt.Sprintf(format, value(x)))
 		}
-		fmt.Fprintf(b, `<text x="%d" y="%d" text-anchor="middle">%s</text>`+"\n", gx+3*barWidth/2, base+16, html.EscapeString(name))
+		fmt.Fprintf(b, `<text x="%d" y="%d" text-anchor="middle">%s</text>`+"\n", gx+len(systems)*barWidth/2, base+16, html.EscapeString(name))
 	}
 	fmt.Fprintf(b, `<line x1="%d" x2="%d" y1="%d" y2="%d" stroke="black"/>`+"\n", chartLeft, right, base, base)
 	if goal > 0 {

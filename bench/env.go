@@ -34,6 +34,9 @@ func newEnv(ctx context.Context, data *benchData, sys *systems, conns int) (*env
 		data: data, sys: sys, conns: conns, client: &http.Client{Timeout: 30 * time.Second},
 		cpu: cpuMeter{pids: []int{os.Getpid(), sys.ours.pid(), sys.floor.pid()}, pgDataDir: data.dir},
 	}
+	if sys.traced != nil {
+		e.cpu.pids = append(e.cpu.pids, sys.traced.pid())
+	}
 	for i := range signedInUsers {
 		t, err := tokens.Sign(conduit.Viewer{UserID: data.userIDs[i]})
 		if err != nil {
@@ -77,8 +80,11 @@ func favoriteSlugs(set *dataset) []string {
 
 // server returns the process that serves system.
 func (e *env) server(system string) *server {
-	if system == sysFloor {
+	switch system {
+	case sysFloor:
 		return e.sys.floor
+	case sysLegacyTraced, sysGraphQLTraced:
+		return e.sys.traced
 	}
 	return e.sys.ours
 }

@@ -18,7 +18,7 @@
 // Run it from the repository root:
 //
 //	go run ./bench [-conns 64] [-duration 10s] [-rounds 2] [-warmup 2s] [-scenarios regexp]
-//	               [-out bench/results] [-data .data/bench] [-pprof] [-pool N]
+//	               [-out bench/results] [-data .data/bench] [-pprof] [-pool N] [-tracing]
 package main
 
 import (
@@ -54,6 +54,7 @@ type config struct {
 	dataDir   string
 	pprof     bool
 	poolSize  int             // connections of each server's pool; 0 keeps pgx's default
+	tracing   bool            // also measure a traced Conduit (systems legacy-traced, graphql-traced)
 	profiles  []profileTarget // what -pprof profiles
 	timeout   time.Duration
 }
@@ -72,6 +73,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.IntVar(&c.poolSize, "pool", 0, "database connections of each server's pool (pool_max_conns); 0 keeps pgx's default, max(4, CPUs)")
 	fs.BoolVar(&c.pprof, "pprof", false, "serve pprof from the Conduit server and save a 10s CPU profile of each -pprof-of scenario (an extra, unmeasured run) to <out>")
 	profileOf := fs.String("pprof-of", "list/legacy", "with -pprof, the scenario/system pairs to profile, comma-separated; list/legacy goes to cpu.pprof, others to cpu-<scenario>-<system>.pprof")
+	fs.BoolVar(&c.tracing, "tracing", false, "also run Conduit with OpenTelemetry tracing on, every request sampled and exported over OTLP/HTTP to a sink in the harness, as the systems legacy-traced and graphql-traced beside legacy and graphql")
 	fs.DurationVar(&c.timeout, "timeout", 30*time.Minute, "give up after this long, whatever is running")
 	if err := fs.Parse(args); err != nil {
 		return c, err
@@ -130,6 +132,11 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	res := newResults(cfg, data, started, checks)
 	if err := runScenarios(ctx, env, cfg, res, log); err != nil {
 		return err
+	}
+	if cfg.tracing {
+		if res.Tracing, err = systems.checkExport(ctx, log); err != nil {
+			return err
+		}
 	}
 	res.finish(time.Now())
 	if err := res.write(cfg.outDir); err != nil {

@@ -21,6 +21,9 @@ type results struct {
 	Runs     []runResult  `json:"runs"`
 	Ratios   []ratio      `json:"ratios"`
 	Targets  []target     `json:"targets"`
+	// Tracing is set by -tracing: the spans the traced Conduit made and
+	// exported.
+	Tracing *exportCheck `json:"tracing,omitempty"`
 
 	scenarios map[string]scenario // by name, for the write flag
 }
@@ -43,6 +46,7 @@ type runConfig struct {
 	Rounds        int     `json:"rounds"`
 	Scenarios     string  `json:"scenarios"`
 	PProf         bool    `json:"pprof"`
+	Tracing       bool    `json:"tracing"`
 	Seed          uint64  `json:"seed"`
 	DatasetSeeded bool    `json:"datasetSeeded"` // false: reused
 	SeedSeconds   float64 `json:"seedSeconds,omitempty"`
@@ -106,7 +110,7 @@ func newResults(cfg config, data *benchData, started time.Time, checks checkResu
 		},
 		Config: runConfig{
 			Conns: cfg.conns, DurationSec: cfg.duration.Seconds(), WarmupSec: cfg.warmup.Seconds(), Rounds: cfg.rounds,
-			Scenarios: cfg.scenarios.String(), PProf: cfg.pprof, Seed: seed,
+			Scenarios: cfg.scenarios.String(), PProf: cfg.pprof, Tracing: cfg.tracing, Seed: seed,
 			DatasetSeeded: data.seeded, SeedSeconds: data.seedTime.Round(100 * time.Millisecond).Seconds(),
 			Users: len(data.set.users), Articles: len(data.set.articles), Tags: len(data.set.tags),
 			Comments: len(data.set.comments), Favorites: len(data.set.favorites), Follows: len(data.set.follows),
@@ -157,7 +161,7 @@ func (r *results) finish(at time.Time) {
 	r.Finished = at
 	r.Machine.LoadAfter = readTrim("/proc/loadavg")
 	for _, name := range r.scenarioNames() {
-		for _, p := range [][2]string{{sysLegacy, sysFloor}, {sysGraphQL, sysLegacy}} {
+		for _, p := range [][2]string{{sysLegacy, sysFloor}, {sysGraphQL, sysLegacy}, {sysLegacyTraced, sysLegacy}, {sysGraphQLTraced, sysGraphQL}} {
 			of, ok1 := r.run(name, p[0])
 			to, ok2 := r.run(name, p[1])
 			if ok1 && ok2 && to.ReqPerSec > 0 {
@@ -206,6 +210,18 @@ func (r *results) judge() []target {
 			ts = append(ts, target{fmt.Sprintf("p99 %s %s at %d connections", x.System, x.Scenario, r.Config.Conns),
 				"< 50 ms", fmt.Sprintf("%.1f ms", x.P99Ms), x.P99Ms < 50})
 		}
+	}
+	for _, sc := range r.scenarioNames() {
+		for _, sys := range []string{sysLegacyTraced, sysGraphQLTraced} {
+			if v, ok := r.ratio(sc, sys); ok {
+				ts = append(ts, target{"tracing on (every request, exported) vs off: " + untraced[sys] + " " + sc + " (req/s)",
+					"≥ 0.95", fmt.Sprintf("%.2f", v), v >= 0.95})
+			}
+		}
+	}
+	if t := r.Tracing; t != nil {
+		ts = append(ts, target{"spans exported: every span made reached the collector", fmt.Sprint(t.Expected),
+			fmt.Sprint(t.Received), t.Received == t.Expected})
 	}
 	errs := 0
 	for _, x := range r.Runs {
@@ -262,6 +278,10 @@ func (r *results) markdown() string {
 	fmt.Fprintf(&b, "%d connections; per scenario and system %gs measured in %d rounds (systems in A B C, C B A order), each after %gs of warm-up.\n",
 		c.Conns, c.DurationSec, c.Rounds, c.WarmupSec)
 	b.WriteString("\"other CPU\" is the share of the machine that processes outside the benchmark used during the measurement.\n")
+	if t := r.Tracing; t != nil {
+		fmt.Fprintf(&b, "Tracing (-tracing): the *-traced systems are a second Conduit process sampling every request and exporting OTLP/HTTP to a sink in the harness; it served %d requests (%d GraphQL operations, %d SQL statements), made %d spans, and the sink received %d in %d exports (%.1f MiB).\n",
+			t.Requests, t.Operations, t.Statements, t.Expected, t.Received, t.Exports, t.MiB)
+	}
 	if d := r.disturbed(); len(d) > 0 {
 		fmt.Fprintf(&b, "**Disturbed:** other work used more than %d%% of the machine during %s; compare those rows with care.\n", disturbedPct, strings.Join(d, ", "))
 	}
@@ -278,6 +298,10 @@ func (r *results) markdown() string {
 		case sysGraphQL:
 			if v, ok := r.ratio(x.Scenario, sysGraphQL); ok {
 				ratio = fmt.Sprintf("%.2f× legacy", v)
+			}
+		case sysLegacyTraced, sysGraphQLTraced:
+			if v, ok := r.ratio(x.Scenario, x.System); ok {
+				ratio = fmt.Sprintf("%.2f× %s", v, untraced[x.System])
 			}
 		}
 		fmt.Fprintf(&b, "| %s | %s | %.0f | %.2f | %.2f | %.2f | %d | %.2f | %.0f | %s | %.0f%% |\n",

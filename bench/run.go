@@ -116,7 +116,7 @@ func runScenario(ctx context.Context, e *env, cfg config, sc scenario, reversed 
 	var order []string
 	tallies := map[string]*tally{}
 	for _, sys := range systemOrder {
-		if build, ok := sc.systems[sys]; ok {
+		if build, ok := workloadFor(sc, sys, cfg.tracing); ok {
 			order = append(order, sys)
 			tallies[sys] = &tally{client: newClient(cfg.conns), wl: build(e, e.base(sys))}
 		}

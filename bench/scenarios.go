@@ -26,8 +26,22 @@ type scenario struct {
 }
 
 // systemOrder is the order the systems of a scenario run in; every other
-// scenario reverses it, so that drift of the machine hits all alike.
-var systemOrder = []string{sysFloor, sysLegacy, sysGraphQL}
+// scenario reverses it, so that drift of the machine hits all alike. Each
+// traced system runs beside its untraced twin.
+var systemOrder = []string{sysFloor, sysLegacy, sysLegacyTraced, sysGraphQL, sysGraphQLTraced}
+
+// workloadFor returns what sc asks of system, and whether it runs there:
+// a traced system is asked what its untraced twin is, when -tracing is on.
+func workloadFor(sc scenario, system string, tracing bool) (func(*env, string) workload, bool) {
+	if twin, ok := untraced[system]; ok {
+		if !tracing {
+			return nil, false
+		}
+		system = twin
+	}
+	build, ok := sc.systems[system]
+	return build, ok
+}
 
 // The GraphQL selections that ask for what the legacy bodies hold.
 const (

@@ -27,7 +27,14 @@ const (
 	sysFloor   = "floor"
 	sysLegacy  = "legacy"
 	sysGraphQL = "graphql"
+	// With -tracing, the same two surfaces on a second Conduit process that
+	// traces every request and exports the spans to the harness's sink.
+	sysLegacyTraced  = "legacy-traced"
+	sysGraphQLTraced = "graphql-traced"
 )
+
+// untraced names the system a traced one is compared with.
+var untraced = map[string]string{sysLegacyTraced: sysLegacy, sysGraphQLTraced: sysGraphQL}
 
 // server is one child process serving HTTP on a loopback port.
 type server struct {
@@ -42,12 +49,19 @@ type server struct {
 	waitErr     error
 }
 
-// systems are the two servers under test: Conduit, which serves both the
-// legacy and the GraphQL system, and the floor.
+// systems are the servers under test: Conduit, which serves both the
+// legacy and the GraphQL system, and the floor; with -tracing, also a
+// traced Conduit and the sink it exports to.
 type systems struct {
-	tmp   string
-	ours  *server
-	floor *server
+	tmp    string
+	ours   *server
+	floor  *server
+	traced *server   // nil without -tracing
+	sink   *otlpSink // nil without -tracing
+	// tracedStatements is the traced server's statement count once it was
+	// ready: those of its migrations, which run outside any request and
+	// make no span.
+	tracedStatements int64
 }
 
 // startSystems builds both servers and starts them on the database url.
@@ -84,6 +98,13 @@ func startSystems(ctx context.Context, url string, cfg config, log *progress) (*
 		return nil, err
 	}
 	s.ours.metricsBase = "http://" + metricsAddr
+	if cfg.tracing {
+		if err := s.startTraced(ctx, ours, cfg.outDir, env); err != nil {
+			s.stop(log)
+			return nil, err
+		}
+		log.step("traced Conduit on %s (pid %d), exporting every request's spans to %s", s.traced.base, s.traced.pid(), s.sink.url)
+	}
 	delete(env, "LOG_LEVEL")
 	delete(env, "METRICS_ADDR")
 	if s.floor, err = startServer(ctx, "floor", floor, cfg.outDir, env); err != nil {
@@ -94,9 +115,47 @@ func startSystems(ctx context.Context, url string, cfg config, log *progress) (*
 	return s, nil
 }
 
-// stop stops both servers and removes the binaries.
+// startTraced starts the traced Conduit: the same binary and environment
+// as the untraced one, its own metrics address, and the standard OTel
+// variables pointing at a fresh sink, sampling every request. The rest of
+// the SDK's settings keep their defaults (batches of up to 512 spans, a
+// queue of 2,048), as a deployment would have them.
+func (s *systems) startTraced(ctx context.Context, bin, logDir string, base map[string]string) error {
+	sink, err := startOTLPSink()
+	if err != nil {
+		return err
+	}
+	s.sink = sink
+	metricsAddr, err := freeAddr()
+	if err != nil {
+		return err
+	}
+	env := map[string]string{
+		"METRICS_ADDR":                metricsAddr,
+		"OTEL_EXPORTER_OTLP_ENDPOINT": sink.url,
+		"OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
+		"OTEL_TRACES_SAMPLER":         "always_on",
+		"OTEL_SERVICE_NAME":           "conduit-bench",
+	}
+	for k, v := range base {
+		if _, set := env[k]; !set {
+			env[k] = v
+		}
+	}
+	if s.traced, err = startServer(ctx, "conduit-traced", bin, logDir, env); err != nil {
+		return err
+	}
+	s.traced.metricsBase = "http://" + metricsAddr
+	s.tracedStatements, err = s.traced.statements(ctx)
+	return err
+}
+
+// stop stops the servers and the sink, and removes the binaries.
 func (s *systems) stop(log *progress) {
-	for _, srv := range []*server{s.ours, s.floor} {
+	if s.sink != nil {
+		defer s.sink.close() // after the traced server's last export
+	}
+	for _, srv := range []*server{s.ours, s.traced, s.floor} {
 		if srv == nil {
 			continue
 		}
@@ -219,30 +278,48 @@ func (s *server) stop() error {
 
 // statements scrapes conduit_sql_statements_total from /metrics.
 func (s *server) statements(ctx context.Context) (int64, error) {
+	n, found, err := s.metricSum(ctx, "conduit_sql_statements_total")
+	if err == nil && !found {
+		err = fmt.Errorf("scrape %s: no conduit_sql_statements_total in /metrics", s.name)
+	}
+	return n, err
+}
+
+// metricSum scrapes /metrics and adds up the samples of the metric name,
+// whatever their labels (a histogram's name_count, say); found is false
+// when there is none.
+func (s *server) metricSum(ctx context.Context, name string) (sum int64, found bool, err error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, cmp.Or(s.metricsBase, s.base)+"/metrics", nil)
 	if err != nil {
-		return 0, err
+		return 0, false, err
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return 0, fmt.Errorf("scrape %s: %w", s.name, err)
+		return 0, false, fmt.Errorf("scrape %s: %w", s.name, err)
 	}
 	defer resp.Body.Close()
 	sc := bufio.NewScanner(resp.Body)
 	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
+	var total float64
 	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "conduit_sql_statements_total "); ok {
-			f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
-			if err != nil {
-				return 0, fmt.Errorf("scrape %s: %w", s.name, err)
-			}
-			return int64(f), nil
+		rest, ok := strings.CutPrefix(sc.Text(), name)
+		if !ok || rest == "" || (rest[0] != ' ' && rest[0] != '{') {
+			continue
 		}
+		if rest[0] == '{' {
+			_, rest, _ = strings.Cut(rest, "} ")
+		}
+		f, err := strconv.ParseFloat(strings.TrimSpace(rest), 64)
+		if err != nil {
+			return 0, false, fmt.Errorf("scrape %s: %s: %w", s.name, name, err)
+		}
+		total += f
+		found = true
 	}
 	if err := sc.Err(); err != nil {
-		return 0, fmt.Errorf("scrape %s: %w", s.name, err)
+		return 0, false, fmt.Errorf("scrape %s: %w", s.name, err)
 	}
-	return 0, fmt.Errorf("scrape %s: no conduit_sql_statements_total in /metrics", s.name)
+	return int64(total), found, nil
 }
 
 // resetPeakRSS restarts the kernel's record of the process's peak resident

@@ -14,10 +14,14 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/exaring/otelpgx"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/multitracer"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"go.opentelemetry.io/otel/metric/noop"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/conduit-dev/conduit/conduit"
 )
@@ -39,6 +43,10 @@ type Options struct {
 	// Logger receives migration progress and, at debug level, every
 	// statement with its duration. Nil discards.
 	Logger *slog.Logger
+	// TracerProvider, when set, makes a client span of every SQL statement
+	// sent on behalf of a traced request, a child of the span in the
+	// statement's context. Nil makes none, at no cost.
+	TracerProvider trace.TracerProvider
 }
 
 // DB is the Conduit store on a PostgreSQL connection pool. It is safe for
@@ -76,7 +84,7 @@ func Open(ctx context.Context, url string, opts Options) (*DB, error) {
 	if d.logger == nil {
 		d.logger = slog.New(slog.DiscardHandler)
 	}
-	cfg.ConnConfig.Tracer = &tracer{db: d}
+	cfg.ConnConfig.Tracer = newTracer(d, opts.TracerProvider)
 	cfg.AfterConnect = func(_ context.Context, conn *pgx.Conn) error {
 		// The domain promises UTC times; pgx would scan them in time.Local.
 		conn.TypeMap().RegisterType(&pgtype.Type{
@@ -114,6 +122,9 @@ func (d *DB) Ping(ctx context.Context) error {
 // same number of statements whatever its size.
 func (d *DB) Statements() int64 { return d.statements.Load() }
 
+// Stat returns the statistics of the connection pool, for /metrics.
+func (d *DB) Stat() *pgxpool.Stat { return d.pool.Stat() }
+
 // txAttempts bounds how often inTx runs a transaction that PostgreSQL
 // aborted to break a deadlock or a serialization conflict.
 const txAttempts = 3
@@ -148,6 +159,29 @@ var (
 	_ querier = (*pgxpool.Pool)(nil)
 	_ querier = pgx.Tx(nil)
 )
+
+// newTracer returns what pgx calls around each statement: the tracer that
+// counts and logs them, and, with a tracer provider, otelpgx's, which makes
+// a span of each. pgx takes one tracer, so the two go through pgx's
+// multitracer. Only the statement hooks are given to otelpgx, not those of
+// connecting, preparing and acquiring a connection: a trace then holds one
+// span per statement, and its shape does not depend on the state of the
+// pool (which /metrics shows).
+func newTracer(d *DB, tp trace.TracerProvider) pgx.QueryTracer {
+	counter := &tracer{db: d}
+	if tp == nil {
+		return counter
+	}
+	spans := otelpgx.NewTracer(
+		otelpgx.WithTracerProvider(tp),
+		// Statement metrics are Prometheus's business here (/metrics).
+		otelpgx.WithMeterProvider(noop.NewMeterProvider()),
+	)
+	return &multitracer.Tracer{
+		QueryTracers: []pgx.QueryTracer{counter, spans},
+		BatchTracers: []pgx.BatchTracer{counter, spans},
+	}
+}
 
 // tracer counts the statements of a DB and logs them at debug level.
 type tracer struct {

@@ -12,8 +12,10 @@ import (
 	"github.com/99designs/gqlgen/graphql/executor"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/playground"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/formatter"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/conduit-dev/conduit/conduit"
 	"github.com/conduit-dev/conduit/graph"
@@ -106,6 +108,15 @@ type Options struct {
 	// react-dom@18.2.0). Those are the versions gqlgen's page was written
 	// for; the page checks each file against its SHA-256, computed at start.
 	GraphiQLAssetsDir string
+
+	// TracerProvider, when set, makes a span of each operation (never of
+	// a field), the parent of the spans of its SQL statements. app.New
+	// sets it; nil makes none.
+	TracerProvider trace.TracerProvider
+	// Metrics, when set, is where the handler registers
+	// conduit_graphql_operation_duration_seconds. app.New sets it; nil
+	// records nothing.
+	Metrics prometheus.Registerer
 }
 
 // DefaultOptions returns the options of a public deployment.
@@ -201,6 +212,10 @@ func newHandler(svc *conduit.Service, logger *slog.Logger, opts Options) (http.H
 	exec.SetQueryCache(caches.query)
 	exec.SetParserTokenLimit(opts.TokenLimit)
 	exec.SetDefaultRulesFn(validationRules)
+	if ops := newOperations(opts.TracerProvider, opts.Metrics); ops != nil {
+		// First, so that it sees each response as the client does.
+		exec.Use(ops)
+	}
 	exec.Use(errorLimit{max: opts.MaxErrors})
 	// Before parsing, in this order: the persisted query fills in the text
 	// that the document limits measure.

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/go-chi/chi/v5"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/conduit-dev/conduit/conduit"
 )
@@ -68,12 +69,17 @@ func (w *statusWriter) Flush() {
 }
 
 // AccessLog writes one structured line per request: request id, method,
-// route pattern, status, size and duration. It must run inside RequestID.
+// route pattern, status, size and duration, and the trace id when the
+// request is traced (Trace runs outside it), so that a log line leads to
+// its trace. It must run inside RequestID.
 func AccessLog(logger *slog.Logger) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			start := time.Now()
-			sw := &statusWriter{ResponseWriter: w}
+			sw, ok := w.(*statusWriter)
+			if !ok {
+				sw = &statusWriter{ResponseWriter: w}
+			}
 			next.ServeHTTP(sw, r)
 			route := r.URL.Path
 			if rc := chi.RouteContext(r.Context()); rc != nil && rc.RoutePattern() != "" {
@@ -89,7 +95,7 @@ func AccessLog(logger *slog.Logger) func(http.Handler) http.Handler {
 				// logs once, not once per request.
 				level = slog.LevelError
 			}
-			logger.LogAttrs(r.Context(), level, "request",
+			attrs := append(make([]slog.Attr, 0, 7),
 				slog.String("request_id", RequestIDFromContext(r.Context())),
 				slog.String("method", r.Method),
 				slog.String("route", route),
@@ -97,6 +103,10 @@ func AccessLog(logger *slog.Logger) func(http.Handler) http.Handler {
 				slog.Int64("bytes", sw.bytes),
 				slog.Duration("duration", time.Since(start)),
 			)
+			if sc := trace.SpanContextFromContext(r.Context()); sc.IsValid() {
+				attrs = append(attrs, slog.String("trace_id", sc.TraceID().String()))
+			}
+			logger.LogAttrs(r.Context(), level, "request", attrs...)
 		})
 	}
 }

@@ -81,8 +81,18 @@ func New(tb testing.TB) *db.DB {
 // look at the rows themselves (see Exec and QueryInt).
 func NewWithURL(tb testing.TB) (*db.DB, string) {
 	tb.Helper()
+	return NewWithOptions(tb, db.Options{})
+}
+
+// NewWithOptions is NewWithURL with the pool opened with opts, such as a
+// tracer provider; MaxConns defaults to the pool size of New.
+func NewWithOptions(tb testing.TB, opts db.Options) (*db.DB, string) {
+	tb.Helper()
 	u := NewURL(tb)
-	d, err := db.Open(context.Background(), u, db.Options{MaxConns: maxConns})
+	if opts.MaxConns == 0 {
+		opts.MaxConns = maxConns
+	}
+	d, err := db.Open(context.Background(), u, opts)
 	if err != nil {
 		tb.Fatalf("dbtest: %v", err)
 	}
