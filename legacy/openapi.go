@@ -114,33 +114,8 @@ type (
 		BearerFormat string `json:"bearerFormat,omitempty"`
 	}
 	// paths keeps the order of the route table.
-	paths     []pathEntry
-	pathEntry struct {
-		path string
-		item *pathItem
-	}
+	paths = ordered[*pathItem]
 )
-
-// MarshalJSON writes the paths as one object, in order.
-func (ps paths) MarshalJSON() ([]byte, error) {
-	var b bytes.Buffer
-	b.WriteByte('{')
-	for i, p := range ps {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		k, _ := json.Marshal(p.path)
-		b.Write(k)
-		b.WriteByte(':')
-		v, err := json.Marshal(p.item)
-		if err != nil {
-			return nil, err
-		}
-		b.Write(v)
-	}
-	b.WriteByte('}')
-	return b.Bytes(), nil
-}
 
 // parameter is a query parameter of a route.
 type parameter struct {
@@ -227,7 +202,7 @@ func buildDocument() *document {
 	}
 	for _, rt := range routes {
 		path := apiPrefix + rt.pattern
-		i := slices.IndexFunc(doc.Paths, func(e pathEntry) bool { return e.path == path })
+		i := slices.IndexFunc(doc.Paths, func(e member[*pathItem]) bool { return e.key == path })
 		if i < 0 {
 			item := &pathItem{}
 			for _, m := range pathParam.FindAllStringSubmatch(rt.pattern, -1) {
@@ -235,11 +210,11 @@ func buildDocument() *document {
 				p.Name, p.In, p.Required = m[1], "path", true
 				item.Parameters = append(item.Parameters, &p)
 			}
-			doc.Paths = append(doc.Paths, pathEntry{path, item})
+			doc.Paths = append(doc.Paths, member[*pathItem]{path, item})
 			i = len(doc.Paths) - 1
 		}
 		op := rt.doc.object(r, rt.method, path)
-		item := doc.Paths[i].item
+		item := doc.Paths[i].value
 		switch rt.method {
 		case http.MethodGet:
 			item.Get = op

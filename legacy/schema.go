@@ -34,29 +34,34 @@ type schema struct {
 }
 
 // properties are an object's keys in the order the wire writes them.
-type properties []property
+type properties = ordered[*schema]
 
-type property struct {
-	name   string
-	schema *schema
+// ordered is a JSON object whose members keep the order they were added
+// in (encoding/json sorts a map's keys): the document reads in the order
+// of the route table and of the wire types.
+type ordered[V any] []member[V]
+
+type member[V any] struct {
+	key   string
+	value V
 }
 
-// MarshalJSON writes the properties as one object, in order.
-func (ps properties) MarshalJSON() ([]byte, error) {
+// MarshalJSON writes the members as one object, in order.
+func (o ordered[V]) MarshalJSON() ([]byte, error) {
 	var b bytes.Buffer
 	b.WriteByte('{')
-	for i, p := range ps {
+	for i, m := range o {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		name, _ := json.Marshal(p.name)
-		b.Write(name)
+		k, _ := json.Marshal(m.key)
+		b.Write(k)
 		b.WriteByte(':')
-		s, err := json.Marshal(p.schema)
+		v, err := json.Marshal(m.value)
 		if err != nil {
 			return nil, err
 		}
-		b.Write(s)
+		b.Write(v)
 	}
 	b.WriteByte('}')
 	return b.Bytes(), nil
@@ -263,7 +268,7 @@ func (r *reflector) object(t reflect.Type, request bool, path, component string)
 		} else if d := responseFields[component+"."+name]; d != "" {
 			fs = describe(fs, d)
 		}
-		s.Properties = append(s.Properties, property{name, fs})
+		s.Properties = append(s.Properties, member[*schema]{name, fs})
 		if !request || !f.Type.Implements(optionalType) && !strings.Contains(opts, "omitempty") {
 			s.Required = append(s.Required, name)
 		}
