@@ -18,7 +18,6 @@ import (
 // The status is the error's own (500, 503), with Retry-After when it has
 // one, whatever media type the client accepts: nothing was executed.
 func WriteError(logger *slog.Logger) web.Fail {
-	h := &graphqlHTTP{logger: logger}
 	return func(w http.ResponseWriter, r *http.Request, err error) {
 		e := conduit.AsError(err)
 		status := http.StatusInternalServerError
@@ -37,6 +36,6 @@ func WriteError(logger *slog.Logger) web.Fail {
 			w.Header().Set("Retry-After", strconv.Itoa(secs))
 			gqlErr.Extensions["retryAfter"] = secs
 		}
-		h.write(w, negotiate(r.Header.Get("Accept"), false), status, &response{Errors: gqlerror.List{gqlErr}})
+		write(w, logger, negotiate(r.Header.Get("Accept"), false), status, &response{Errors: gqlerror.List{gqlErr}})
 	}
 }

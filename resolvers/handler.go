@@ -9,7 +9,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/99designs/gqlgen/graphql/executor"
+	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/playground"
 	"github.com/prometheus/client_golang/prometheus"
@@ -206,21 +206,21 @@ func newHandler(svc *conduit.Service, logger *slog.Logger, opts Options) (http.H
 		persisted: newPersistedQueryCache(int64(opts.PersistedQueryCacheBytes)),
 	}
 
-	exec := executor.New(es)
-	exec.SetErrorPresenter(presentError(logger))
-	exec.SetRecoverFunc(recoverPanic)
-	exec.SetQueryCache(caches.query)
-	exec.SetParserTokenLimit(opts.TokenLimit)
-	exec.SetDefaultRulesFn(validationRules)
+	srv := handler.New(es)
+	srv.SetErrorPresenter(presentError(logger))
+	srv.SetRecoverFunc(recoverPanic)
+	srv.SetQueryCache(caches.query)
+	srv.SetParserTokenLimit(opts.TokenLimit)
+	srv.SetValidationRulesFn(validationRules)
 	if ops := newOperations(opts.TracerProvider, opts.Metrics); ops != nil {
 		// First, so that it sees each response as the client does.
-		exec.Use(ops)
+		srv.Use(ops)
 	}
-	exec.Use(errorLimit{max: opts.MaxErrors})
+	srv.Use(errorLimit{max: opts.MaxErrors})
 	// Before parsing, in this order: the persisted query fills in the text
 	// that the document limits measure.
-	exec.Use(persistedQueries{cache: caches.persisted})
-	exec.Use(documentLimits{
+	srv.Use(persistedQueries{cache: caches.persisted})
+	srv.Use(documentLimits{
 		cache:        caches.query,
 		maxBytes:     opts.MaxDocumentBytes,
 		maxTokens:    opts.TokenLimit,
@@ -231,19 +231,21 @@ func newHandler(svc *conduit.Service, logger *slog.Logger, opts Options) (http.H
 		maxDepth:     opts.DepthLimit,
 	})
 	// After validation, before anything runs.
-	exec.Use(extension.Introspection{})
+	srv.Use(extension.Introspection{})
 	if !opts.Introspection {
-		exec.Use(noIntrospection{})
+		srv.Use(noIntrospection{})
 	}
-	exec.Use(&int32Variables{})
-	exec.Use(&costLimit{max: opts.ComplexityLimit, maxNodes: opts.ComplexityNodeLimit})
-	exec.AroundRootFields(freshLoadersPerMutation(svc))
+	srv.Use(&int32Variables{})
+	srv.Use(&costLimit{max: opts.ComplexityLimit, maxNodes: opts.ComplexityNodeLimit})
+	srv.AroundRootFields(freshLoadersPerMutation(svc))
 
-	endpoint := loaderMiddleware(svc)(&graphqlHTTP{
-		exec:     exec,
-		logger:   logger,
-		graphiQL: withPageCSP(withLoadNotice(graphiQL(opts.GraphiQLAssetsDir, logger), "GraphiQL", graphiQLNotice(opts.GraphiQLAssetsDir))),
-	})
+	// The first transport that supports a request serves it.
+	srv.AddTransport(graphiQLTransport{page: withPageCSP(withLoadNotice(graphiQL(opts.GraphiQLAssetsDir, logger), "GraphiQL", graphiQLNotice(opts.GraphiQLAssetsDir)))})
+	srv.AddTransport(getTransport{logger: logger})
+	srv.AddTransport(postTransport{logger: logger})
+	srv.AddTransport(otherMethods{logger: logger})
+
+	endpoint := loaderMiddleware(svc)(srv)
 	mux := http.NewServeMux()
 	mux.Handle(endpointPath, endpoint)
 	mux.Handle(endpointPath+"/{$}", endpoint)

@@ -10,18 +10,15 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
-	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 	"unicode/utf8"
 
 	"github.com/99designs/gqlgen/graphql"
-	"github.com/99designs/gqlgen/graphql/executor"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
-
-	"github.com/conduit-dev/conduit/web"
 )
 
 // The media types of GraphQL responses. application/graphql-response+json
@@ -34,15 +31,121 @@ const (
 	mediaHTML            = "text/html"
 )
 
-// graphqlHTTP serves GraphQL over HTTP as the GraphQL-over-HTTP
-// specification has it, on gqlgen's executor: POST with a JSON body and GET
-// with URL parameters (queries only), content negotiation between the two
-// JSON media types, no "data" key when the request never ran, and GraphiQL
-// for browsers.
-type graphqlHTTP struct {
-	exec     *executor.Executor
-	logger   *slog.Logger
-	graphiQL http.Handler
+// The HTTP transports of the GraphQL endpoint, plugged into gqlgen's
+// handler.Server beside its own SSE and WebSocket transports. gqlgen's
+// transport.POST and transport.GET differ from the GraphQL-over-HTTP
+// specification where its SHOULDs are concerned (a request error answers
+// "data": null, and a validation error 200 under
+// application/graphql-response+json when the Accept header lists it after
+// another type), echo the request body in their decoding errors, and take
+// invalid UTF-8 as U+FFFD; these keep to the specification and to our
+// limits. Each is what a fix of the upstream transports would look like:
+// the same Supports/Do, with the parsing and the writing below.
+
+// postTransport serves POST with a JSON body. It takes every POST that is
+// not a WebSocket upgrade (SSE is tried first), so that a wrong
+// Content-Type gets a 415 rather than gqlgen's "transport not supported".
+type postTransport struct{ logger *slog.Logger }
+
+func (postTransport) Supports(r *http.Request) bool {
+	return r.Method == http.MethodPost && r.Header.Get("Upgrade") == ""
+}
+
+func (t postTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
+	start := graphql.Now()
+	params, bad := paramsFromBody(r)
+	execute(w, r, exec, t.logger, start, params, bad)
+}
+
+// getTransport serves GET with URL parameters, queries only.
+type getTransport struct{ logger *slog.Logger }
+
+func (getTransport) Supports(r *http.Request) bool {
+	return r.Method == http.MethodGet && r.Header.Get("Upgrade") == ""
+}
+
+func (t getTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
+	start := graphql.Now()
+	params, bad := paramsFromURL(r.URL.RawQuery)
+	execute(w, r, exec, t.logger, start, params, bad)
+}
+
+// graphiQLTransport answers a browser's GET (one that prefers text/html)
+// with the GraphiQL page; it comes before getTransport.
+type graphiQLTransport struct{ page http.Handler }
+
+func (graphiQLTransport) Supports(r *http.Request) bool {
+	return r.Method == http.MethodGet && r.Header.Get("Upgrade") == "" &&
+		negotiate(r.Header.Get("Accept"), true) == mediaHTML
+}
+
+func (t graphiQLTransport) Do(w http.ResponseWriter, r *http.Request, _ graphql.GraphExecutor) {
+	t.page.ServeHTTP(w, r)
+}
+
+// otherMethods answers what no other transport takes: 405, naming the
+// methods that are served. It comes last.
+type otherMethods struct{ logger *slog.Logger }
+
+func (otherMethods) Supports(*http.Request) bool { return true }
+
+func (t otherMethods) Do(w http.ResponseWriter, r *http.Request, _ graphql.GraphExecutor) {
+	w.Header().Set("Allow", "GET, POST")
+	message := "GraphQL is served over GET and POST only"
+	if r.Header.Get("Upgrade") != "" {
+		message = "only WebSocket upgrades are served (graphql-transport-ws or graphql-ws)"
+	}
+	writeRequestError(w, t.logger, negotiate(r.Header.Get("Accept"), false), &requestError{status: http.StatusMethodNotAllowed, message: message})
+}
+
+// execute runs the operation a GET or POST request carries and writes its
+// response.
+func execute(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor, logger *slog.Logger, start time.Time, params *graphql.RawParams, bad *requestError) {
+	accept := negotiate(r.Header.Get("Accept"), false)
+	if bad != nil {
+		writeRequestError(w, logger, accept, bad)
+		return
+	}
+	params.Headers = r.Header
+	params.ReadTime = graphql.TraceTiming{Start: start, End: graphql.Now()}
+
+	ctx := r.Context()
+	opCtx, errs := exec.CreateOperationContext(ctx, params)
+	if errs != nil {
+		resp := exec.DispatchError(graphql.WithOperationContext(ctx, opCtx), errs)
+		write(w, logger, accept, requestErrorStatus(accept), &response{Errors: resp.Errors, Extensions: resp.Extensions})
+		return
+	}
+	switch op := opCtx.Operation.Operation; {
+	case op == ast.Subscription:
+		// One answer per request cannot carry a stream.
+		writeRequestError(w, logger, accept, &requestError{status: requestErrorStatus(accept), message: "subscriptions are served over WebSocket " +
+			"(graphql-transport-ws) and server-sent events (POST with Accept: text/event-stream), not as one response"})
+		return
+	case r.Method == http.MethodGet && op != ast.Query:
+		// GET must be safe: a link or a prefetch may not change anything.
+		w.Header().Set("Allow", "POST")
+		writeRequestError(w, logger, accept, &requestError{status: http.StatusMethodNotAllowed, message: "only queries may be sent with GET; send mutations with POST"})
+		return
+	}
+	responses, ctx := exec.DispatchOperation(ctx, opCtx)
+	resp := responses(ctx)
+	status := http.StatusOK
+	if resp == nil {
+		resp = &graphql.Response{Errors: gqlerror.List{{Message: "the operation produced no result"}}}
+	}
+	if len(resp.Data) == 0 {
+		status = requestErrorStatus(accept)
+	}
+	write(w, logger, accept, status, &response{Errors: resp.Errors, Data: resp.Data, Extensions: resp.Extensions})
+}
+
+// writeRequestError answers a request that never reached the executor.
+func writeRequestError(w http.ResponseWriter, logger *slog.Logger, accept string, bad *requestError) {
+	write(w, logger, accept, bad.status, &response{Errors: gqlerror.List{{
+		Message:    bad.message,
+		Extensions: map[string]any{"code": "BAD_REQUEST"},
+	}}})
 }
 
 // requestError is a request that is not a well-formed GraphQL-over-HTTP
@@ -56,85 +159,12 @@ func badRequest(format string, args ...any) *requestError {
 	return &requestError{status: http.StatusBadRequest, message: fmt.Sprintf(format, args...)}
 }
 
-// response is the body of every GraphQL answer. Data is left out, not
-// null, when the operation never ran.
+// response is the body of every GraphQL answer over GET and POST. Data is
+// left out, not null, when the operation never ran.
 type response struct {
 	Errors     gqlerror.List   `json:"errors,omitempty"`
 	Data       json.RawMessage `json:"data,omitempty"`
 	Extensions map[string]any  `json:"extensions,omitempty"`
-}
-
-func (h *graphqlHTTP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	defer func() {
-		if v := recover(); v != nil {
-			if v == http.ErrAbortHandler {
-				panic(v)
-			}
-			h.logger.ErrorContext(r.Context(), "graphql: panic",
-				slog.String("request_id", web.RequestIDFromContext(r.Context())),
-				slog.Any("panic", v),
-				slog.String("stack", string(debug.Stack())),
-			)
-			h.write(w, mediaJSON, http.StatusInternalServerError, &response{Errors: gqlerror.List{{
-				Message:    internalMessage,
-				Extensions: map[string]any{"code": "INTERNAL_SERVER_ERROR", "requestId": web.RequestIDFromContext(r.Context())},
-			}}})
-		}
-	}()
-
-	accept := negotiate(r.Header.Get("Accept"), r.Method == http.MethodGet)
-	if accept == mediaHTML {
-		h.graphiQL.ServeHTTP(w, r)
-		return
-	}
-	start := graphql.Now()
-	var params *graphql.RawParams
-	var bad *requestError
-	switch r.Method {
-	case http.MethodGet:
-		params, bad = paramsFromURL(r.URL.RawQuery)
-	case http.MethodPost:
-		params, bad = paramsFromBody(r)
-	default:
-		w.Header().Set("Allow", "GET, POST")
-		bad = &requestError{status: http.StatusMethodNotAllowed, message: "GraphQL is served over GET and POST only"}
-	}
-	if bad != nil {
-		h.write(w, accept, bad.status, &response{Errors: gqlerror.List{{
-			Message:    bad.message,
-			Extensions: map[string]any{"code": "BAD_REQUEST"},
-		}}})
-		return
-	}
-	params.Headers = r.Header
-	params.ReadTime = graphql.TraceTiming{Start: start, End: graphql.Now()}
-
-	ctx := graphql.StartOperationTrace(r.Context())
-	opCtx, errs := h.exec.CreateOperationContext(ctx, params)
-	if errs != nil {
-		resp := h.exec.DispatchError(graphql.WithOperationContext(ctx, opCtx), errs)
-		h.write(w, accept, requestErrorStatus(accept), &response{Errors: resp.Errors, Extensions: resp.Extensions})
-		return
-	}
-	if r.Method == http.MethodGet && opCtx.Operation.Operation != ast.Query {
-		// GET must be safe: a link or a prefetch may not change anything.
-		w.Header().Set("Allow", "POST")
-		h.write(w, accept, http.StatusMethodNotAllowed, &response{Errors: gqlerror.List{{
-			Message:    "only queries may be sent with GET; send mutations with POST",
-			Extensions: map[string]any{"code": "BAD_REQUEST"},
-		}}})
-		return
-	}
-	responses, ctx := h.exec.DispatchOperation(ctx, opCtx)
-	resp := responses(ctx)
-	status := http.StatusOK
-	if resp == nil {
-		resp = &graphql.Response{Errors: gqlerror.List{{Message: "the operation produced no result"}}}
-	}
-	if len(resp.Data) == 0 {
-		status = requestErrorStatus(accept)
-	}
-	h.write(w, accept, status, &response{Errors: resp.Errors, Data: resp.Data, Extensions: resp.Extensions})
 }
 
 // requestErrorStatus is the status of an operation that did not run
@@ -161,11 +191,11 @@ const internalErrorBody = `{"errors":[{"message":"internal server error","extens
 // JSON and goes out as it is; only the errors and extensions, usually
 // absent, go through encoding/json. The body is assembled in a pooled
 // buffer, so that it goes out in one write with its Content-Length.
-func (h *graphqlHTTP) write(w http.ResponseWriter, mediaType string, status int, resp *response) {
+func write(w http.ResponseWriter, logger *slog.Logger, mediaType string, status int, resp *response) {
 	buf := getBuffer()
 	defer putBuffer(buf)
 	if err := encodeResponse(buf, resp); err != nil {
-		h.logger.Error("graphql: encode response", slog.Any("error", err))
+		logger.Error("graphql: encode response", slog.Any("error", err))
 		status = http.StatusInternalServerError
 		buf.Reset()
 		buf.WriteString(internalErrorBody)
