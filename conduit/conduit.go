@@ -71,6 +71,9 @@ type Viewer struct {
 	// issued under: changing the password moves the user's version on, and
 	// tokens of an older version stop working.
 	TokenVersion int64
+	// ExpiresAt is when the token stops being valid: a subscription opened
+	// with it ends then. Sign ignores it (it sets its own).
+	ExpiresAt time.Time
 }
 
 // Optional is a field of a partial update: Set tells whether the caller

@@ -78,5 +78,9 @@ func (t *Tokens) Verify(token string) (Viewer, error) {
 	if claims.Version < 0 {
 		return Viewer{}, &Error{Code: Unauthenticated, Fields: map[string][]string{"token": {"invalid token"}}, Err: fmt.Errorf("version %d", claims.Version)}
 	}
-	return Viewer{UserID: id, TokenVersion: claims.Version}, nil
+	v := Viewer{UserID: id, TokenVersion: claims.Version}
+	if claims.ExpiresAt != nil {
+		v.ExpiresAt = claims.ExpiresAt.Time
+	}
+	return v, nil
 }

@@ -33,6 +33,15 @@ func TestAuthenticate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The viewer carries the token's expiry, to the second.
+	signed, err := tokens.Verify(good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Until(signed.ExpiresAt); d < time.Hour-time.Minute || d > time.Hour {
+		t.Fatalf("ExpiresAt = %v, want an hour from now", signed.ExpiresAt)
+	}
+	seven := conduit.Viewer{UserID: 7, ExpiresAt: signed.ExpiresAt}
 	var got seen
 	h := web.Authenticate(realTokens{tokens})(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		got.viewer, got.ok = conduit.ViewerFromContext(r.Context())
@@ -42,9 +51,9 @@ func TestAuthenticate(t *testing.T) {
 		want         seen
 	}{
 		{"Anonymous", "", seen{}},
-		{"Token", "Token " + good, seen{conduit.Viewer{UserID: 7}, true}},
-		{"Bearer", "Bearer " + good, seen{conduit.Viewer{UserID: 7}, true}},
-		{"SchemeCaseInsensitive", "bearer  " + good + " ", seen{conduit.Viewer{UserID: 7}, true}},
+		{"Token", "Token " + good, seen{seven, true}},
+		{"Bearer", "Bearer " + good, seen{seven, true}},
+		{"SchemeCaseInsensitive", "bearer  " + good + " ", seen{seven, true}},
 		{"ErrBadToken", "Token bad", seen{}},
 		{"ErrOtherScheme", "Basic " + good, seen{}},
 		{"ErrNoToken", "Token", seen{}},
