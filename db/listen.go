@@ -62,6 +62,11 @@ const maxLoggedPayload = 200
 //
 // Listen returns nil when ctx is done, and not before.
 func (d *DB) Listen(ctx context.Context, deliver func(conduit.Event), opts ListenOptions) error {
+	return d.listen(ctx, deliver, opts, listenHeartbeat)
+}
+
+// listen is Listen with the heartbeat as a parameter, for tests.
+func (d *DB) listen(ctx context.Context, deliver func(conduit.Event), opts ListenOptions, heartbeat time.Duration) error {
 	if opts.MinBackoff <= 0 {
 		opts.MinBackoff = DefaultMinBackoff
 	}
@@ -83,7 +88,7 @@ func (d *DB) Listen(ctx context.Context, deliver func(conduit.Event), opts Liste
 	backoff := opts.MinBackoff
 	lost := false
 	for {
-		err := d.listenOnce(ctx, cfg, deliver, opts, func() {
+		err := d.listenOnce(ctx, cfg, deliver, opts, heartbeat, func() {
 			if lost {
 				opts.Logger.Info("event listener: listening again", slog.String("channel", EventsChannel))
 				lost = false
@@ -112,7 +117,7 @@ func (d *DB) Listen(ctx context.Context, deliver func(conduit.Event), opts Liste
 
 // listenOnce connects, LISTENs, calls listening, and delivers events until
 // the connection fails or ctx is done; it returns why.
-func (d *DB) listenOnce(ctx context.Context, cfg *pgx.ConnConfig, deliver func(conduit.Event), opts ListenOptions, listening func()) error {
+func (d *DB) listenOnce(ctx context.Context, cfg *pgx.ConnConfig, deliver func(conduit.Event), opts ListenOptions, heartbeat time.Duration, listening func()) error {
 	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
 		return fmt.Errorf("connect: %w", err)
@@ -130,7 +135,7 @@ func (d *DB) listenOnce(ctx context.Context, cfg *pgx.ConnConfig, deliver func(c
 		opts.OnListening()
 	}
 	for {
-		waitCtx, cancel := context.WithTimeout(ctx, listenHeartbeat)
+		waitCtx, cancel := context.WithTimeout(ctx, heartbeat)
 		n, err := conn.WaitForNotification(waitCtx)
 		quiet := waitCtx.Err() != nil && ctx.Err() == nil
 		cancel()

@@ -31,6 +31,11 @@ type listener struct {
 
 func startListener(tb testing.TB, d *db.DB) *listener {
 	tb.Helper()
+	return startListenerWith(tb, d, d.Listen)
+}
+
+func startListenerWith(tb testing.TB, d *db.DB, listen func(context.Context, func(conduit.Event), db.ListenOptions) error) *listener {
+	tb.Helper()
 	l := &listener{
 		events:    make(chan conduit.Event, 100),
 		listening: make(chan struct{}, 10),
@@ -39,7 +44,7 @@ func startListener(tb testing.TB, d *db.DB) *listener {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		done <- d.Listen(ctx, func(e conduit.Event) { l.events <- e }, db.ListenOptions{
+		done <- listen(ctx, func(e conduit.Event) { l.events <- e }, db.ListenOptions{
 			OnListening: func() { l.listening <- struct{}{} },
 			MinBackoff:  10 * time.Millisecond,
 			MaxBackoff:  50 * time.Millisecond,
@@ -268,5 +273,28 @@ func TestListenSkipsUndecodable(t *testing.T) {
 	}
 	if strings.Contains(log, "xxxx") {
 		t.Errorf("log holds the long payload:\n%s", log)
+	}
+}
+
+// TestListenHeartbeat checks that the listener's check of a quiet
+// connection leaves it listening.
+func TestListenHeartbeat(t *testing.T) {
+	t.Parallel()
+	d := dbtest.New(t)
+	jake := mustCreateUser(t, d, "jake")
+	l := startListenerWith(t, d, func(ctx context.Context, deliver func(conduit.Event), opts db.ListenOptions) error {
+		return d.ListenWithHeartbeat(ctx, deliver, opts, 20*time.Millisecond)
+	})
+	time.Sleep(200 * time.Millisecond) // quiet for several heartbeats
+	a := mustCreateArticle(t, d, jake.ID, "after")
+	l.wantEvents(t, conduit.Event{Kind: conduit.ArticlePublished, ArticleID: a.ID, AuthorID: jake.ID})
+	l.stop()
+	select {
+	case <-l.listening:
+		t.Error("OnListening called again: the connection was lost")
+	default:
+	}
+	if log := l.log.String(); log != "" {
+		t.Errorf("log = %s, want nothing", log)
 	}
 }
