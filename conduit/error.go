@@ -27,6 +27,10 @@ const (
 	// replica is too busy; nothing was done and the same call may succeed
 	// after Error.RetryAfter.
 	Unavailable Code = "unavailable"
+	// TooSlow: the caller did not keep up with what it asked for (a live
+	// subscription whose events it did not read in time), so it was ended;
+	// asking again starts afresh, and what was missed must be read anew.
+	TooSlow Code = "too_slow"
 	// Canceled: the caller went away before the work was done. Nobody reads
 	// the answer; it is not a failure of the server.
 	Canceled Code = "canceled"

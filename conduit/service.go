@@ -65,6 +65,9 @@ type Config struct {
 	// tried), and sign-ups per client address. Each attempt counts, however
 	// it ends.
 	LoginPerAddress, LoginPerAccount, RegisterPerAddress Throttle
+	// Hub fans out live updates to the subscriptions of SubscribeComments
+	// and SubscribeArticles; without one, those return Unavailable.
+	Hub *Hub
 }
 
 // DefaultTokenCheckInterval is Config.TokenCheckInterval's default.
@@ -89,6 +92,7 @@ type Service struct {
 	dummyHash []byte
 
 	loginPerAddress, loginPerAccount, registerPerAddress Throttle
+	hub                                                  *Hub
 }
 
 // NewService returns a Service over store.
@@ -118,6 +122,7 @@ func NewService(store Store, cfg Config) (*Service, error) {
 		loginPerAddress:    cfg.LoginPerAddress,
 		loginPerAccount:    cfg.LoginPerAccount,
 		registerPerAddress: cfg.RegisterPerAddress,
+		hub:                cfg.Hub,
 	}, nil
 }
 

@@ -34,6 +34,9 @@ type Store interface {
 	Follow(ctx context.Context, followerID, followeeID int64) error
 	// Unfollow undoes Follow; undoing what is not there is not an error.
 	Unfollow(ctx context.Context, followerID, followeeID int64) error
+	// FollowersAmong returns those of the candidate user ids that follow
+	// authorID, in one statement however many candidates there are.
+	FollowersAmong(ctx context.Context, authorID int64, candidates []int64) ([]int64, error)
 
 	// ListArticles returns one page of the articles matching f, newest first,
 	// in a constant number of statements whatever the page size.

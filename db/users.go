@@ -170,3 +170,21 @@ func (d *DB) Unfollow(ctx context.Context, followerID, followeeID int64) error {
 	})
 	return d.storeError("delete follow", "", err)
 }
+
+// FollowersAmong returns those of the candidate user ids that follow
+// authorID, in ascending order, read from the index on (followee_id,
+// follower_id).
+func (d *DB) FollowersAmong(ctx context.Context, authorID int64, candidates []int64) ([]int64, error) {
+	if len(candidates) == 0 {
+		return []int64{}, nil
+	}
+	rows, _ := d.pool.Query(ctx, `
+		SELECT follower_id FROM follows
+		WHERE followee_id = $1 AND follower_id = ANY($2)
+		ORDER BY follower_id`, authorID, candidates)
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil {
+		return nil, d.storeError("select followers", "", err)
+	}
+	return ids, nil
+}

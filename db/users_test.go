@@ -298,3 +298,39 @@ func TestProfiles(t *testing.T) {
 		}
 	})
 }
+
+func TestFollowersAmong(t *testing.T) {
+	t.Parallel()
+	d := dbtest.New(t)
+	ctx := context.Background()
+	jake := mustCreateUser(t, d, "jake")
+	anna := mustCreateUser(t, d, "anna")
+	bob := mustCreateUser(t, d, "bob")
+	carl := mustCreateUser(t, d, "carl")
+	mustFollow(t, d, anna.ID, jake.ID)
+	mustFollow(t, d, carl.ID, jake.ID)
+	mustFollow(t, d, bob.ID, anna.ID) // follows someone else
+
+	for _, tc := range []struct {
+		name       string
+		author     int64
+		candidates []int64
+		want       []int64
+	}{
+		{"OK", jake.ID, []int64{carl.ID, bob.ID, anna.ID, jake.ID}, []int64{anna.ID, carl.ID}},
+		{"SomeCandidates", jake.ID, []int64{carl.ID, bob.ID}, []int64{carl.ID}},
+		{"UnknownCandidates", jake.ID, []int64{carl.ID + 100}, []int64{}},
+		{"NoFollowers", bob.ID, []int64{jake.ID, anna.ID, carl.ID}, []int64{}},
+		{"NoCandidates", jake.ID, nil, []int64{}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := d.FollowersAmong(ctx, tc.author, tc.candidates)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got == nil || !slices.Equal(got, tc.want) {
+				t.Fatalf("FollowersAmong(%d, %v) = %#v, want %#v", tc.author, tc.candidates, got, tc.want)
+			}
+		})
+	}
+}

@@ -212,6 +212,8 @@ func general(message string) errorBody {
 }
 
 // statusOf is the one table from service error codes to HTTP statuses.
+// It covers every code, even TooSlow, which only ends live subscriptions
+// and so never reaches a REST client.
 var statusOf = map[conduit.Code]int{
 	conduit.Invalid:         http.StatusUnprocessableEntity,
 	conduit.Conflict:        http.StatusUnprocessableEntity,
@@ -220,6 +222,7 @@ var statusOf = map[conduit.Code]int{
 	conduit.NotFound:        http.StatusNotFound,
 	conduit.RateLimited:     http.StatusTooManyRequests,
 	conduit.Unavailable:     http.StatusServiceUnavailable,
+	conduit.TooSlow:         http.StatusServiceUnavailable,
 	conduit.Canceled:        web.StatusClientClosedRequest,
 	conduit.Internal:        http.StatusInternalServerError,
 }
