@@ -1,8 +1,10 @@
 package web
 
 import (
+	"bufio"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"runtime/debug"
 	"time"
@@ -45,6 +47,9 @@ const StatusClientClosedRequest = 499
 // recorded is the status to log and count for the request: what was
 // written (200 if nothing was), or 499 if the client had gone first.
 func (w *statusWriter) recorded(r *http.Request) int {
+	if w.status == http.StatusSwitchingProtocols {
+		return w.status
+	}
 	if r.Context().Err() != nil {
 		return StatusClientClosedRequest
 	}
@@ -57,6 +62,16 @@ func (w *statusWriter) recorded(r *http.Request) int {
 // Unwrap lets http.ResponseController reach Flush and deadlines of the
 // underlying writer (subscriptions stream through it).
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// Hijack hands the connection over, as a WebSocket upgrade does; the
+// request is recorded as 101.
+func (w *statusWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	conn, rw, err := http.NewResponseController(w.ResponseWriter).Hijack()
+	if err == nil && w.status == 0 {
+		w.status = http.StatusSwitchingProtocols
+	}
+	return conn, rw, err
+}
 
 // Flush passes flushes through, for streamed responses.
 func (w *statusWriter) Flush() {

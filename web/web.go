@@ -27,25 +27,30 @@ type Authenticator interface {
 func Authenticate(auth Authenticator) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			header := r.Header.Get("Authorization")
-			if header == "" {
-				next.ServeHTTP(w, r)
-				return
+			if header := r.Header.Get("Authorization"); header != "" {
+				r = r.WithContext(WithAuthorization(r.Context(), auth, header))
 			}
-			ctx := r.Context()
-			scheme, token, ok := strings.Cut(strings.TrimSpace(header), " ")
-			token = strings.TrimSpace(token)
-			if !ok || token == "" || !(strings.EqualFold(scheme, "Token") || strings.EqualFold(scheme, "Bearer")) {
-				ctx = conduit.NewContextWithAuthError(ctx, conduit.FieldError(conduit.Unauthenticated, "token",
-					"the Authorization header must be `Token <jwt>` or `Bearer <jwt>`"))
-			} else if v, err := auth.Authenticate(ctx, token); err != nil {
-				ctx = conduit.NewContextWithAuthError(ctx, err)
-			} else {
-				ctx = conduit.NewContextWithViewer(ctx, v)
-			}
-			next.ServeHTTP(w, r.WithContext(ctx))
+			next.ServeHTTP(w, r)
 		})
 	}
+}
+
+// WithAuthorization returns ctx carrying the viewer an Authorization value
+// (`Token <jwt>` or `Bearer <jwt>`) proves, or the reason it proves nothing
+// (conduit.NewContextWithAuthError). Authenticate applies it to the header;
+// the GraphQL WebSocket transport to the `Authorization` of connection_init.
+func WithAuthorization(ctx context.Context, auth Authenticator, value string) context.Context {
+	scheme, token, ok := strings.Cut(strings.TrimSpace(value), " ")
+	token = strings.TrimSpace(token)
+	if !ok || token == "" || !(strings.EqualFold(scheme, "Token") || strings.EqualFold(scheme, "Bearer")) {
+		return conduit.NewContextWithAuthError(ctx, conduit.FieldError(conduit.Unauthenticated, "token",
+			"the Authorization header must be `Token <jwt>` or `Bearer <jwt>`"))
+	}
+	v, err := auth.Authenticate(ctx, token)
+	if err != nil {
+		return conduit.NewContextWithAuthError(ctx, err)
+	}
+	return conduit.NewContextWithViewer(ctx, v)
 }
 
 type requestIDKey struct{}
