@@ -51,6 +51,7 @@ type config struct {
 	dbMaxConns         int
 	dbStatementTimeout time.Duration
 	graphql            resolvers.Options
+	hub                conduit.HubConfig
 	staticDir          string
 	staticCSP          string
 	legacy             legacy.Options
@@ -187,6 +188,20 @@ var settings = []setting{
 			return errors.New("want text or json")
 		}},
 	{"SHUTDOWN_TIMEOUT", "15s", "how long shutdown waits for in-flight requests", durationSetting(func(c *config) *time.Duration { return &c.shutdownTimeout }, 0)},
+	{"SUBSCRIPTION_MAX_CONNECTIONS", "10000", "WebSocket and SSE connections a replica holds open at once (counted apart from `MAX_IN_FLIGHT`); the next gets 503",
+		graphqlStream(func(o *resolvers.StreamOptions) *int { return &o.MaxConnections })},
+	{"SUBSCRIPTIONS_PER_CONNECTION", "20", "subscriptions one WebSocket runs at once",
+		graphqlStream(func(o *resolvers.StreamOptions) *int { return &o.MaxSubscriptionsPerConnection })},
+	{"SUBSCRIPTION_MAX", "10000", "subscriptions a replica runs at once, over all connections",
+		intSetting(func(c *config) *int { return &c.hub.MaxSubscriptions }, 1, 10_000_000)},
+	{"SUBSCRIPTION_BUFFER", "64", "events queued for one subscriber; one more ends its subscription as too slow",
+		intSetting(func(c *config) *int { return &c.hub.Buffer }, 1, 100_000)},
+	{"SUBSCRIPTION_KEEPALIVE", "15s", "how often subscription connections are pinged; a graphql-transport-ws client that misses two pongs is disconnected",
+		durationSetting(func(c *config) *time.Duration { return &c.graphql.Streams.KeepAlive }, time.Second)},
+	{"SUBSCRIPTION_IDLE_TIMEOUT", "5m", "closes a WebSocket that has run no subscription for so long",
+		durationSetting(func(c *config) *time.Duration { return &c.graphql.Streams.IdleTimeout }, time.Second)},
+	{"SUBSCRIPTION_WRITE_TIMEOUT", "10s", "how long one event may wait for a client to read it before the client is disconnected",
+		durationSetting(func(c *config) *time.Duration { return &c.graphql.Streams.WriteTimeout }, time.Millisecond)},
 	{"GRAPHQL_COMPLEXITY_LIMIT", "5000", "the most one GraphQL operation may cost (see [Reliability and security](#reliability-and-security))", graphqlInt(func(o *resolvers.Options) *int { return &o.ComplexityLimit })},
 	{"GRAPHQL_COMPLEXITY_NODE_LIMIT", "10000", "selections the cost measure may visit before it refuses the operation", graphqlInt(func(o *resolvers.Options) *int { return &o.ComplexityNodeLimit })},
 	{"GRAPHQL_MAX_DOCUMENT_BYTES", "8192", "the largest GraphQL document (query text); variables are not counted", graphqlInt(func(o *resolvers.Options) *int { return &o.MaxDocumentBytes })},
@@ -415,6 +430,10 @@ func intSetting(field func(*config) *int, min, max int) func(*config, string) er
 
 func graphqlInt(field func(*resolvers.Options) *int) func(*config, string) error {
 	return intSetting(func(c *config) *int { return field(&c.graphql) }, 1, math.MaxInt32)
+}
+
+func graphqlStream(field func(*resolvers.StreamOptions) *int) func(*config, string) error {
+	return intSetting(func(c *config) *int { return field(&c.graphql.Streams) }, 1, 10_000_000)
 }
 
 func rateSetting(field func(*config) *rateLimit) func(*config, string) error {

@@ -24,6 +24,8 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -94,7 +96,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 	defer closeDB()
 
+	// Events of writes reach subscribers through PostgreSQL (LISTEN and
+	// NOTIFY), so that every replica delivers every event.
+	hub := conduit.NewHub(store, cfg.hub)
 	svc, err := conduit.NewService(store, conduit.Config{
+		Hub:                hub,
 		JWTSecret:          []byte(cfg.jwtSecret),
 		TokenTTL:           cfg.tokenTTL,
 		TokenCheckInterval: cfg.tokenCheckInterval,
@@ -112,6 +118,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return nil
 	case "seed":
 		return seed(ctx, svc, logger)
+	}
+	reconnects, err := listen(ctx, store, hub, logger)
+	if err != nil {
+		return err
 	}
 	var static http.Handler
 	if cfg.staticDir != "" {
@@ -135,6 +145,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		Static:         static,
 		Legacy:         cfg.legacy,
 		TracerProvider: tp,
+		Live:           app.Live{Hub: hub, ListenerReconnects: reconnects.Load},
 	}, svc, store)
 	if cfg.metricsAddr != "" {
 		stopOperator, err := serveOperator(cfg.metricsAddr, h.Operator, logger)
@@ -143,7 +154,48 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		}
 		defer stopOperator()
 	}
-	return serve(ctx, cfg, logger, h.Public)
+	return serve(ctx, cfg, logger, h)
+}
+
+// listenStartTimeout is how long the server waits for its listener's first
+// LISTEN before it serves anyway (the listener keeps trying): events of
+// writes made before then would reach no one on this replica.
+const listenStartTimeout = 10 * time.Second
+
+// listen starts the listener that hands the events of every replica's
+// writes to hub, and waits until it listens. The returned counter counts
+// its reconnections.
+func listen(ctx context.Context, store *db.DB, hub *conduit.Hub, logger *slog.Logger) (*atomic.Uint64, error) {
+	var reconnects atomic.Uint64
+	listening := make(chan struct{})
+	var once sync.Once
+	go func() {
+		err := store.Listen(ctx, func(e conduit.Event) {
+			if err := hub.Publish(ctx, e); err != nil {
+				logger.Warn("subscriptions: event not delivered to every subscriber", slog.String("kind", string(e.Kind)), slog.Any("error", err))
+			}
+		}, db.ListenOptions{
+			Logger: logger,
+			OnListening: func() {
+				first := false
+				once.Do(func() { first = true; close(listening) })
+				if !first {
+					reconnects.Add(1)
+				}
+			},
+		})
+		if err != nil {
+			logger.Error("subscriptions: listener stopped", slog.Any("error", err))
+		}
+	}()
+	select {
+	case <-listening:
+	case <-time.After(listenStartTimeout):
+		logger.Warn("subscriptions: not listening yet; serving anyway", slog.Duration("waited", listenStartTimeout))
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	return &reconnects, nil
 }
 
 // openDatabase connects to DATABASE_URL, or to the embedded cluster when it
@@ -211,8 +263,10 @@ func baseURL(addr net.Addr) string {
 	return "http://" + net.JoinHostPort(host, port)
 }
 
-// serve listens until ctx ends, then lets in-flight requests finish.
-func serve(ctx context.Context, cfg config, logger *slog.Logger, h http.Handler) error {
+// serve listens until ctx ends, then lets in-flight requests finish and
+// ends every subscription.
+func serve(ctx context.Context, cfg config, logger *slog.Logger, handlers app.Handlers) error {
+	h := handlers.Public
 	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.addr, err)
@@ -239,7 +293,16 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger, h http.Handler)
 	logger.Info("shutting down: draining in-flight requests", slog.Duration("timeout", cfg.shutdownTimeout))
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.shutdownTimeout)
 	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
+	// Beside Shutdown, which waits for requests (SSE streams among them)
+	// but neither ends streams nor waits for WebSockets.
+	streamsDone := make(chan struct{})
+	go func() {
+		defer close(streamsDone)
+		handlers.Shutdown(sctx)
+	}()
+	err = srv.Shutdown(sctx)
+	<-streamsDone
+	if err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	logger.Info("stopped")

@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/conduit-dev/conduit/app"
 	"github.com/conduit-dev/conduit/conduit"
 	"github.com/conduit-dev/conduit/db"
 	"github.com/conduit-dev/conduit/db/dbtest"
@@ -438,7 +439,9 @@ func TestServeDrains(t *testing.T) {
 	var out syncBuffer
 	logger := slog.New(slog.NewJSONHandler(&out, nil))
 	done := make(chan error, 1)
-	go func() { done <- serve(ctx, config{addr: "127.0.0.1:0", shutdownTimeout: 5 * time.Second}, logger, h) }()
+	go func() {
+		done <- serve(ctx, config{addr: "127.0.0.1:0", shutdownTimeout: 5 * time.Second}, logger, app.Handlers{Public: h, Shutdown: func(context.Context) {}})
+	}()
 	base := waitListening(t, &out, done)
 	got := make(chan string, 1)
 	go func() {

@@ -70,6 +70,16 @@ type Config struct {
 	// spans of its statements with the provider db.Options was given).
 	// Nil traces nothing and adds nothing to the chain.
 	TracerProvider trace.TracerProvider
+	// Live is what delivers subscriptions' events, for /metrics; nil
+	// members export nothing.
+	Live Live
+}
+
+// Live is the machinery of subscriptions that /metrics reports on: the hub
+// of this replica and the count of its listener's reconnections.
+type Live struct {
+	Hub                *conduit.Hub
+	ListenerReconnects func() uint64
 }
 
 // Database is what the handler asks of the store: whether it answers (for
@@ -86,6 +96,11 @@ type Database interface {
 type Handlers struct {
 	Public   http.Handler
 	Operator http.Handler
+	// Shutdown ends every subscription (the hub first, so that each tells
+	// its client why, then the connections, WebSockets with 1001) and waits
+	// for their connections to close, until ctx ends. Run it beside
+	// http.Server.Shutdown, which does neither.
+	Shutdown func(ctx context.Context)
 }
 
 // New builds the handlers over svc and database.
@@ -119,6 +134,12 @@ func New(cfg Config, svc *conduit.Service, database Database) Handlers {
 	metrics := promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
 	cfg.GraphQL.TracerProvider = cfg.TracerProvider
 	cfg.GraphQL.Metrics = reg
+
+	if len(cfg.GraphQL.Streams.AllowedOrigins) == 0 {
+		cfg.GraphQL.Streams.AllowedOrigins = cfg.CORSOrigins
+	}
+	graphql := resolvers.NewHandler(svc, logger, cfg.GraphQL)
+	reg.MustRegister(liveMetrics(cfg.Live, graphql)...)
 
 	fail := failBySurface(legacy.WriteError(logger), resolvers.WriteError(logger))
 	r := chi.NewRouter()
@@ -163,14 +184,16 @@ func New(cfg Config, svc *conduit.Service, database Database) Handlers {
 	}
 	r.Group(func(r chi.Router) {
 		r.Use(
-			web.Shed(cfg.MaxInFlight, fail, shed.Inc),
-			web.Deadline(cfg.RequestTimeout),
+			// Subscription connections last: they are bounded by the
+			// GraphQL handler's StreamOptions instead.
+			except(resolvers.IsStream, web.Shed(cfg.MaxInFlight, fail, shed.Inc)),
+			except(resolvers.IsStream, web.Deadline(cfg.RequestTimeout)),
 			web.ClientAddress(cfg.TrustedProxies),
 			web.LimitBody(web.MaxBodyBytes),
 			web.Authenticate(svc),
 		)
 		r.Mount("/api", legacy.NewHandler(svc, logger, cfg.Legacy))
-		r.Mount("/graphql", noStore(resolvers.NewHandler(svc, logger, cfg.GraphQL)))
+		r.Mount("/graphql", noStore(graphql))
 	})
 	guide := migrationGuide()
 	r.Get(migrationGuidePath, guide.ServeHTTP)
@@ -184,7 +207,13 @@ func New(cfg Config, svc *conduit.Service, database Database) Handlers {
 		r.Head("/", page.ServeHTTP)
 	}
 
-	return Handlers{Public: r, Operator: operator(metrics)}
+	shutdown := func(ctx context.Context) {
+		if cfg.Live.Hub != nil {
+			cfg.Live.Hub.Close()
+		}
+		graphql.Shutdown(ctx)
+	}
+	return Handlers{Public: r, Operator: operator(metrics), Shutdown: shutdown}
 }
 
 // ownPaths are the paths the server answers itself, with their subpaths;
@@ -220,6 +249,20 @@ func failBySurface(rest, graphql web.Fail) web.Fail {
 
 // noStore keeps responses out of caches: any GraphQL answer may carry a
 // token (login, register, updateViewer) or what only its viewer may see.
+// except applies mw to the requests for which skip is false.
+func except(skip func(*http.Request) bool, mw func(http.Handler) http.Handler) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		wrapped := mw(next)
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if skip(r) {
+				next.ServeHTTP(w, r)
+				return
+			}
+			wrapped.ServeHTTP(w, r)
+		})
+	}
+}
+
 func noStore(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "no-store")

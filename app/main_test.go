@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -55,7 +56,7 @@ func newSite(tb testing.TB, cfg app.Config, svcCfg conduit.Config) *site {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewJSONHandler(s.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
-	if cfg.GraphQL == (resolvers.Options{}) {
+	if reflect.DeepEqual(cfg.GraphQL, resolvers.Options{}) {
 		cfg.GraphQL = resolvers.DefaultOptions()
 	}
 	h := app.New(cfg, svc, store)

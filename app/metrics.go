@@ -3,6 +3,8 @@ package app
 import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/conduit-dev/conduit/resolvers"
 )
 
 // poolCollector exports the statistics of the database's connection pool
@@ -62,4 +64,47 @@ func (c poolCollector) Collect(ch chan<- prometheus.Metric) {
 	counter(poolNew, float64(s.NewConnsCount()))
 	counter(poolDestroyed, float64(s.MaxLifetimeDestroyCount()), "max_lifetime")
 	counter(poolDestroyed, float64(s.MaxIdleDestroyCount()), "max_idle_time")
+}
+
+// liveMetrics are the counters of subscriptions: connections and
+// subscriptions open, events delivered and dropped, and reconnections of
+// the listener that brings events from PostgreSQL.
+func liveMetrics(live Live, graphql *resolvers.Handler) []prometheus.Collector {
+	cs := []prometheus.Collector{
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "conduit_subscription_connections_open",
+			Help: "WebSocket and SSE connections open on this replica.",
+		}, func() float64 { return float64(graphql.OpenStreams()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "conduit_subscription_connections_refused_total",
+			Help: "WebSocket and SSE connections refused with 503: the replica held SUBSCRIPTION_MAX_CONNECTIONS, or was shutting down.",
+		}, func() float64 { return float64(graphql.RefusedStreams()) }),
+	}
+	if hub := live.Hub; hub != nil {
+		cs = append(cs,
+			prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+				Name: "conduit_subscriptions_open",
+				Help: "Subscriptions open on this replica.",
+			}, func() float64 { return float64(hub.Stats().Open) }),
+			prometheus.NewCounterFunc(prometheus.CounterOpts{
+				Name: "conduit_subscription_events_delivered_total",
+				Help: "Events handed to subscribers.",
+			}, func() float64 { return float64(hub.Stats().Delivered) }),
+			prometheus.NewCounterFunc(prometheus.CounterOpts{
+				Name: "conduit_subscription_events_dropped_total",
+				Help: "Events a subscriber did not get: its buffer was full (it was then ended as too slow), or the follow check failed.",
+			}, func() float64 { return float64(hub.Stats().Dropped) }),
+			prometheus.NewCounterFunc(prometheus.CounterOpts{
+				Name: "conduit_subscriptions_refused_total",
+				Help: "Subscriptions refused: the replica ran SUBSCRIPTION_MAX, or was shutting down.",
+			}, func() float64 { return float64(hub.Stats().Refused) }),
+		)
+	}
+	if n := live.ListenerReconnects; n != nil {
+		cs = append(cs, prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "conduit_subscription_listener_reconnects_total",
+			Help: "Times the listener that brings events from PostgreSQL (LISTEN) connected again after losing its connection.",
+		}, func() float64 { return float64(n()) }))
+	}
+	return cs
 }

@@ -28,6 +28,7 @@ type ResolverRoot interface {
 	Mutation() MutationResolver
 	Profile() ProfileResolver
 	Query() QueryResolver
+	Subscription() SubscriptionResolver
 	User() UserResolver
 }
 
@@ -164,6 +165,12 @@ type ComplexityRoot struct {
 		Token      func(childComplexity int) int
 		User       func(childComplexity int) int
 		UserErrors func(childComplexity int) int
+	}
+
+	Subscription struct {
+		ArticlePublished func(childComplexity int) int
+		CommentAdded     func(childComplexity int, articleSlug string) int
+		CommentDeleted   func(childComplexity int, articleSlug string) int
 	}
 
 	UnfavoriteArticlePayload struct {
@@ -792,6 +799,35 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.RegisterPayload.UserErrors(childComplexity), true
 
+	case "Subscription.articlePublished":
+		if e.ComplexityRoot.Subscription.ArticlePublished == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Subscription.ArticlePublished(childComplexity), true
+	case "Subscription.commentAdded":
+		if e.ComplexityRoot.Subscription.CommentAdded == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_commentAdded_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.CommentAdded(childComplexity, args["articleSlug"].(string)), true
+	case "Subscription.commentDeleted":
+		if e.ComplexityRoot.Subscription.CommentDeleted == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_commentDeleted_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.CommentDeleted(childComplexity, args["articleSlug"].(string)), true
+
 	case "UnfavoriteArticlePayload.article":
 		if e.ComplexityRoot.UnfavoriteArticlePayload.Article == nil {
 			break
@@ -966,6 +1002,23 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			ctx = graphql.WithLazyInputUnmarshalerIndex(ctx, inputUnmarshalers)
 			data := ec._Mutation(ctx, opCtx.Operation.SelectionSet)
 			var buf bytes.Buffer
+			data.MarshalGQL(&buf)
+
+			return &graphql.Response{
+				Data: buf.Bytes(),
+			}
+		}
+	case ast.Subscription:
+		next := ec._Subscription(ctx, opCtx.Operation.SelectionSet)
+
+		var buf bytes.Buffer
+		return func(ctx context.Context) *graphql.Response {
+			buf.Reset()
+			data := next(ctx)
+
+			if data == nil {
+				return nil
+			}
 			data.MarshalGQL(&buf)
 
 			return &graphql.Response{

@@ -34,6 +34,7 @@ var errorCodes = map[conduit.Code]struct {
 	conduit.RateLimited:     {"RATE_LIMITED", ""},
 	conduit.Unavailable:     {"SERVICE_UNAVAILABLE", ""},
 	conduit.Canceled:        {"CANCELED", ""},
+	conduit.TooSlow:         {"TOO_SLOW", ""},
 	conduit.Internal:        {"INTERNAL_SERVER_ERROR", ""},
 }
 

@@ -2,6 +2,7 @@ package resolvers
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/base64"
 	"log/slog"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
+	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/99designs/gqlgen/graphql/playground"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -109,6 +111,9 @@ type Options struct {
 	// for; the page checks each file against its SHA-256, computed at start.
 	GraphiQLAssetsDir string
 
+	// Streams bounds the connections that carry subscriptions.
+	Streams StreamOptions
+
 	// TracerProvider, when set, makes a span of each operation (never of
 	// a field), the parent of the spans of its SQL statements. app.New
 	// sets it; nil makes none.
@@ -135,6 +140,7 @@ func DefaultOptions() Options {
 		MaxErrors:                50,
 		QueryCacheBytes:          32 << 20,
 		PersistedQueryCacheBytes: 4 << 20,
+		Streams:                  DefaultStreamOptions(),
 	}
 }
 
@@ -184,10 +190,32 @@ const (
 //
 // It expects web.RequestID and web.Authenticate to have run, and a body
 // limit (web.LimitBody) to be in place.
-func NewHandler(svc *conduit.Service, logger *slog.Logger, opts Options) http.Handler {
+func NewHandler(svc *conduit.Service, logger *slog.Logger, opts Options) *Handler {
 	h, _ := newHandler(svc, logger, opts)
 	return h
 }
+
+// Handler is the GraphQL surface.
+type Handler struct {
+	mux     http.Handler
+	streams *streams
+}
+
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.ServeHTTP(w, r) }
+
+// Shutdown ends every subscription connection, WebSockets with 1001 (going
+// away), after their subscriptions have told their clients why (close the
+// service's hub first), and waits for them to be gone until ctx ends. Call
+// it when the server starts shutting down (http.Server.RegisterOnShutdown):
+// the server's own Shutdown neither ends streams nor waits for WebSockets.
+func (h *Handler) Shutdown(ctx context.Context) { h.streams.shutdown(ctx) }
+
+// OpenStreams returns how many subscription connections are open.
+func (h *Handler) OpenStreams() int { return h.streams.count() }
+
+// RefusedStreams returns how many subscription connections were refused
+// because the replica held as many as it may, or was shutting down.
+func (h *Handler) RefusedStreams() uint64 { return h.streams.refused.Load() }
 
 // handlerCaches are the caches of one handler, for tests to weigh.
 type handlerCaches struct {
@@ -195,7 +223,7 @@ type handlerCaches struct {
 	persisted *byteLRU[string]
 }
 
-func newHandler(svc *conduit.Service, logger *slog.Logger, opts Options) (http.Handler, handlerCaches) {
+func newHandler(svc *conduit.Service, logger *slog.Logger, opts Options) (*Handler, handlerCaches) {
 	opts = opts.withDefaults()
 	es := graph.NewExecutableSchema(graph.Config{
 		Resolvers:  &Resolver{Service: svc},
@@ -217,6 +245,8 @@ func newHandler(svc *conduit.Service, logger *slog.Logger, opts Options) (http.H
 		srv.Use(ops)
 	}
 	srv.Use(errorLimit{max: opts.MaxErrors})
+	streams := newStreams(svc, logger, opts.Streams)
+	srv.Use(newSubscriptionEnds(svc, logger, streams.opts.MaxSubscriptionsPerConnection))
 	// Before parsing, in this order: the persisted query fills in the text
 	// that the document limits measure.
 	srv.Use(persistedQueries{cache: caches.persisted})
@@ -240,6 +270,19 @@ func newHandler(svc *conduit.Service, logger *slog.Logger, opts Options) (http.H
 	srv.AroundRootFields(freshLoadersPerMutation(svc))
 
 	// The first transport that supports a request serves it.
+	so := streams.opts
+	srv.AddTransport(streamTransport{s: streams, Transport: transport.Websocket{
+		Implementation:        newWebsockets(so),
+		InitFunc:              streams.initWebSocket,
+		InitTimeout:           so.InitTimeout,
+		KeepAlivePingInterval: so.KeepAlive, // graphql-ws
+		PingPongInterval:      so.KeepAlive, // graphql-transport-ws
+		PayloadReadLimit:      &wsReadLimit,
+		ErrorFunc: func(ctx context.Context, err error) {
+			logger.DebugContext(ctx, "graphql: websocket", slog.Any("error", err))
+		},
+	}})
+	srv.AddTransport(streamTransport{s: streams, sse: true, Transport: transport.SSE{KeepAlivePingInterval: so.KeepAlive}})
 	srv.AddTransport(graphiQLTransport{page: withPageCSP(withLoadNotice(graphiQL(opts.GraphiQLAssetsDir, logger), "GraphiQL", graphiQLNotice(opts.GraphiQLAssetsDir)))})
 	srv.AddTransport(getTransport{logger: logger})
 	srv.AddTransport(postTransport{logger: logger})
@@ -255,8 +298,13 @@ func newHandler(svc *conduit.Service, logger *slog.Logger, opts Options) (http.H
 	if opts.GraphiQLAssetsDir != "" {
 		mux.Handle("GET "+assetsPath, http.StripPrefix(assetsPath, http.FileServerFS(os.DirFS(opts.GraphiQLAssetsDir))))
 	}
-	return mux, caches
+	return &Handler{mux: mux, streams: streams}, caches
 }
+
+// wsReadLimit bounds one message a WebSocket client sends: a subscribe
+// message holds a document (at most MaxDocumentBytes, 8 KiB by default)
+// and its variables.
+var wsReadLimit int64 = 64 << 10
 
 // SDL returns the schema in the schema definition language, as served at
 // /graphql/schema.graphql and committed as schema.graphql.

@@ -156,13 +156,32 @@ func (r *queryResolver) Node(ctx context.Context, id string) (graph.Node, error)
 	return r.node(ctx, id)
 }
 
+// CommentAdded is the resolver for the commentAdded field.
+func (r *subscriptionResolver) CommentAdded(ctx context.Context, articleSlug string) (<-chan *conduit.Comment, error) {
+	return r.commentAdded(ctx, articleSlug)
+}
+
+// CommentDeleted is the resolver for the commentDeleted field.
+func (r *subscriptionResolver) CommentDeleted(ctx context.Context, articleSlug string) (<-chan string, error) {
+	return r.commentDeleted(ctx, articleSlug)
+}
+
+// ArticlePublished is the resolver for the articlePublished field.
+func (r *subscriptionResolver) ArticlePublished(ctx context.Context) (<-chan *conduit.Article, error) {
+	return r.articlePublished(ctx)
+}
+
 // Mutation returns graph.MutationResolver implementation.
 func (r *Resolver) Mutation() graph.MutationResolver { return &mutationResolver{r} }
 
 // Query returns graph.QueryResolver implementation.
 func (r *Resolver) Query() graph.QueryResolver { return &queryResolver{r} }
 
+// Subscription returns graph.SubscriptionResolver implementation.
+func (r *Resolver) Subscription() graph.SubscriptionResolver { return &subscriptionResolver{r} }
+
 type (
-	mutationResolver struct{ *Resolver }
-	queryResolver    struct{ *Resolver }
+	mutationResolver     struct{ *Resolver }
+	queryResolver        struct{ *Resolver }
+	subscriptionResolver struct{ *Resolver }
 )
