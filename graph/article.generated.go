@@ -19,7 +19,10 @@ import (
 type ArticleResolver interface {
 	ID(ctx context.Context, obj *conduit.Article) (string, error)
 
-	Comments(ctx context.Context, obj *conduit.Article, first *int, after *string) (*CommentConnection, error)
+	Comments(ctx context.Context, objs []*conduit.Article, first *int, after *string) ([]*CommentConnection, error)
+}
+type ArticleEdgeResolver interface {
+	Node(ctx context.Context, objs []*ArticleEdge) ([]*conduit.Article, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -323,8 +326,7 @@ func (ec *executionContext) _Article_comments(ctx context.Context, field graphql
 			return ec.fieldContext_Article_comments(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Article().Comments(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
+			return ec.resolveBatch_Article_comments(ctx, field, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *CommentConnection) graphql.Marshaler {
@@ -356,6 +358,30 @@ func (ec *executionContext) fieldContext_Article_comments(ctx context.Context, f
 		return fc, err
 	}
 	return fc, nil
+}
+func (ec *executionContext) resolveBatch_Article_comments(ctx context.Context, field graphql.CollectedField, obj *conduit.Article) (any, error) {
+	resolver := ec.Resolvers.Article()
+	fc := graphql.GetFieldContext(ctx)
+	if batch, ok := graphql.BatchParentsFor[*conduit.Article](ctx, "Article"); ok {
+		result := batch.FieldResult(field, func() (any, error) {
+			return resolver.Comments(ctx, batch.Parents, fc.Args["first"].(*int), fc.Args["after"].(*string))
+		})
+		return graphql.ResolveBatchGroupResult[*CommentConnection](
+			ctx,
+			batch.Index,
+			len(batch.Parents),
+			result,
+			"Article.comments",
+			batch.IndexMap,
+		)
+	}
+	results, err := resolver.Comments(ctx, []*conduit.Article{obj}, fc.Args["first"].(*int), fc.Args["after"].(*string))
+	return graphql.ResolveBatchSingleResult[*CommentConnection](
+		ctx,
+		results,
+		err,
+		"Article.comments",
+	)
 }
 
 func (ec *executionContext) _ArticleConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ArticleConnection) (ret graphql.Marshaler) {
@@ -509,7 +535,7 @@ func (ec *executionContext) _ArticleEdge_node(ctx context.Context, field graphql
 			return ec.fieldContext_ArticleEdge_node(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Node, nil
+			return ec.resolveBatch_ArticleEdge_node(ctx, field, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *conduit.Article) graphql.Marshaler {
@@ -523,13 +549,36 @@ func (ec *executionContext) fieldContext_ArticleEdge_node(_ context.Context, fie
 	fc = &graphql.FieldContext{
 		Object:     "ArticleEdge",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Article(ctx, field)
 		},
 	}
 	return fc, nil
+}
+func (ec *executionContext) resolveBatch_ArticleEdge_node(ctx context.Context, field graphql.CollectedField, obj *ArticleEdge) (any, error) {
+	resolver := ec.Resolvers.ArticleEdge()
+	if batch, ok := graphql.BatchParentsFor[*ArticleEdge](ctx, "ArticleEdge"); ok {
+		result := batch.FieldResult(field, func() (any, error) {
+			return resolver.Node(ctx, batch.Parents)
+		})
+		return graphql.ResolveBatchGroupResult[*conduit.Article](
+			ctx,
+			batch.Index,
+			len(batch.Parents),
+			result,
+			"ArticleEdge.node",
+			batch.IndexMap,
+		)
+	}
+	results, err := resolver.Node(ctx, []*ArticleEdge{obj})
+	return graphql.ResolveBatchSingleResult[*conduit.Article](
+		ctx,
+		results,
+		err,
+		"ArticleEdge.node",
+	)
 }
 
 func (ec *executionContext) _CreateArticlePayload_article(ctx context.Context, field graphql.CollectedField, obj *CreateArticlePayload) (ret graphql.Marshaler) {
@@ -1322,13 +1371,14 @@ func (ec *executionContext) _ArticleEdge(ctx context.Context, sel ast.SelectionS
 		case "cursor":
 			out.Values[i] = ec._ArticleEdge_cursor(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "node":
-			out.Values[i] = ec._ArticleEdge_node(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ArticleEdge_node(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -1541,6 +1591,7 @@ func (ec *executionContext) _UpdateArticlePayload(ctx context.Context, sel ast.S
 // region    ***************************** type.gotpl *****************************
 
 func (ec *executionContext) marshalNArticle2ᚕᚖgithubᚗcomᚋconduitᚑdevᚋconduitᚋconduitᚐArticleᚄ(ctx context.Context, sel ast.SelectionSet, v []*conduit.Article) graphql.Marshaler {
+	ctx = graphql.WithBatchParents(ctx, "Article", v, nil)
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
@@ -1573,6 +1624,7 @@ func (ec *executionContext) marshalNArticleConnection2ᚖgithubᚗcomᚋconduit�
 }
 
 func (ec *executionContext) marshalNArticleEdge2ᚕᚖgithubᚗcomᚋconduitᚑdevᚋconduitᚋgraphᚐArticleEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*ArticleEdge) graphql.Marshaler {
+	ctx = graphql.WithBatchParents(ctx, "ArticleEdge", v, nil)
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]

@@ -24,6 +24,7 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
 	Article() ArticleResolver
+	ArticleEdge() ArticleEdgeResolver
 	Comment() CommentResolver
 	Mutation() MutationResolver
 	Profile() ProfileResolver

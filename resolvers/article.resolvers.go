@@ -17,17 +17,40 @@ func (r *articleResolver) ID(ctx context.Context, obj *conduit.Article) (string,
 	return globalID(articleType, obj.ID), nil
 }
 
-// Comments is the resolver for the comments field.
-func (r *articleResolver) Comments(ctx context.Context, obj *conduit.Article, first *int, after *string) (*graph.CommentConnection, error) {
+// Comments is the batch resolver for the comments field.
+func (r *articleResolver) Comments(ctx context.Context, objs []*conduit.Article, first *int, after *string) ([]*graph.CommentConnection, error) {
 	p, err := newPage(first, after, nil, nil)
 	if err != nil {
 		return nil, err
 	}
-	list, err := loadersFor(ctx).commentPageOf(ctx, obj, p)
-	return commentConnection(list, p, err)
+	pages, err := loadersFor(ctx).commentPages(ctx, objs, p)
+	if err != nil {
+		return nil, err
+	}
+	conns := make([]*graph.CommentConnection, len(pages))
+	for i, page := range pages {
+		conns[i], _ = commentConnection(page, p, nil)
+	}
+	return conns, nil
+}
+
+// Node is the batch resolver for the node field.
+func (r *articleEdgeResolver) Node(ctx context.Context, objs []*graph.ArticleEdge) ([]*conduit.Article, error) {
+	nodes := make([]*conduit.Article, len(objs))
+	for i, e := range objs {
+		nodes[i] = e.Node
+	}
+	loadersFor(ctx).listOf(nodes) // for their comments: see articleList
+	return nodes, nil
 }
 
 // Article returns graph.ArticleResolver implementation.
 func (r *Resolver) Article() graph.ArticleResolver { return &articleResolver{r} }
 
-type articleResolver struct{ *Resolver }
+// ArticleEdge returns graph.ArticleEdgeResolver implementation.
+func (r *Resolver) ArticleEdge() graph.ArticleEdgeResolver { return &articleEdgeResolver{r} }
+
+type (
+	articleResolver     struct{ *Resolver }
+	articleEdgeResolver struct{ *Resolver }
+)

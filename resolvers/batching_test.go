@@ -2,6 +2,10 @@ package resolvers_test
 
 import (
 	"fmt"
+	"reflect"
+	"sort"
+	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -35,6 +39,8 @@ func TestBatching(t *testing.T) {
 	}{
 		{"Articles", `query($first: Int!) { articles(first: $first) { nodes { ` + item + ` } } }`},
 		{"ArticlesEdges", `query($first: Int!) { articles(first: $first) { edges { node { ` + item + ` } } nodes { title } } }`},
+		{"ArticlesEdgesAliasedAndNodes", `query($first: Int!) { articles(first: $first) {
+			edges { a: node { ` + item + ` } b: node { ` + item + ` } } nodes { ` + item + ` } } }`},
 		{"Feed", `query($first: Int!) { feed(first: $first) { nodes { ` + item + ` } } }`},
 		{"ProfileArticles", `query($first: Int!) { profile(username: "bob") { articles(first: $first) { nodes { ` + item + ` } } } }`},
 	} {
@@ -127,5 +133,120 @@ func TestCommentsOfOneArticle(t *testing.T) {
 	t.Logf("statements: no comments %d, one page %d, the same page twice %d", none, one, twice)
 	if one != none+1 || twice != one {
 		t.Fatalf("one page ran %d statements, the same page twice %d, no comments %d; want %d, %d", one, twice, none, none+1, none+1)
+	}
+}
+
+// TestCommentsOutsideLists counts what the comments of articles that no
+// list holds cost: one statement per article and page, however many times
+// and by whatever way (aliases, node, a comment's article) the query
+// reaches it. Nothing tells the resolver of one such article that another
+// is coming, so two different articles cost two statements: always two,
+// never one or two depending on how the goroutines were scheduled.
+func TestCommentsOutsideLists(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	bob, carol := e.mustUser(t, "bob"), e.mustUser(t, "carol")
+	one, two := e.mustArticle(t, bob, "One"), e.mustArticle(t, bob, "Two")
+	for range 3 {
+		e.mustComment(t, carol, one.Slug, "on one")
+		e.mustComment(t, carol, two.Slug, "on two")
+	}
+	args := strings.NewReplacer("$one", strconv.Quote(one.Slug), "$two", strconv.Quote(two.Slug),
+		"$idOne", strconv.Quote(gid("Article", one.ID)), "$idTwo", strconv.Quote(gid("Article", two.ID)))
+	count := func(t *testing.T, query string) int64 {
+		t.Helper()
+		before := e.db.Statements()
+		res := e.post(t, request{query: args.Replace(query)})
+		after := e.db.Statements()
+		wantErrorCodes(t, res)
+		if len(res.Data) < 20 {
+			t.Fatalf("data = %s", res.Data)
+		}
+		return after - before
+	}
+
+	const comments = `comments(first: 3) { totalCount nodes { body author { username } } }`
+	for _, tc := range []struct {
+		name string
+		// base is the query without the pages of comments, query the
+		// query with them; query costs want statements more than base.
+		base, query string
+		want        int64
+	}{
+		{"SameArticleAliased",
+			`{ a: article(slug: $one) { title } b: article(slug: $one) { title } }`,
+			`{ a: article(slug: $one) { ` + comments + ` } b: article(slug: $one) { ` + comments + ` } }`, 1},
+		{"Node",
+			`{ node(id: $idOne) { ... on Article { title } } }`,
+			`{ node(id: $idOne) { ... on Article { ` + comments + ` } } }`, 1},
+		{"SameArticleAsNodeAndBySlug",
+			`{ node(id: $idOne) { ... on Article { title } } article(slug: $one) { title } }`,
+			`{ node(id: $idOne) { ... on Article { ` + comments + ` } } article(slug: $one) { ` + comments + ` } }`, 1},
+		{"CommentArticle",
+			`{ article(slug: $one) { comments(first: 3) { nodes { article { title } } } } }`,
+			`{ article(slug: $one) { comments(first: 3) { nodes { article { comments(first: 1) { totalCount } } } } } }`, 1},
+		{"ArticlesAliased",
+			`{ a: article(slug: $one) { title } b: article(slug: $two) { title } }`,
+			`{ a: article(slug: $one) { ` + comments + ` } b: article(slug: $two) { ` + comments + ` } }`, 2},
+		{"Nodes",
+			`{ a: node(id: $idOne) { ... on Article { title } } b: node(id: $idTwo) { ... on Article { title } } }`,
+			`{ a: node(id: $idOne) { ... on Article { ` + comments + ` } } b: node(id: $idTwo) { ... on Article { ` + comments + ` } } }`, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			base, got := count(t, tc.base), count(t, tc.query)
+			t.Logf("statements: without comments %d, with %d", base, got)
+			if extra := got - base; extra != tc.want {
+				t.Fatalf("the comments cost %d statements, want %d", extra, tc.want)
+			}
+		})
+	}
+}
+
+// TestCommentPageErrors proves that an error of one page of comments
+// reaches the fields that asked for that page and no other: the same
+// articles' other page, and other articles, still come back.
+func TestCommentPageErrors(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	bob, carol := e.mustUser(t, "bob"), e.mustUser(t, "carol")
+	one, two := e.mustArticle(t, bob, "One"), e.mustArticle(t, bob, "Two")
+	e.mustComment(t, carol, one.Slug, "on one")
+	e.mustComment(t, carol, two.Slug, "on two")
+
+	const bad = `bad: comments(after: "not a cursor") { totalCount }`
+	for _, tc := range []struct {
+		name, query string
+		paths       [][]any
+		data        string
+	}{
+		{"Nodes", `{ articles(first: 2) { nodes { title ` + bad + ` } } }`,
+			[][]any{{"articles", "nodes", 0.0, "bad"}, {"articles", "nodes", 1.0, "bad"}}, `null`},
+		{"Edges", `{ articles(first: 2) { edges { node { ` + bad + ` } } } }`,
+			[][]any{{"articles", "edges", 0.0, "node", "bad"}, {"articles", "edges", 1.0, "node", "bad"}}, `null`},
+		{"Aliases", `{ a: article(slug: "` + one.Slug + `") { ` + bad + ` } b: article(slug: "` + two.Slug + `") { comments(first: 1) { totalCount } }
+			c: article(slug: "` + one.Slug + `") { comments(first: 1) { totalCount } } }`,
+			[][]any{{"a", "bad"}}, `{"a": null, "b": {"comments": {"totalCount": 1}}, "c": {"comments": {"totalCount": 1}}}`},
+		{"ListAndOneArticle", `{ profile(username: "bob") { articles(first: 2) { nodes { ` + bad + ` } } }
+			article(slug: "` + one.Slug + `") { comments(first: 1) { totalCount } } }`,
+			[][]any{{"profile", "articles", "nodes", 0.0, "bad"}, {"profile", "articles", "nodes", 1.0, "bad"}},
+			`{"profile": null, "article": {"comments": {"totalCount": 1}}}`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res := e.post(t, request{query: tc.query})
+			want := make([]string, len(tc.paths))
+			for i := range want {
+				want[i] = "BAD_USER_INPUT"
+			}
+			wantErrorCodes(t, res, want...)
+			var paths [][]any
+			for _, err := range res.Errors {
+				paths = append(paths, err.Path)
+			}
+			sort.Slice(paths, func(i, j int) bool { return fmt.Sprint(paths[i]) < fmt.Sprint(paths[j]) })
+			if !reflect.DeepEqual(paths, tc.paths) {
+				t.Fatalf("error paths = %v, want %v", paths, tc.paths)
+			}
+			wantJSON(t, res.Data, tc.data)
+		})
 	}
 }

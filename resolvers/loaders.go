@@ -2,6 +2,7 @@ package resolvers
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"sync"
 	"time"
@@ -11,7 +12,6 @@ import (
 	"github.com/vikstrous/dataloadgen"
 
 	"github.com/conduit-dev/conduit/conduit"
-	"github.com/conduit-dev/conduit/graph"
 )
 
 // batchWait is how long a loader collects keys before it fetches them:
@@ -19,31 +19,26 @@ import (
 // fields) to meet in one batch, little enough not to be felt.
 const batchWait = 5 * time.Millisecond
 
-// commentPageWait is batchWait for pages of comments. The comments of a
-// connection's articles do not depend on it (see commentPageOf): it only
-// lets articles outside any list (aliased root fields, node lookups) share
-// a statement. Those resolvers start together, so a short wait catches
-// most of them, and it keeps the common case, the comments of the one
-// article a query names, from idling for the full batchWait.
-const commentPageWait = 500 * time.Microsecond
-
-// loaders batch the lookups of one request, so that a page of N articles
-// asking for their comments costs one service call, not N, and node
-// lookups by id share one call per type. Lists of articles (Articles, Feed)
-// come with authors, following, favorited, favoritesCount and tags already
-// filled in by the service in one statement, so those fields need no loader.
+// loaders batch the lookups of one request, so that node lookups by id share
+// one call per type. Lists of articles (Articles, Feed) come with authors,
+// following, favorited, favoritesCount and tags already filled in by the
+// service in one statement, so those fields need no loader, and the pages
+// of comments of a list's articles come together through gqlgen's batch
+// resolvers (see commentPages).
 //
 // Each loader is made when first asked for: most requests use none of them.
 type loaders struct {
 	svc *conduit.Service
 
-	profile     lazyLoader[int64, conduit.Profile]
-	article     lazyLoader[int64, conduit.Article]
-	comment     lazyLoader[int64, conduit.Comment]
-	commentPage lazyLoader[commentPageKey, conduit.CommentPage]
+	profile lazyLoader[int64, conduit.Profile]
+	article lazyLoader[int64, conduit.Article]
+	comment lazyLoader[int64, conduit.Comment]
 
-	mu         sync.Mutex
-	prefetched map[prefetchKey]*sync.Once
+	// The lists of articles whose comments are fetched together (see
+	// articleList): by the address of each article, and lone articles by id.
+	mu    sync.Mutex
+	lists map[*conduit.Article]listEntry
+	lone  map[int64]*articleList
 
 	// The answers of root lookups, kept for the rest of the request: a
 	// document may alias one lookup many times, and each alias would
@@ -142,15 +137,6 @@ func (l *loaders) commentLoader() *dataloadgen.Loader[int64, conduit.Comment] {
 	})
 }
 
-func (l *loaders) commentPageLoader() *dataloadgen.Loader[commentPageKey, conduit.CommentPage] {
-	return l.commentPage.get(func() *dataloadgen.Loader[commentPageKey, conduit.CommentPage] {
-		svc := l.svc
-		return dataloadgen.NewMappedLoader(func(ctx context.Context, keys []commentPageKey) (map[commentPageKey]conduit.CommentPage, error) {
-			return commentPages(ctx, svc, keys)
-		}, dataloadgen.WithWait(commentPageWait))
-	})
-}
-
 // byID makes the fetch function of a loader from a service method that
 // returns the things with the ids, in any order, leaving out missing ones
 // (the loader reports those as dataloadgen.ErrNotFound).
@@ -168,13 +154,6 @@ func byID[T any](fetch func(context.Context, []int64) ([]T, error), id func(T) i
 	}
 }
 
-// commentPageKey asks for one page of the comments of one article. Keys
-// with the same page are fetched together.
-type commentPageKey struct {
-	articleID int64
-	page      pageKey
-}
-
 // pageKey is a conduit.Page in a comparable form (no pointers).
 type pageKey struct {
 	limit         int
@@ -188,10 +167,8 @@ type cursorKey struct {
 	id  int64
 }
 
-func newCommentPageKey(articleID int64, p conduit.Page) commentPageKey {
-	return commentPageKey{articleID: articleID, page: pageKey{
-		limit: p.Limit, fromEnd: p.FromEnd, after: newCursorKey(p.After), before: newCursorKey(p.Before),
-	}}
+func newPageKey(p conduit.Page) pageKey {
+	return pageKey{limit: p.Limit, fromEnd: p.FromEnd, after: newCursorKey(p.After), before: newCursorKey(p.Before)}
 }
 
 func newCursorKey(c *conduit.Cursor) cursorKey {
@@ -201,148 +178,102 @@ func newCursorKey(c *conduit.Cursor) cursorKey {
 	return cursorKey{set: true, at: c.CreatedAt.UnixNano(), id: c.ID}
 }
 
-func (k pageKey) page() conduit.Page {
-	return conduit.Page{Limit: k.limit, FromEnd: k.fromEnd, After: k.after.cursor(), Before: k.before.cursor()}
+// commentPages returns page p of the comments of each of articles, in
+// order, fetched with one service call for the list they belong to (see
+// articleList).
+func (l *loaders) commentPages(ctx context.Context, articles []*conduit.Article, p conduit.Page) ([]conduit.CommentPage, error) {
+	list, at := l.listOf(articles)
+	pages, err := list.pages.do(newPageKey(p), func() ([]conduit.CommentPage, error) {
+		return l.svc.CommentPages(ctx, list.ids, p)
+	})
+	if err != nil {
+		return nil, err
+	}
+	if len(pages) != len(list.ids) {
+		return nil, fmt.Errorf("comment pages: %d pages for %d articles", len(pages), len(list.ids))
+	}
+	return pages[at : at+len(articles)], nil
 }
 
-func (k cursorKey) cursor() *conduit.Cursor {
-	if !k.set {
-		return nil
-	}
-	return &conduit.Cursor{CreatedAt: time.Unix(0, k.at).UTC(), ID: k.id}
+// articleList is articles whose pages of comments are fetched together,
+// with one service call per page, by whichever of them asks first.
+//
+// Article.comments is a batch resolver, so gqlgen hands it all the
+// articles of a list at once: they are one articleList. But gqlgen batches
+// a field over the elements of a list only, and under edges { node } each
+// article is the one child of its edge, so Article.comments gets those one
+// at a time. ArticleEdge.node is a batch resolver too, for that reason: it
+// sees every edge at once and records their articles as one list, and each
+// of them then finds its list here by its address. Waiting for the edges'
+// articles to come in instead would split the batch whenever the scheduler
+// is slow to start one, and a page would cost more by luck.
+//
+// An article is served by the first list it was recorded in, so that the
+// nodes and the edges of one connection, and aliases of either, share
+// their statements. An article no list holds (Query.article, Query.node,
+// Comment.article, a payload's article) is a list of its own, one per
+// article id: nothing tells its resolver whether another such article is
+// on its way, so two of them cost two statements, always, and the one
+// article a query names does not wait for a batch window.
+type articleList struct {
+	ids   []int64
+	pages memo[pageKey, []conduit.CommentPage]
 }
 
-// commentPages fetches the pages the keys ask for with one service call per
-// distinct page (usually one for the whole batch).
-func commentPages(ctx context.Context, svc *conduit.Service, keys []commentPageKey) (map[commentPageKey]conduit.CommentPage, error) {
-	ids := make(map[pageKey][]int64)
-	var order []pageKey
-	for _, k := range keys {
-		if _, ok := ids[k.page]; !ok {
-			order = append(order, k.page)
-		}
-		ids[k.page] = append(ids[k.page], k.articleID)
-	}
-	out := make(map[commentPageKey]conduit.CommentPage, len(keys))
-	failed := dataloadgen.MappedFetchError[commentPageKey]{}
-	for _, pk := range order {
-		pages, err := svc.CommentPages(ctx, ids[pk], pk.page())
-		for i, id := range ids[pk] {
-			key := commentPageKey{articleID: id, page: pk}
-			switch {
-			case err != nil:
-				failed[key] = err
-			case i < len(pages):
-				out[key] = pages[i]
-			}
-		}
-	}
-	if len(failed) > 0 {
-		return out, failed
-	}
-	return out, nil
+// listEntry places an article in its articleList.
+type listEntry struct {
+	list  *articleList
+	index int
 }
 
-// commentPageOf returns page p of the comments of article a. When a is one
-// of the articles of a connection, whichever of their resolvers asks first
-// fetches the pages of all of them with one service call and primes the
-// loader with them: the resolvers of a list run concurrently, and a batch
-// collected by waiting for them splits in two whenever the scheduler is
-// slow to start one, which would make the cost of a page depend on luck.
-// When a is the only article the operation can be asking about at this
-// point (see alone), there is nothing to wait for, and its page is fetched
-// the same way, at once. Otherwise the loader batches it.
-func (l *loaders) commentPageOf(ctx context.Context, a *conduit.Article, p conduit.Page) (conduit.CommentPage, error) {
-	if list := siblingArticles(ctx); len(list) > 1 {
-		l.prefetchCommentPages(ctx, list, p)
-	} else if alone(ctx) {
-		l.prefetchCommentPages(ctx, []*conduit.Article{a}, p)
-	}
-	return l.commentPageLoader().Load(ctx, newCommentPageKey(a.ID, p))
-}
-
-// alone tells whether the current field belongs to an object that no other
-// resolver can be fetching a different article's comments alongside: the
-// operation has a single root field, and nothing between it and the
-// current field is an element of a list. An object field of the schema
-// that is an Article (Query.article, Query.node, Comment.article, the
-// payloads' article) holds one article, so every concurrent request for a
-// page of comments outside lists is then for this same article, which the
-// prefetch (once per article and page) and the loader's cache share.
-func alone(ctx context.Context) bool {
-	op := graphql.GetOperationContext(ctx).Operation
-	if op == nil || len(op.SelectionSet) != 1 {
+// holds tells whether articles are those of e's list from e's place on.
+func (e listEntry) holds(articles []*conduit.Article) bool {
+	if e.index+len(articles) > len(e.list.ids) {
 		return false
 	}
-	if _, ok := op.SelectionSet[0].(*ast.Field); !ok {
-		return false
-	}
-	for fc := graphql.GetFieldContext(ctx); fc != nil; fc = fc.Parent {
-		if fc.Index != nil {
+	for i, a := range articles {
+		if e.list.ids[e.index+i] != a.ID {
 			return false
 		}
 	}
 	return true
 }
 
-// prefetchKey names one page of comments for every article of one list;
-// a list is known by its first article (an article alone is a list of one).
-type prefetchKey struct {
-	list *conduit.Article
-	page pageKey
-}
-
-// prefetchCommentPages primes the comment page loader with page p of each
-// article of list, once per list and page. On failure it primes nothing:
-// the loads that follow fetch again and report the error.
-func (l *loaders) prefetchCommentPages(ctx context.Context, list []*conduit.Article, p conduit.Page) {
-	key := prefetchKey{list: list[0], page: newCommentPageKey(0, p).page}
+// listOf returns the list that serves articles, the articles of one list
+// or one article, and where in it they start. Articles seen for the first
+// time become a new list (a lone one shares the list of its id).
+func (l *loaders) listOf(articles []*conduit.Article) (*articleList, int) {
+	if len(articles) == 0 {
+		return &articleList{}, 0
+	}
 	l.mu.Lock()
-	if l.prefetched == nil {
-		l.prefetched = map[prefetchKey]*sync.Once{}
+	defer l.mu.Unlock()
+	if e, ok := l.lists[articles[0]]; ok && e.holds(articles) {
+		return e.list, e.index
 	}
-	once := l.prefetched[key]
-	if once == nil {
-		once = new(sync.Once)
-		l.prefetched[key] = once
+	if l.lists == nil {
+		l.lists = make(map[*conduit.Article]listEntry, len(articles))
+		l.lone = make(map[int64]*articleList)
 	}
-	l.mu.Unlock()
-	once.Do(func() {
-		ids := make([]int64, len(list))
-		for i, a := range list {
-			ids[i] = a.ID
+	var list *articleList
+	if len(articles) == 1 {
+		list = l.lone[articles[0].ID]
+	}
+	if list == nil {
+		list = &articleList{ids: make([]int64, len(articles))}
+		for i, a := range articles {
+			list.ids[i] = a.ID
 		}
-		pages, err := l.svc.CommentPages(ctx, ids, p)
-		if err != nil || len(pages) != len(ids) {
-			return
-		}
-		loader := l.commentPageLoader()
-		for i, id := range ids {
-			loader.Prime(newCommentPageKey(id, p), pages[i])
-		}
-	})
-}
-
-// siblingArticles returns the articles of the connection whose nodes or
-// edges hold the article the current field belongs to, or nil when it
-// belongs to no list of articles. The executor records each field's result
-// on its context: the list is found two levels up from a field of an
-// element of nodes, three from one of edges { node }.
-func siblingArticles(ctx context.Context) []*conduit.Article {
-	fc := graphql.GetFieldContext(ctx)
-	for i, p := 0, fc.Parent; i < 3 && p != nil; i, p = i+1, p.Parent {
-		switch list := p.Result.(type) {
-		case []*conduit.Article:
-			return list
-		case []*graph.ArticleEdge:
-			nodes := make([]*conduit.Article, len(list))
-			for j, e := range list {
-				nodes[j] = e.Node
-			}
-			return nodes
+		if len(articles) == 1 {
+			l.lone[articles[0].ID] = list
 		}
 	}
-	return nil
+	for i, a := range articles {
+		if _, ok := l.lists[a]; !ok {
+			l.lists[a] = listEntry{list: list, index: i}
+		}
+	}
+	return list, 0
 }
 
 type loadersKey struct{}
