@@ -179,19 +179,6 @@ type RegisterPayload struct {
 	UserErrors []*UserError `json:"userErrors"`
 }
 
-// Live updates, served over WebSocket (the graphql-transport-ws protocol, or the
-// older graphql-ws one) and over server-sent events (POST with `Accept:
-// text/event-stream`), never as one HTTP response. Each event is resolved for the
-// subscriber, as a query would be: `following` and `favorited` are the
-// subscriber's own. Events reach every replica: a write on any replica, through
-// GraphQL or the REST API, is delivered by all of them, once, in commit order.
-//
-// A subscription ends with an error when its subscriber reads too slowly, when
-// the token it was opened with expires (code UNAUTHENTICATED), and when the
-// server shuts down (code SERVICE_UNAVAILABLE); a client then subscribes again.
-type Subscription struct {
-}
-
 // Which article to unfavorite.
 type UnfavoriteArticleInput struct {
 	// The slug of the article.
