@@ -226,7 +226,7 @@ type handlerCaches struct {
 func newHandler(svc *conduit.Service, logger *slog.Logger, opts Options) (*Handler, handlerCaches) {
 	opts = opts.withDefaults()
 	es := graph.NewExecutableSchema(graph.Config{
-		Resolvers:  &Resolver{Service: svc},
+		Resolvers:  &Resolver{Service: svc, loads: newEventLoads()},
 		Complexity: complexity(),
 	})
 	caches := handlerCaches{

@@ -19,6 +19,8 @@ import (
 // Resolver is the root resolver and the only point where dependencies come in.
 type Resolver struct {
 	Service *conduit.Service
+	// loads shares the loading of subscriptions' events (nil: none shared).
+	loads *eventLoads
 }
 
 // viewer returns the viewer's account, nil for an anonymous request, or the

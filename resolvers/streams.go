@@ -88,8 +88,11 @@ func (o StreamOptions) withDefaults() StreamOptions {
 // IsStream tells whether r opens a streaming connection to /graphql (a
 // WebSocket upgrade, or a POST that accepts text/event-stream). The
 // request timeout and the in-flight bound do not apply to those: they are
-// bounded by StreamOptions instead.
+// bounded by StreamOptions instead. Other paths never stream.
 func IsStream(r *http.Request) bool {
+	if p := r.URL.Path; p != endpointPath && p != endpointPath+"/" {
+		return false
+	}
 	return r.Header.Get("Upgrade") != "" ||
 		r.Method == http.MethodPost && strings.Contains(r.Header.Get("Accept"), "text/event-stream")
 }
@@ -149,11 +152,12 @@ type stream struct {
 	cancel context.CancelFunc
 	// expired is closed when the token the connection was opened with
 	// expires: its subscriptions end with errTokenExpired.
-	expired chan struct{}
+	expired     chan struct{}
+	expiredOnce sync.Once
 
 	mu          sync.Mutex
 	subs        int
-	timers      []*time.Timer
+	expiry      *time.Timer
 	idle        *time.Timer
 	closeCode   int
 	closeReason string
@@ -182,8 +186,8 @@ func (s *streams) add(cancel context.CancelFunc) *stream {
 
 func (s *streams) remove(c *stream) {
 	c.mu.Lock()
-	for _, t := range c.timers {
-		t.Stop()
+	if c.expiry != nil {
+		c.expiry.Stop()
 	}
 	if c.idle != nil {
 		c.idle.Stop()
@@ -258,14 +262,18 @@ func (c *stream) closing() (int, string, bool) {
 }
 
 // expireAt arranges for the connection's subscriptions to end when its
-// token expires.
+// token expires; a later call (the token of connection_init, after the
+// header's) replaces the earlier.
 func (c *stream) expireAt(at time.Time) {
 	if at.IsZero() {
 		return
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.timers = append(c.timers, time.AfterFunc(time.Until(at), func() { close(c.expired) }))
+	if c.expiry != nil {
+		c.expiry.Stop()
+	}
+	c.expiry = time.AfterFunc(time.Until(at), func() { c.expiredOnce.Do(func() { close(c.expired) }) })
 }
 
 // startSubscription counts one more subscription on the connection, if it

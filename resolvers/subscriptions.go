@@ -26,11 +26,15 @@ func (r *subscriptionResolver) commentAdded(ctx context.Context, slug string) (<
 			return nil, false, nil
 		}
 		// As the subscriber sees it; gone already if it was deleted since.
-		c, err := r.Service.CommentsByID(ctx, []int64{e.CommentID})
-		if err != nil || len(c) == 0 {
-			return nil, false, err
-		}
-		return &c[0], true, nil
+		v, err := r.loads.load(ctx, e.Kind, e.CommentID, func() (any, error) {
+			c, err := r.Service.CommentsByID(ctx, []int64{e.CommentID})
+			if err != nil || len(c) == 0 {
+				return (*conduit.Comment)(nil), err
+			}
+			return &c[0], nil
+		})
+		c, _ := v.(*conduit.Comment)
+		return c, c != nil, err
 	}), nil
 }
 
@@ -53,11 +57,15 @@ func (r *subscriptionResolver) articlePublished(ctx context.Context) (<-chan *co
 		if e.Kind != conduit.ArticlePublished {
 			return nil, false, nil
 		}
-		a, err := r.Service.ArticlesByID(ctx, []int64{e.ArticleID})
-		if err != nil || len(a) == 0 {
-			return nil, false, err
-		}
-		return &a[0], true, nil
+		v, err := r.loads.load(ctx, e.Kind, e.ArticleID, func() (any, error) {
+			a, err := r.Service.ArticlesByID(ctx, []int64{e.ArticleID})
+			if err != nil || len(a) == 0 {
+				return (*conduit.Article)(nil), err
+			}
+			return &a[0], nil
+		})
+		a, _ := v.(*conduit.Article)
+		return a, a != nil, err
 	}), nil
 }
 

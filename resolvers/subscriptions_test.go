@@ -638,3 +638,66 @@ func TestSlowSubscriberIsDisconnected(t *testing.T) {
 		break
 	}
 }
+
+func TestIsStream(t *testing.T) {
+	for _, tc := range []struct {
+		method, path string
+		header       map[string]string
+		want         bool
+	}{
+		{"GET", "/graphql", map[string]string{"Upgrade": "websocket"}, true},
+		{"GET", "/graphql/", map[string]string{"Upgrade": "websocket"}, true},
+		{"POST", "/graphql", map[string]string{"Accept": "text/event-stream"}, true},
+		{"POST", "/graphql", map[string]string{"Accept": "application/json"}, false},
+		{"GET", "/graphql", map[string]string{"Accept": "text/event-stream"}, false},
+		// The bounds of ordinary requests cannot be escaped elsewhere.
+		{"GET", "/api/articles", map[string]string{"Upgrade": "websocket"}, false},
+		{"POST", "/api/users", map[string]string{"Accept": "text/event-stream"}, false},
+		{"GET", "/graphql/schema.graphql", map[string]string{"Upgrade": "websocket"}, false},
+	} {
+		r := httptest.NewRequest(tc.method, tc.path, nil)
+		for k, v := range tc.header {
+			r.Header.Set(k, v)
+		}
+		if got := resolvers.IsStream(r); got != tc.want {
+			t.Errorf("IsStream(%s %s %v) = %v, want %v", tc.method, tc.path, tc.header, got, tc.want)
+		}
+	}
+}
+
+// TestSubscribersShareLoads proves that an event costs one statement for
+// all the subscribers who see it alike, not one each.
+func TestSubscribersShareLoads(t *testing.T) {
+	t.Parallel()
+	e := newLiveEnv(t, liveConfig{})
+	alice, bob := e.mustUser(t, "alice"), e.mustUser(t, "bob")
+	a := e.mustArticle(t, alice, "Shared")
+	const query = `subscription($slug: String!) { commentAdded(articleSlug: $slug) { body author { username following } } }`
+	vars := map[string]any{"slug": a.Slug}
+
+	// What writing a comment costs by itself, with nobody subscribed.
+	before := e.db.Statements()
+	e.mustComment(t, alice, a.Slug, "unseen")
+	write := e.db.Statements() - before
+
+	var clients []*wsClient
+	for range 5 {
+		c := e.dialWS(t, "graphql-transport-ws", nil, nil)
+		c.subscribe("1", query, vars)
+		clients = append(clients, c)
+	}
+	signedIn := e.dialWS(t, "graphql-transport-ws", nil, map[string]any{"Authorization": "Token " + bob.token})
+	signedIn.subscribe("1", query, vars)
+	e.waitSubscribed(t, 6)
+
+	before = e.db.Statements()
+	e.mustComment(t, alice, a.Slug, "seen")
+	for _, c := range clients {
+		c.wantNext("1", `{"data":{"commentAdded":{"body":"seen","author":{"username":"alice","following":false}}}}`)
+	}
+	signedIn.wantNext("1", `{"data":{"commentAdded":{"body":"seen","author":{"username":"alice","following":false}}}}`)
+	// One load for the five anonymous subscribers, one for bob.
+	if got := e.db.Statements() - before - write; got != 2 {
+		t.Fatalf("delivering one comment to 5 anonymous subscribers and 1 signed in cost %d statements, want 2", got)
+	}
+}
