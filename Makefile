@@ -122,7 +122,7 @@ fuzz-short:
 		$(GO) test -run='^$$' -fuzz="^$$name$$" -fuzztime=$${t##*:}x $${t%%:*}; \
 	done
 
-## test-graphql: graphql-http audit, graphql-js introspection and the committed schema, against a live server
+## test-graphql: graphql-http audit, graphql-js introspection, the committed schema and subscriptions (graphql-ws, graphql-sse), against a live server
 test-graphql:
 	test/graphql/run.sh
 
