@@ -195,7 +195,7 @@ func (x subscriptionEnds) InterceptOperation(ctx context.Context, next graphql.O
 	}
 	if !c.startSubscription() {
 		return graphql.OneShot(&graphql.Response{Errors: gqlerror.List{{
-			Message:    fmt.Sprintf("this connection runs %d subscriptions already, as many as it may; stop one or open another connection", x.max),
+			Message:    fmt.Sprintf("this connection runs as many subscriptions as it may (%d); stop one or open another connection", x.max),
 			Extensions: map[string]any{"code": "TOO_MANY_SUBSCRIPTIONS"},
 		}}})
 	}

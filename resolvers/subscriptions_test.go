@@ -78,7 +78,7 @@ func newLiveEnv(t *testing.T, cfg liveConfig) *liveEnv {
 	}
 	logs := &syncBuffer{}
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	h := app.New(app.Config{Logger: logger, GraphQL: o, Live: app.Live{Hub: hub}}, svc, store)
+	h := app.New(app.Config{Logger: logger, GraphQL: o, Live: app.Live{Hub: hub}, PublicMetrics: true}, svc, store)
 	srv := httptest.NewUnstartedServer(h.Public)
 	if cfg.sendBuffer > 0 {
 		srv.Config.ConnContext = func(ctx context.Context, c net.Conn) context.Context {
@@ -110,10 +110,14 @@ type wsMessage struct {
 	Payload json.RawMessage `json:"payload,omitempty"`
 }
 
-// wsClient speaks graphql-transport-ws (or graphql-ws) to the server.
+// wsClient speaks graphql-transport-ws (or graphql-ws) to the server. A
+// goroutine reads all the time, as real clients do, answering pings.
 type wsClient struct {
 	t    *testing.T
 	conn *websocket.Conn
+	in   chan wsMessage
+	// err is why reading stopped, set before in is closed.
+	err error
 }
 
 // dialWS opens a WebSocket with the subprotocol, sends connection_init with
@@ -133,11 +137,12 @@ func (e *liveEnv) dialWS(t *testing.T, subprotocol string, header http.Header, p
 
 func (e *liveEnv) openWS(t *testing.T, subprotocol string, header http.Header) (*wsClient, error) {
 	t.Helper()
-	return e.openWSWith(t, subprotocol, header, nil)
+	return e.openWSWith(t, subprotocol, header, nil, true)
 }
 
-// openWSWith dials through client when it is not nil.
-func (e *liveEnv) openWSWith(t *testing.T, subprotocol string, header http.Header, client *http.Client) (*wsClient, error) {
+// openWSWith dials through client when it is not nil; reading says whether
+// the client reads at all.
+func (e *liveEnv) openWSWith(t *testing.T, subprotocol string, header http.Header, client *http.Client, reading bool) (*wsClient, error) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -151,9 +156,36 @@ func (e *liveEnv) openWSWith(t *testing.T, subprotocol string, header http.Heade
 		return nil, err
 	}
 	conn.SetReadLimit(1 << 20)
-	c := &wsClient{t: t, conn: conn}
+	c := &wsClient{t: t, conn: conn, in: make(chan wsMessage, 1000)}
 	t.Cleanup(func() { _ = conn.CloseNow() })
+	if reading {
+		go c.readLoop()
+	}
 	return c, nil
+}
+
+func (c *wsClient) readLoop() {
+	defer close(c.in)
+	for {
+		_, b, err := c.conn.Read(context.Background())
+		if err != nil {
+			c.err = err
+			return
+		}
+		var m wsMessage
+		if err := json.Unmarshal(b, &m); err != nil {
+			c.err = fmt.Errorf("message %s: %w", b, err)
+			return
+		}
+		switch m.Type {
+		case "ka":
+			continue
+		case "ping":
+			_ = c.conn.Write(context.Background(), websocket.MessageText, []byte(`{"type":"pong"}`))
+			continue
+		}
+		c.in <- m
+	}
 }
 
 func (c *wsClient) send(id, typ string, payload any) {
@@ -173,28 +205,20 @@ func (c *wsClient) send(id, typ string, payload any) {
 	}
 }
 
-// read returns the next message other than keep-alives, or the error that
-// ended the connection.
+// errNoMessage is read's answer when nothing came within its timeout.
+var errNoMessage = errors.New("no message")
+
+// read returns the next message other than keep-alives, the error that
+// ended the connection, or errNoMessage after timeout.
 func (c *wsClient) read(timeout time.Duration) (wsMessage, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
-	for {
-		_, b, err := c.conn.Read(ctx)
-		if err != nil {
-			return wsMessage{}, err
-		}
-		var m wsMessage
-		if err := json.Unmarshal(b, &m); err != nil {
-			return wsMessage{}, fmt.Errorf("message %s: %w", b, err)
-		}
-		switch m.Type {
-		case "ka":
-			continue
-		case "ping":
-			c.send("", "pong", nil)
-			continue
+	select {
+	case m, ok := <-c.in:
+		if !ok {
+			return wsMessage{}, c.err
 		}
 		return m, nil
+	case <-time.After(timeout):
+		return wsMessage{}, errNoMessage
 	}
 }
 
@@ -496,7 +520,7 @@ func TestSubscriptionErrors(t *testing.T) {
 		// The three start at once: whichever comes last is refused, and
 		// only it.
 		m := c.next()
-		wantJSON(t, m.Payload, `{"errors":[{"message":"this connection runs 2 subscriptions already, as many as it may; stop one or open another connection","extensions":{"code":"TOO_MANY_SUBSCRIPTIONS"}}],"data":null}`)
+		wantJSON(t, m.Payload, `{"errors":[{"message":"this connection runs as many subscriptions as it may (2); stop one or open another connection","extensions":{"code":"TOO_MANY_SUBSCRIPTIONS"}}],"data":null}`)
 		if m.Type != "next" {
 			t.Fatalf("%+v, want next", m)
 		}
@@ -573,14 +597,11 @@ func TestSlowSubscriberIsDisconnected(t *testing.T) {
 		}
 		return c, err
 	}}}
-	slow, err := e.openWSWith(t, "graphql-transport-ws", nil, small)
+	slow, err := e.openWSWith(t, "graphql-transport-ws", nil, small, false)
 	if err != nil {
 		t.Fatal(err)
 	}
 	slow.send("", "connection_init", nil)
-	if m := slow.next(); m.Type != "connection_ack" {
-		t.Fatalf("%+v, want connection_ack", m)
-	}
 	slow.subscribe("slow", query, vars)
 	fast := []*wsClient{e.dialWS(t, "graphql-transport-ws", nil, nil), e.dialWS(t, "graphql-ws", nil, nil)}
 	for _, c := range fast {
@@ -627,12 +648,13 @@ func TestSlowSubscriberIsDisconnected(t *testing.T) {
 	// The slow one is gone from the hub and its connection is closed: what
 	// it reads now ends in an error, not in a wait.
 	e.waitSubscribed(t, 2)
+	go slow.readLoop()
 	for {
 		_, err := slow.read(10 * time.Second)
 		if err == nil {
 			continue
 		}
-		if errors.Is(err, context.DeadlineExceeded) {
+		if errors.Is(err, errNoMessage) {
 			t.Fatal("the slow subscriber's connection is still open")
 		}
 		break
@@ -675,9 +697,11 @@ func TestSubscribersShareLoads(t *testing.T) {
 	const query = `subscription($slug: String!) { commentAdded(articleSlug: $slug) { body author { username following } } }`
 	vars := map[string]any{"slug": a.Slug}
 
-	// What writing a comment costs by itself, with nobody subscribed.
+	// What writing a comment costs by itself, on an article nobody
+	// subscribes to.
+	other := e.mustArticle(t, alice, "Other")
 	before := e.db.Statements()
-	e.mustComment(t, alice, a.Slug, "unseen")
+	e.mustComment(t, alice, other.Slug, "unseen")
 	write := e.db.Statements() - before
 
 	var clients []*wsClient
@@ -700,4 +724,101 @@ func TestSubscribersShareLoads(t *testing.T) {
 	if got := e.db.Statements() - before - write; got != 2 {
 		t.Fatalf("delivering one comment to 5 anonymous subscribers and 1 signed in cost %d statements, want 2", got)
 	}
+}
+
+func TestStreamLimits(t *testing.T) {
+	t.Parallel()
+	e := newLiveEnv(t, liveConfig{opts: func(o *resolvers.Options) {
+		o.Streams.MaxConnections = 2
+		o.Streams.IdleTimeout = 300 * time.Millisecond
+		o.Streams.InitTimeout = 150 * time.Millisecond
+		o.Streams.KeepAlive = 100 * time.Millisecond
+	}})
+	alice := e.mustUser(t, "alice")
+	a := e.mustArticle(t, alice, "Limits")
+
+	t.Run("KeepAliveAndIdle", func(t *testing.T) {
+		// graphql-ws clients get "ka" messages; a connection that runs no
+		// subscription is closed once idle.
+		c, err := e.openWSWith(t, "graphql-ws", nil, nil, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.send("", "connection_init", nil)
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		for _, want := range []string{`"connection_ack"`, `"ka"`, `"ka"`} {
+			if _, b, err := c.conn.Read(ctx); err != nil || !strings.Contains(string(b), want) {
+				t.Fatalf("read %s, %v; want %s", b, err, want)
+			}
+		}
+		go c.readLoop()
+		c.wantClose(websocket.StatusNormalClosure, "idle: no subscription for 300ms")
+	})
+	t.Run("ActiveIsNotIdle", func(t *testing.T) {
+		c := e.dialWS(t, "graphql-transport-ws", nil, nil)
+		c.subscribe("1", commentAddedQuery, map[string]any{"slug": a.Slug})
+		e.waitSubscribed(t, 1)
+		time.Sleep(600 * time.Millisecond) // twice the idle timeout, answering pings
+		e.mustComment(t, alice, a.Slug, "still here")
+		c.wantNext("1", `{"data":{"commentAdded":{"body":"still here","author":{"username":"alice","following":false},"article":{"title":"Limits"}}}}`)
+		c.send("1", "complete", nil)
+		e.waitSubscribed(t, 0)
+	})
+	t.Run("InitTimeout", func(t *testing.T) {
+		c, err := e.openWS(t, "graphql-transport-ws", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.wantClose(websocket.StatusProtocolError, "connection initialisation timeout")
+	})
+	t.Run("MaxConnections", func(t *testing.T) {
+		for deadline := time.Now().Add(10 * time.Second); ; {
+			// Wait for the connections of the subtests above to be gone.
+			if time.Now().After(deadline) {
+				t.Fatal("the connections of the subtests above are still open")
+			}
+			res, err := http.Get(e.base + "/metrics")
+			if err != nil {
+				t.Fatal(err)
+			}
+			b := new(strings.Builder)
+			_, _ = bufio.NewReader(res.Body).WriteTo(b)
+			res.Body.Close()
+			if strings.Contains(b.String(), "\nconduit_subscription_connections_open 0\n") {
+				break
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		e.dialWS(t, "graphql-transport-ws", nil, nil)
+		e.dialWS(t, "graphql-transport-ws", nil, nil)
+		_, err := e.openWS(t, "graphql-transport-ws", nil)
+		if err == nil || !strings.Contains(err.Error(), "status 503") {
+			t.Fatalf("the third connection: %v, want 503", err)
+		}
+		r, _ := http.NewRequest(http.MethodPost, e.url, strings.NewReader(`{"query":"subscription { articlePublished { title } }"}`))
+		r.Header.Set("Content-Type", "application/json")
+		r.Header.Set("Accept", "text/event-stream")
+		res := send(t, r, request{})
+		if res.status != http.StatusServiceUnavailable || res.header.Get("Retry-After") == "" {
+			t.Fatalf("SSE past the limit: %d %s, want 503 with Retry-After", res.status, res.body)
+		}
+		metrics, err := http.Get(e.base + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer metrics.Body.Close()
+		b := new(strings.Builder)
+		_, _ = bufio.NewReader(metrics.Body).WriteTo(b)
+		for _, want := range []string{
+			"\nconduit_subscription_connections_open 2\n",
+			"\nconduit_subscription_connections_refused_total 2\n",
+			"\nconduit_subscriptions_open 0\n",
+			"\nconduit_subscription_events_delivered_total 1\n",
+		} {
+			if !strings.Contains(b.String(), want) {
+				t.Errorf("/metrics lacks %q", strings.TrimSpace(want))
+			}
+		}
+	})
 }
