@@ -550,6 +550,16 @@ func TestSubscriptionTokenExpiry(t *testing.T) {
 	e.waitSubscribed(t, 1)
 	c.wantClose(4401, "token expired")
 	e.waitSubscribed(t, 0)
+
+	// Over SSE, the subscriber is told why in a last event.
+	bob := e.mustUser(t, "bob")
+	s := e.subscribeSSE(t, bob.token, commentAddedQuery, map[string]any{"slug": a.Slug})
+	ev := s.next()
+	if ev.name != "next" {
+		t.Fatalf("event %q (%s), want next with the error", ev.name, ev.data)
+	}
+	wantJSON(t, []byte(ev.data), `{"errors":[{"message":"token expired: sign in again and subscribe anew","extensions":{"code":"UNAUTHENTICATED"}}],"data":null}`)
+	s.wantEnd()
 }
 
 func TestSubscriptionShutdownClosesWebSockets(t *testing.T) {
