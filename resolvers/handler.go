@@ -184,6 +184,8 @@ const (
 //
 //	POST /graphql                  GraphQL over HTTP (application/json body)
 //	GET  /graphql?query=…          GraphQL over HTTP, queries only
+//	GET  /graphql (Upgrade)        subscriptions over WebSocket (graphql-transport-ws, graphql-ws)
+//	POST /graphql (event-stream)   subscriptions over server-sent events
 //	GET  /graphql                  GraphiQL, for a browser that asks for text/html
 //	GET  /graphql/schema.graphql   the schema's SDL (when introspection is on)
 //	GET  /graphql/assets/…         GraphiQL's files (when GraphiQLAssetsDir is set)
@@ -205,9 +207,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.Serv
 
 // Shutdown ends every subscription connection, WebSockets with 1001 (going
 // away), after their subscriptions have told their clients why (close the
-// service's hub first), and waits for them to be gone until ctx ends. Call
-// it when the server starts shutting down (http.Server.RegisterOnShutdown):
-// the server's own Shutdown neither ends streams nor waits for WebSockets.
+// service's hub first), and waits for them to be gone until ctx ends. Run
+// it beside http.Server.Shutdown, which neither ends streams nor waits for
+// WebSockets.
 func (h *Handler) Shutdown(ctx context.Context) { h.streams.shutdown(ctx) }
 
 // OpenStreams returns how many subscription connections are open.

@@ -1,6 +1,7 @@
 // Package resolvers is the GraphQL surface of Conduit: the resolvers of the
 // schema in graph/, the dataloaders that batch them, the error presenter, and
-// the HTTP handler that serves it all (GraphQL over HTTP, limits, GraphiQL).
+// the HTTP handler that serves it all (GraphQL over HTTP, subscriptions over
+// WebSocket and SSE, limits, GraphiQL).
 //
 // A resolver decodes its arguments, calls one method of the conduit.Service,
 // and encodes the result; every rule lives in the service.

@@ -832,3 +832,24 @@ func TestStreamLimits(t *testing.T) {
 		}
 	})
 }
+
+// TestQueriesOverWebSocket proves that each operation sent over a
+// WebSocket reads afresh, not from what an earlier one loaded.
+func TestQueriesOverWebSocket(t *testing.T) {
+	t.Parallel()
+	e := newLiveEnv(t, liveConfig{})
+	alice := e.mustUser(t, "alice")
+	a := e.mustArticle(t, alice, "First title")
+	c := e.dialWS(t, "graphql-transport-ws", nil, nil)
+	const query = `query($slug: String!) { article(slug: $slug) { description } }`
+	c.subscribe("1", query, map[string]any{"slug": a.Slug})
+	c.wantNext("1", `{"data":{"article":{"description":"`+a.Description+`"}}}`)
+	if m := c.next(); m.Type != "complete" {
+		t.Fatalf("%+v, want complete", m)
+	}
+	if _, err := e.svc.UpdateArticle(as(alice), a.Slug, conduit.UpdateArticleInput{Description: conduit.Optional[string]{Value: "Changed", Set: true}}); err != nil {
+		t.Fatal(err)
+	}
+	c.subscribe("2", query, map[string]any{"slug": a.Slug})
+	c.wantNext("2", `{"data":{"article":{"description":"Changed"}}}`)
+}

@@ -164,6 +164,35 @@ await visit('graphiql', `${base}/graphql?query=${encodeURIComponent('{ tags view
   check(text.includes('"viewer": null'), `GraphiQL's result: ${text}`);
 });
 
+// A subscription from GraphiQL, over its WebSocket: a comment added through
+// the REST API shows up in the result pane.
+const created = await fetch(`${base}/api/articles`, {
+  method: 'POST',
+  headers: { 'Content-Type': 'application/json', Authorization: `Token ${token}` },
+  body: JSON.stringify({ article: { title: `Live from the browser ${Date.now()}`, description: 'd', body: 'b' } }),
+});
+const { article: { slug } } = await created.json();
+const subscription = `subscription { commentAdded(articleSlug: "${slug}") { body author { username } } }`;
+await visit('graphiql-subscription', `${base}/graphql?query=${encodeURIComponent(subscription)}`, async (page) => {
+  await page.locator('.graphiql-container').waitFor({ timeout: 20000 });
+  await page.locator('.graphiql-execute-button').click();
+  // The server registers the subscription a moment after GraphiQL sends
+  // it: comment until one shows up.
+  const body = `Seen in GraphiQL ${Date.now()}`;
+  let seen = false;
+  for (let i = 0; i < 50 && !seen; i++) {
+    await fetch(`${base}/api/articles/${slug}/comments`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Authorization: `Token ${token}` },
+      body: JSON.stringify({ comment: { body } }),
+    });
+    seen = await page.waitForFunction((b) => document.querySelector('.result-window')?.innerText.includes(b), body, { timeout: 300 })
+      .then(() => true, () => false);
+  }
+  const text = await page.locator('.result-window').innerText();
+  check(seen && text.includes(`"username": "${username}"`), `GraphiQL's subscription result: ${text}`);
+});
+
 await browser.close();
 console.log(`browser checks: ${checks} assertions, ${failures.length} problems`);
 if (failures.length > 0) {
