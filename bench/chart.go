@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"html"
 	"math"
+	"strings"
 )
 
 // Geometry of the chart, in SVG user units. A panel is its title, a plot
@@ -17,24 +18,34 @@ const (
 	plotHeight  = 230
 	panelHeight = panelTitle + plotHeight + 40
 	barWidth    = 24
-	legendItem  = 100 // width of one system in the legend
+	legendItem  = 112 // width of one system in the legend (graphql@7475f45 fits)
 	legendLeft  = 300 // room for the first panel's title, left of the legend
 )
 
 // groupWidth is the width of one scenario's bars, n systems side by side.
 func groupWidth(n int) int { return n*barWidth + 34 }
 
-// systemColor tells the systems apart in the chart; a traced system is a
-// lighter shade of its untraced twin.
-var systemColor = map[string]string{
+// systemColors tells the systems apart in the chart; a traced system is a
+// lighter shade of its untraced twin, a baseline one a darker shade.
+var systemColors = map[string]string{
 	sysFloor: "#8c8c8c", sysLegacy: "#2f6db5", sysGraphQL: "#d9534f",
 	sysLegacyTraced: "#8fb3e0", sysGraphQLTraced: "#eca09d",
+}
+
+// baselineColors are the shades of legacy@<rev> and graphql@<rev>.
+var baselineColors = map[string]string{sysLegacy: "#173a66", sysGraphQL: "#7d2522"}
+
+func systemColor(system string) string {
+	if base, _, ok := strings.Cut(system, "@"); ok {
+		return baselineColors[base]
+	}
+	return systemColors[system]
 }
 
 // systemsRun are the systems of systemOrder that ran in r.
 func (r *results) systemsRun() []string {
 	var out []string
-	for _, sys := range systemOrder {
+	for _, sys := range systemOrder(r.Config.Tracing, r.Config.Baseline) {
 		for _, x := range r.Runs {
 			if x.System == sys {
 				out = append(out, sys)
@@ -67,7 +78,7 @@ func chart(r *results) []byte {
 func legend(b *bytes.Buffer, systems []string, x, y int) {
 	for i, sys := range systems {
 		fmt.Fprintf(b, `<rect x="%d" y="%d" width="10" height="10" fill="%s"/><text x="%d" y="%d">%s</text>`+"\n",
-			x+i*legendItem, y-9, systemColor[sys], x+i*legendItem+14, y, sys)
+			x+i*legendItem, y-9, systemColor(sys), x+i*legendItem+14, y, sys)
 	}
 }
 
@@ -99,7 +110,7 @@ func panel(b *bytes.Buffer, r *results, names, systems []string, y int, title st
 			h := scale(value(x))
 			bx := gx + slot*barWidth
 			fmt.Fprintf(b, `<rect x="%d" y="%.1f" width="%d" height="%.1f" fill="%s"><title>%s %s: %s</title></rect>`+"\n",
-				bx, float64(base)-h, barWidth-2, h, systemColor[sys], name, sys, fmt.Sprintf(format, value(x)))
+				bx, float64(base)-h, barWidth-2, h, systemColor(sys), name, sys, fmt.Sprintf(format, value(x)))
 			fmt.Fprintf(b, `<text x="%d" y="%.1f" font-size="9" text-anchor="middle">%s</text>`+"\n",
 				bx+barWidth/2-1, float64(base)-h-3, fmt.Sprintf(format, value(x)))
 		}

@@ -33,15 +33,23 @@ func (m cpuMeter) sample() cpuSample {
 	for _, pid := range m.pids {
 		s.ours += processCPU(pid, false)
 	}
-	if pm := postmasterPID(m.pgDataDir); pm > 0 {
-		// The postmaster with its children's time once they have exited,
-		// and the backends still running.
-		s.ours += processCPU(pm, true)
-		for _, pid := range childrenOf(pm) {
-			s.ours += processCPU(pid, false)
-		}
-	}
+	s.ours += postgresCPU(m.pgDataDir)
 	return s
+}
+
+// postgresCPU returns the CPU time of the PostgreSQL server running on
+// dir: the postmaster with its children's time once they have exited,
+// and the backends still running.
+func postgresCPU(dir string) uint64 {
+	pm := postmasterPID(dir)
+	if pm <= 0 {
+		return 0
+	}
+	t := processCPU(pm, true)
+	for _, pid := range childrenOf(pm) {
+		t += processCPU(pid, false)
+	}
+	return t
 }
 
 // otherCPU returns the share of the machine's CPUs (0 to 100) that

@@ -249,11 +249,16 @@ func (d *benchData) undoWrites(ctx context.Context, log *progress) error {
 // parallel calls f for 0..n-1 on seedWorkers goroutines and returns the
 // first error, after which no new call starts.
 func parallel(ctx context.Context, n int, f func(ctx context.Context, i int) error) error {
+	return parallelN(ctx, n, seedWorkers, f)
+}
+
+// parallelN is parallel on workers goroutines.
+func parallelN(ctx context.Context, n, workers int, f func(ctx context.Context, i int) error) error {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	var next atomic.Int64
 	var wg sync.WaitGroup
-	for range min(seedWorkers, n) {
+	for range min(workers, n) {
 		wg.Go(func() {
 			for ctx.Err() == nil {
 				i := int(next.Add(1)) - 1

@@ -34,8 +34,10 @@ func newEnv(ctx context.Context, data *benchData, sys *systems, conns int) (*env
 		data: data, sys: sys, conns: conns, client: &http.Client{Timeout: 30 * time.Second},
 		cpu: cpuMeter{pids: []int{os.Getpid(), sys.ours.pid(), sys.floor.pid()}, pgDataDir: data.dir},
 	}
-	if sys.traced != nil {
-		e.cpu.pids = append(e.cpu.pids, sys.traced.pid())
+	for _, srv := range []*server{sys.traced, sys.baseline} {
+		if srv != nil {
+			e.cpu.pids = append(e.cpu.pids, srv.pid())
+		}
 	}
 	for i := range signedInUsers {
 		t, err := tokens.Sign(conduit.Viewer{UserID: data.userIDs[i]})
@@ -86,6 +88,9 @@ func (e *env) server(system string) *server {
 	case sysLegacyTraced, sysGraphQLTraced:
 		return e.sys.traced
 	}
+	if isBaseline(system) {
+		return e.sys.baseline
+	}
 	return e.sys.ours
 }
 
@@ -133,3 +138,12 @@ func (e *env) do(ctx context.Context, c call) (int, []byte, error) {
 
 // base returns the address of the server that serves system.
 func (e *env) base(system string) string { return e.server(system).base }
+
+// systemOrder is the systems of this run in the order they run.
+func (e *env) systemOrder(cfg config) []string {
+	rev := ""
+	if e.sys.baseline != nil {
+		rev = e.sys.baselineRev.short
+	}
+	return systemOrder(cfg.tracing, rev)
+}

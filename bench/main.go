@@ -15,10 +15,30 @@
 // turns in A B C, C B A order, so that a machine whose speed drifts during a
 // scenario weighs on all of them alike; each round follows a warm-up.
 //
+// -baseline REV compares this build with an earlier one in the same run:
+// the commit's tree (git archive REV) is unpacked into a temporary
+// directory, its server built there with go build, started on the same
+// database, and measured as the systems legacy@<short commit> and
+// graphql@<short commit> in the same rounds as legacy and graphql; the
+// tables give this build's req/s ÷ the baseline's. The database may hold
+// migrations the older server does not know: goose applies none of its
+// own (they are all there) and ignores the newer ones, so it starts as it
+// is; a baseline that refuses ends the run with its log.
+//
+// The subscriptions scenario is of another kind: two more replicas of this
+// build (A and B) on the same database, -subscribers anonymous
+// graphql-transport-ws subscribers spread evenly over them, watching
+// commentAdded on -sub-articles articles of their own, while comments are
+// written at -sub-rate per second through the server that serves the other
+// scenarios (C). It reports the time from each write to each delivery,
+// deliveries lost, repeated or out of order, and the memory of an idle
+// subscriber (VmRSS of each replica before and after they connect).
+//
 // Run it from the repository root:
 //
 //	go run ./bench [-conns 64] [-duration 10s] [-rounds 2] [-warmup 2s] [-scenarios regexp]
 //	               [-out bench/results] [-data .data/bench] [-pprof] [-pool N] [-tracing]
+//	               [-baseline REV] [-subscribers 1000] [-sub-articles 50] [-sub-rate 200]
 package main
 
 import (
@@ -55,6 +75,8 @@ type config struct {
 	pprof     bool
 	poolSize  int             // connections of each server's pool; 0 keeps pgx's default
 	tracing   bool            // also measure a traced Conduit (systems legacy-traced, graphql-traced)
+	baseline  string          // a git revision whose server runs as legacy@<rev> and graphql@<rev>
+	sub       subConfig       // the subscriptions scenario
 	profiles  []profileTarget // what -pprof profiles
 	timeout   time.Duration
 }
@@ -74,6 +96,10 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.BoolVar(&c.pprof, "pprof", false, "serve pprof from the Conduit server and save a 10s CPU profile of each -pprof-of scenario (an extra, unmeasured run) to <out>")
 	profileOf := fs.String("pprof-of", "list/legacy", "with -pprof, the scenario/system pairs to profile, comma-separated; list/legacy goes to cpu.pprof, others to cpu-<scenario>-<system>.pprof")
 	fs.BoolVar(&c.tracing, "tracing", false, "also run Conduit with OpenTelemetry tracing on, every request sampled and exported over OTLP/HTTP to a sink in the harness, as the systems legacy-traced and graphql-traced beside legacy and graphql")
+	fs.StringVar(&c.baseline, "baseline", "", "a git revision (commit, tag, branch) whose server is built and run too, as the systems legacy@<short commit> and graphql@<short commit> beside legacy and graphql; the tables give this build's req/s ÷ its")
+	fs.IntVar(&c.sub.subscribers, "subscribers", 1000, "subscriptions scenario: WebSocket subscribers, spread evenly over two extra replicas")
+	fs.IntVar(&c.sub.articles, "sub-articles", 50, "subscriptions scenario: articles the subscribers watch (each event goes to subscribers ÷ this of them)")
+	fs.Float64Var(&c.sub.rate, "sub-rate", 200, "subscriptions scenario: comments written per second, for -duration")
 	fs.DurationVar(&c.timeout, "timeout", 30*time.Minute, "give up after this long, whatever is running")
 	if err := fs.Parse(args); err != nil {
 		return c, err
@@ -83,6 +109,9 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	}
 	if c.conns < 1 || c.duration <= 0 || c.warmup < 0 || c.rounds < 1 {
 		return c, errors.New("-conns, -duration and -rounds must be positive, -warmup not negative")
+	}
+	if c.sub.subscribers < 2 || c.sub.articles < 1 || c.sub.articles > c.sub.subscribers/2 || c.sub.rate <= 0 {
+		return c, errors.New("-subscribers must be at least 2, -sub-articles between 1 and half of them, -sub-rate positive")
 	}
 	var err error
 	if c.scenarios, err = regexp.Compile(*filter); err != nil {
@@ -129,7 +158,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	res := newResults(cfg, data, started, checks)
+	res := newResults(cfg, data, systems, started, checks)
 	if err := runScenarios(ctx, env, cfg, res, log); err != nil {
 		return err
 	}

@@ -24,6 +24,8 @@ type results struct {
 	// Tracing is set by -tracing: the spans the traced Conduit made and
 	// exported.
 	Tracing *exportCheck `json:"tracing,omitempty"`
+	// Subscriptions is the subscriptions scenario, when it ran.
+	Subscriptions *subResult `json:"subscriptions,omitempty"`
 
 	scenarios map[string]scenario // by name, for the write flag
 }
@@ -40,22 +42,26 @@ type machine struct {
 }
 
 type runConfig struct {
-	Conns         int     `json:"conns"`
-	DurationSec   float64 `json:"durationSeconds"`
-	WarmupSec     float64 `json:"warmupSeconds"`
-	Rounds        int     `json:"rounds"`
-	Scenarios     string  `json:"scenarios"`
-	PProf         bool    `json:"pprof"`
-	Tracing       bool    `json:"tracing"`
-	Seed          uint64  `json:"seed"`
-	DatasetSeeded bool    `json:"datasetSeeded"` // false: reused
-	SeedSeconds   float64 `json:"seedSeconds,omitempty"`
-	Users         int     `json:"users"`
-	Articles      int     `json:"articles"`
-	Tags          int     `json:"tags"`
-	Comments      int     `json:"comments"`
-	Favorites     int     `json:"favorites"`
-	Follows       int     `json:"follows"`
+	Conns       int     `json:"conns"`
+	DurationSec float64 `json:"durationSeconds"`
+	WarmupSec   float64 `json:"warmupSeconds"`
+	Rounds      int     `json:"rounds"`
+	Scenarios   string  `json:"scenarios"`
+	PProf       bool    `json:"pprof"`
+	Tracing     bool    `json:"tracing"`
+	// Baseline is the short commit of -baseline, whose server ran as the
+	// systems legacy@<it> and graphql@<it>; BaselineCommit is all of it.
+	Baseline       string  `json:"baseline,omitempty"`
+	BaselineCommit string  `json:"baselineCommit,omitempty"`
+	Seed           uint64  `json:"seed"`
+	DatasetSeeded  bool    `json:"datasetSeeded"` // false: reused
+	SeedSeconds    float64 `json:"seedSeconds,omitempty"`
+	Users          int     `json:"users"`
+	Articles       int     `json:"articles"`
+	Tags           int     `json:"tags"`
+	Comments       int     `json:"comments"`
+	Favorites      int     `json:"favorites"`
+	Follows        int     `json:"follows"`
 }
 
 // runResult is one scenario measured on one system.
@@ -101,7 +107,7 @@ type target struct {
 	Met  bool   `json:"met"`
 }
 
-func newResults(cfg config, data *benchData, started time.Time, checks checkResults) *results {
+func newResults(cfg config, data *benchData, sys *systems, started time.Time, checks checkResults) *results {
 	r := &results{
 		Started: started,
 		Machine: machine{
@@ -117,6 +123,9 @@ func newResults(cfg config, data *benchData, started time.Time, checks checkResu
 		},
 		Checks:    checks,
 		scenarios: map[string]scenario{},
+	}
+	if sys.baseline != nil {
+		r.Config.Baseline, r.Config.BaselineCommit = sys.baselineRev.short, sys.baselineRev.full
 	}
 	return r
 }
@@ -160,8 +169,14 @@ func (r *results) run(scenario, system string) (runResult, bool) {
 func (r *results) finish(at time.Time) {
 	r.Finished = at
 	r.Machine.LoadAfter = readTrim("/proc/loadavg")
+	pairs := [][2]string{{sysLegacy, sysFloor}, {sysGraphQL, sysLegacy}, {sysLegacyTraced, sysLegacy}, {sysGraphQLTraced, sysGraphQL}}
+	if rev := r.Config.Baseline; rev != "" {
+		legacyBase, graphqlBase := baselineSystem(sysLegacy, rev), baselineSystem(sysGraphQL, rev)
+		pairs = append(pairs, [2]string{legacyBase, sysFloor}, [2]string{graphqlBase, legacyBase},
+			[2]string{sysLegacy, legacyBase}, [2]string{sysGraphQL, graphqlBase})
+	}
 	for _, name := range r.scenarioNames() {
-		for _, p := range [][2]string{{sysLegacy, sysFloor}, {sysGraphQL, sysLegacy}, {sysLegacyTraced, sysLegacy}, {sysGraphQLTraced, sysGraphQL}} {
+		for _, p := range pairs {
 			of, ok1 := r.run(name, p[0])
 			to, ok2 := r.run(name, p[1])
 			if ok1 && ok2 && to.ReqPerSec > 0 {
@@ -183,9 +198,10 @@ func (r *results) scenarioNames() []string {
 	return names
 }
 
-func (r *results) ratio(scenario, of string) (float64, bool) {
+// ratio returns the req/s of system of divided by those of to on scenario.
+func (r *results) ratio(scenario, of, to string) (float64, bool) {
 	for _, x := range r.Ratios {
-		if x.Scenario == scenario && x.Of == of {
+		if x.Scenario == scenario && x.Of == of && x.To == to {
 			return x.Value, true
 		}
 	}
@@ -196,24 +212,31 @@ func (r *results) ratio(scenario, of string) (float64, bool) {
 func (r *results) judge() []target {
 	var ts []target
 	for _, sc := range []string{"list", "list-signed-in", "article", "tags"} {
-		if v, ok := r.ratio(sc, sysLegacy); ok {
+		if v, ok := r.ratio(sc, sysLegacy, sysFloor); ok {
 			ts = append(ts, target{"legacy " + sc + " vs floor (req/s)", "≥ 0.80", fmt.Sprintf("%.2f", v), v >= 0.8})
 		}
 	}
 	for _, sc := range r.scenarioNames() {
-		if v, ok := r.ratio(sc, sysGraphQL); ok && !r.scenarios[sc].write {
+		if v, ok := r.ratio(sc, sysGraphQL, sysLegacy); ok && !r.scenarios[sc].write {
 			ts = append(ts, target{"GraphQL " + sc + " vs legacy (req/s)", "≥ 0.70", fmt.Sprintf("%.2f", v), v >= 0.7})
 		}
 	}
+	if rev := r.Config.Baseline; rev != "" {
+		for _, sc := range r.scenarioNames() {
+			if v, ok := r.ratio(sc, sysGraphQL, baselineSystem(sysGraphQL, rev)); ok && !r.scenarios[sc].write {
+				ts = append(ts, target{"GraphQL " + sc + ": this build vs " + rev + " (req/s)", "≥ 0.95 (not slower, within noise)", fmt.Sprintf("%.2f", v), v >= 0.95})
+			}
+		}
+	}
 	for _, x := range r.Runs {
-		if x.System != sysFloor && !r.scenarios[x.Scenario].write {
+		if x.System != sysFloor && !isBaseline(x.System) && !r.scenarios[x.Scenario].write {
 			ts = append(ts, target{fmt.Sprintf("p99 %s %s at %d connections", x.System, x.Scenario, r.Config.Conns),
 				"< 50 ms", fmt.Sprintf("%.1f ms", x.P99Ms), x.P99Ms < 50})
 		}
 	}
 	for _, sc := range r.scenarioNames() {
 		for _, sys := range []string{sysLegacyTraced, sysGraphQLTraced} {
-			if v, ok := r.ratio(sc, sys); ok {
+			if v, ok := r.ratio(sc, sys, untraced[sys]); ok {
 				ts = append(ts, target{"tracing on (every request, exported) vs off: " + untraced[sys] + " " + sc + " (req/s)",
 					"≥ 0.95", fmt.Sprintf("%.2f", v), v >= 0.95})
 			}
@@ -228,17 +251,22 @@ func (r *results) judge() []target {
 		errs += x.Errors
 	}
 	ts = append(ts, target{"errors, every run", "0", fmt.Sprint(errs), errs == 0})
+	if s := r.Subscriptions; s != nil {
+		ts = append(ts, s.targets()...)
+	}
 	for _, p := range r.Checks.PageSize {
 		ts = append(ts, target{fmt.Sprintf("SQL/request constant in page size: %s %s", p.Surface, p.Request),
 			"constant", fmt.Sprintf("%v at sizes %v", p.Statements, p.Sizes), p.Constant})
 	}
-	peak := 0.0
+	peak, measured := 0.0, false
 	for _, x := range r.Runs {
-		if x.System != sysFloor {
-			peak = max(peak, x.PeakRSSMiB)
+		if x.System != sysFloor && !isBaseline(x.System) {
+			peak, measured = max(peak, x.PeakRSSMiB), true
 		}
 	}
-	ts = append(ts, target{"Conduit peak RSS", "< 150 MiB", fmt.Sprintf("%.0f MiB", peak), peak < 150})
+	if measured {
+		ts = append(ts, target{"Conduit peak RSS", "< 150 MiB", fmt.Sprintf("%.0f MiB", peak), peak < 150})
+	}
 	return ts
 }
 
@@ -290,22 +318,19 @@ func (r *results) markdown() string {
 	b.WriteString("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")
 	for _, x := range r.Runs {
 		ratio := ""
-		switch x.System {
-		case sysLegacy:
-			if v, ok := r.ratio(x.Scenario, sysLegacy); ok {
-				ratio = fmt.Sprintf("%.2f× floor", v)
-			}
-		case sysGraphQL:
-			if v, ok := r.ratio(x.Scenario, sysGraphQL); ok {
-				ratio = fmt.Sprintf("%.2f× legacy", v)
-			}
-		case sysLegacyTraced, sysGraphQLTraced:
-			if v, ok := r.ratio(x.Scenario, x.System); ok {
-				ratio = fmt.Sprintf("%.2f× %s", v, untraced[x.System])
+		if to := r.comparedWith(x.System); to != "" {
+			if v, ok := r.ratio(x.Scenario, x.System, to); ok {
+				ratio = fmt.Sprintf("%.2f× %s", v, to)
 			}
 		}
 		fmt.Fprintf(&b, "| %s | %s | %.0f | %.2f | %.2f | %.2f | %d | %.2f | %.0f | %s | %.0f%% |\n",
 			x.Scenario, x.System, x.ReqPerSec, x.P50Ms, x.P90Ms, x.P99Ms, x.Errors, x.SQLPerReq, x.PeakRSSMiB, ratio, x.OtherCPUPct)
+	}
+	if rev := c.Baseline; rev != "" {
+		r.baselineTable(&b, rev)
+	}
+	if s := r.Subscriptions; s != nil {
+		s.markdown(&b)
 	}
 	b.WriteString("\n| target | want | got | met |\n|---|---|---|---|\n")
 	for _, t := range r.Targets {
@@ -316,6 +341,47 @@ func (r *results) markdown() string {
 		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", t.Name, t.Want, t.Got, met)
 	}
 	return b.String()
+}
+
+// comparedWith names the system whose req/s the ratio column of system's
+// rows divides by: the floor for legacy, legacy for GraphQL, the untraced
+// twin for a traced system, and the same within the baseline build.
+func (r *results) comparedWith(system string) string {
+	if twin, ok := untraced[system]; ok {
+		return twin
+	}
+	base, rev, _ := strings.Cut(system, "@")
+	switch {
+	case base == sysLegacy:
+		return sysFloor
+	case base == sysGraphQL && rev != "":
+		return baselineSystem(sysLegacy, rev)
+	case base == sysGraphQL:
+		return sysLegacy
+	}
+	return ""
+}
+
+// baselineTable compares the current build with the -baseline one, per
+// scenario and surface, from the same rounds.
+func (r *results) baselineTable(b *strings.Builder, rev string) {
+	fmt.Fprintf(b, "\nThis build vs the baseline %s (-baseline %s), same rounds, same database: ratio is this build's req/s ÷ %s's.\n\n", rev, r.Config.BaselineCommit, rev)
+	fmt.Fprintf(b, "| scenario | surface | %s req/s | this build req/s | ratio | %s p99 ms | this build p99 ms |\n|---|---|--:|--:|--:|--:|--:|\n", rev, rev)
+	for _, sc := range r.scenarioNames() {
+		for _, sys := range []string{sysLegacy, sysGraphQL} {
+			old, ok1 := r.run(sc, baselineSystem(sys, rev))
+			cur, ok2 := r.run(sc, sys)
+			v, ok3 := r.ratio(sc, sys, baselineSystem(sys, rev))
+			if !ok1 || !ok2 || !ok3 {
+				continue
+			}
+			ratio := fmt.Sprintf("%.2f", v)
+			if sys == sysGraphQL && !r.scenarios[sc].write {
+				ratio = "**" + ratio + "**"
+			}
+			fmt.Fprintf(b, "| %s | %s | %.0f | %.0f | %s | %.2f | %.2f |\n", sc, sys, old.ReqPerSec, cur.ReqPerSec, ratio, old.P99Ms, cur.P99Ms)
+		}
+	}
 }
 
 // disturbedPct is the share of the machine other processes may use during a

@@ -55,12 +55,22 @@ func runScenarios(ctx context.Context, e *env, cfg config, res *results, log *pr
 		if !cfg.scenarios.MatchString(sc.name) {
 			continue
 		}
+		if sc.run != nil {
+			if err := sc.run(ctx, e, cfg, res, log); err != nil {
+				return fmt.Errorf("%s: %w", sc.name, err)
+			}
+			if err := e.data.undoWrites(ctx, log); err != nil {
+				return err
+			}
+			n++
+			continue
+		}
 		runs, err := runScenario(ctx, e, cfg, sc, n%2 == 1, log)
 		if err != nil {
 			return fmt.Errorf("%s: %w", sc.name, err)
 		}
 		for _, r := range runs {
-			log.step("%-15s %-8s %8.0f req/s  p50 %6.2f ms  p99 %6.2f ms  errors %d  SQL/req %.2f  rounds %s  other CPU %.0f%%",
+			log.step("%-15s %-15s %8.0f req/s  p50 %6.2f ms  p99 %6.2f ms  errors %d  SQL/req %.2f  rounds %s  other CPU %.0f%%",
 				sc.name, r.System, r.ReqPerSec, r.P50Ms, r.P99Ms, r.Errors, r.SQLPerReq, roundList(r.RoundReqPerSec), r.OtherCPUPct)
 			res.add(sc, r)
 		}
@@ -115,8 +125,8 @@ type tally struct {
 func runScenario(ctx context.Context, e *env, cfg config, sc scenario, reversed bool, log *progress) ([]runResult, error) {
 	var order []string
 	tallies := map[string]*tally{}
-	for _, sys := range systemOrder {
-		if build, ok := workloadFor(sc, sys, cfg.tracing); ok {
+	for _, sys := range e.systemOrder(cfg) {
+		if build, ok := workloadFor(sc, sys); ok {
 			order = append(order, sys)
 			tallies[sys] = &tally{client: newClient(cfg.conns), wl: build(e, e.base(sys))}
 		}
@@ -140,7 +150,7 @@ func runScenario(ctx context.Context, e *env, cfg config, sc scenario, reversed 
 		slices.Reverse(order)
 	}
 	var out []runResult
-	for _, sys := range systemOrder {
+	for _, sys := range e.systemOrder(cfg) {
 		if t, ok := tallies[sys]; ok {
 			out = append(out, newRunResult(sc.name, sys, t))
 		}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -23,20 +24,34 @@ type scenario struct {
 	write bool
 	// systems maps each system that serves the scenario to its workload.
 	systems map[string]func(e *env, base string) workload
+	// run, when set, is a scenario of its own kind, not closed-loop
+	// requests to systems: it measures and adds to the results itself.
+	run func(ctx context.Context, e *env, cfg config, res *results, log *progress) error
 }
 
-// systemOrder is the order the systems of a scenario run in; every other
+// systemOrder is the order the systems of a run go in: every other
 // scenario reverses it, so that drift of the machine hits all alike. Each
-// traced system runs beside its untraced twin.
-var systemOrder = []string{sysFloor, sysLegacy, sysLegacyTraced, sysGraphQL, sysGraphQLTraced}
+// traced or baseline system runs beside its twin of the current build;
+// they are there only with -tracing and -baseline (rev is its short
+// commit, or empty).
+func systemOrder(tracing bool, rev string) []string {
+	order := []string{sysFloor}
+	for _, sys := range []string{sysLegacy, sysGraphQL} {
+		order = append(order, sys)
+		if tracing {
+			order = append(order, tracedOf[sys])
+		}
+		if rev != "" {
+			order = append(order, baselineSystem(sys, rev))
+		}
+	}
+	return order
+}
 
 // workloadFor returns what sc asks of system, and whether it runs there:
-// a traced system is asked what its untraced twin is, when -tracing is on.
-func workloadFor(sc scenario, system string, tracing bool) (func(*env, string) workload, bool) {
-	if twin, ok := untraced[system]; ok {
-		if !tracing {
-			return nil, false
-		}
+// a traced or baseline system is asked what its twin is.
+func workloadFor(sc scenario, system string) (func(*env, string) workload, bool) {
+	if twin, ok := twinOf(system); ok {
 		system = twin
 	}
 	build, ok := sc.systems[system]
@@ -102,6 +117,7 @@ func scenarios() []scenario {
 			sysLegacy:  (*env).legacyFavorite,
 			sysGraphQL: (*env).graphqlFavorite,
 		}},
+		{name: "subscriptions", title: "commentAdded to WebSocket subscribers on two more replicas, comments written at -sub-rate", write: true, run: runSubscriptions},
 	}
 }
 

@@ -36,6 +36,9 @@ const (
 // untraced names the system a traced one is compared with.
 var untraced = map[string]string{sysLegacyTraced: sysLegacy, sysGraphQLTraced: sysGraphQL}
 
+// tracedOf names the traced twin of a system.
+var tracedOf = map[string]string{sysLegacy: sysLegacyTraced, sysGraphQL: sysGraphQLTraced}
+
 // server is one child process serving HTTP on a loopback port.
 type server struct {
 	name string
@@ -51,13 +54,20 @@ type server struct {
 
 // systems are the servers under test: Conduit, which serves both the
 // legacy and the GraphQL system, and the floor; with -tracing, also a
-// traced Conduit and the sink it exports to.
+// traced Conduit and the sink it exports to; with -baseline, the server
+// of an earlier commit.
 type systems struct {
 	tmp    string
 	ours   *server
 	floor  *server
 	traced *server   // nil without -tracing
 	sink   *otlpSink // nil without -tracing
+	// baseline serves legacy@<rev> and graphql@<rev>; nil without -baseline.
+	baseline    *server
+	baselineRev revision
+	// bin and env start more replicas of ours (the subscriptions scenario).
+	bin string
+	env map[string]string
 	// tracedStatements is the traced server's statement count once it was
 	// ready: those of its migrations, which run outside any request and
 	// make no span.
@@ -75,6 +85,19 @@ func startSystems(ctx context.Context, url string, cfg config, log *progress) (*
 	ours, floor := filepath.Join(tmp, "conduit"), filepath.Join(tmp, "floor")
 	for _, b := range [][2]string{{ours, "."}, {floor, "./bench/floor"}} {
 		if err := goBuild(ctx, b[0], b[1]); err != nil {
+			s.stop(log)
+			return nil, err
+		}
+	}
+	var baseline string
+	if cfg.baseline != "" {
+		if s.baselineRev, err = resolveRevision(ctx, cfg.baseline); err != nil {
+			s.stop(log)
+			return nil, err
+		}
+		log.step("building the server of %s (-baseline %s)", s.baselineRev.short, cfg.baseline)
+		baseline = filepath.Join(tmp, "conduit-"+s.baselineRev.short)
+		if err := buildRevision(ctx, s.baselineRev, tmp, baseline); err != nil {
 			s.stop(log)
 			return nil, err
 		}
@@ -98,6 +121,17 @@ func startSystems(ctx context.Context, url string, cfg config, log *progress) (*
 		return nil, err
 	}
 	s.ours.metricsBase = "http://" + metricsAddr
+	s.bin, s.env = ours, env
+	if baseline != "" {
+		// The database may hold migrations the baseline does not know: goose
+		// then finds nothing to apply and it starts; one that refuses fails
+		// here, with its log.
+		if s.baseline, err = s.startReplica(ctx, "conduit-"+s.baselineRev.short, baseline, cfg.outDir); err != nil {
+			s.stop(log)
+			return nil, fmt.Errorf("baseline %s: %w", s.baselineRev.short, err)
+		}
+		log.step("baseline %s on %s (pid %d)", s.baselineRev.short, s.baseline.base, s.baseline.pid())
+	}
 	if cfg.tracing {
 		if err := s.startTraced(ctx, ours, cfg.outDir, env); err != nil {
 			s.stop(log)
@@ -105,9 +139,8 @@ func startSystems(ctx context.Context, url string, cfg config, log *progress) (*
 		}
 		log.step("traced Conduit on %s (pid %d), exporting every request's spans to %s", s.traced.base, s.traced.pid(), s.sink.url)
 	}
-	delete(env, "LOG_LEVEL")
-	delete(env, "METRICS_ADDR")
-	if s.floor, err = startServer(ctx, "floor", floor, cfg.outDir, env); err != nil {
+	floorEnv := map[string]string{"DATABASE_URL": url, "JWT_SECRET": jwtSecret}
+	if s.floor, err = startServer(ctx, "floor", floor, cfg.outDir, floorEnv); err != nil {
 		s.stop(log)
 		return nil, err
 	}
@@ -150,12 +183,33 @@ func (s *systems) startTraced(ctx context.Context, bin, logDir string, base map[
 	return err
 }
 
+// startReplica starts bin, a Conduit server, as name with the environment
+// of ours and a metrics address of its own.
+func (s *systems) startReplica(ctx context.Context, name, bin, logDir string) (*server, error) {
+	metricsAddr, err := freeAddr()
+	if err != nil {
+		return nil, err
+	}
+	env := map[string]string{"METRICS_ADDR": metricsAddr}
+	for k, v := range s.env {
+		if _, set := env[k]; !set {
+			env[k] = v
+		}
+	}
+	srv, err := startServer(ctx, name, bin, logDir, env)
+	if err != nil {
+		return nil, err
+	}
+	srv.metricsBase = "http://" + metricsAddr
+	return srv, nil
+}
+
 // stop stops the servers and the sink, and removes the binaries.
 func (s *systems) stop(log *progress) {
 	if s.sink != nil {
 		defer s.sink.close() // after the traced server's last export
 	}
-	for _, srv := range []*server{s.ours, s.traced, s.floor} {
+	for _, srv := range []*server{s.ours, s.traced, s.baseline, s.floor} {
 		if srv == nil {
 			continue
 		}
@@ -340,15 +394,31 @@ func (s *server) peakRSS() (int64, error) {
 }
 
 func parseVmHWM(r io.Reader) (int64, error) {
+	kb, err := parseStatusKB(r, "VmHWM")
+	return kb << 10, err
+}
+
+// rssKB returns the process's resident set size now (VmRSS), in KiB.
+func (s *server) rssKB() (int64, error) {
+	f, err := os.Open(fmt.Sprintf("/proc/%d/status", s.pid()))
+	if err != nil {
+		return 0, fmt.Errorf("RSS of %s: %w", s.name, err)
+	}
+	defer f.Close()
+	return parseStatusKB(f, "VmRSS")
+}
+
+// parseStatusKB reads the field of /proc/<pid>/status, in kB.
+func parseStatusKB(r io.Reader, field string) (int64, error) {
 	sc := bufio.NewScanner(r)
 	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
+		if v, ok := strings.CutPrefix(sc.Text(), field+":"); ok {
 			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
 			if err != nil {
-				return 0, fmt.Errorf("VmHWM %q: %w", v, err)
+				return 0, fmt.Errorf("%s %q: %w", field, v, err)
 			}
-			return kb << 10, nil
+			return kb, nil
 		}
 	}
-	return 0, errors.New("no VmHWM in /proc/<pid>/status")
+	return 0, fmt.Errorf("no %s in /proc/<pid>/status", field)
 }
