@@ -55,6 +55,8 @@ type config struct {
 	staticDir          string
 	staticCSP          string
 	legacy             legacy.Options
+	legacyUsageOff     bool
+	legacyUsage        legacy.UsageOptions
 	// otlpEndpoint: an OTLP endpoint is set, so spans are exported (unless
 	// otelDisabled). The SDK reads the endpoint itself.
 	otlpEndpoint       bool
@@ -227,6 +229,49 @@ var settings = []setting{
 		func(c *config, v string) error { c.graphql.GraphiQLAssetsDir = v; return nil }},
 	{"DOCS_ASSETS_DIR", "`docs-assets` when it holds the files", "serve Swagger UI (`/api/docs`) and ReDoc (`/api/redoc`) from this directory (`make docs-assets` fills `docs-assets/`; `make run` does when npm is there). Without the files those pages say how to get them (no CDN); `/api/openapi.json` is served all the same",
 		func(c *config, v string) error { c.legacy.DocsAssetsDir = v; return nil }},
+	{"LEGACY_API", "on", "`off` switches the legacy REST API off: each of its operations answers `410 Gone` naming its GraphQL replacement and the migration guide (see [Retiring the REST API](docs/migration.md#retiring-the-rest-api)); its OpenAPI document and pages stay up",
+		func(c *config, v string) error {
+			switch v {
+			case "on":
+				c.legacy.Off = false
+			case "off":
+				c.legacy.Off = true
+			default:
+				return errors.New("want on or off")
+			}
+			return nil
+		}},
+	{"LEGACY_DEPRECATED_AT", "", "turns on the retirement signals: every legacy response carries `Deprecation: @<unix time>` of this time (RFC 9745) and a `Link` to its route's section of the migration guide. A date (`2027-01-01`, midnight UTC) or an RFC 3339 time with its zone (`2027-01-01T09:00Z`)",
+		timeSetting(func(c *config) *time.Time { return &c.legacy.DeprecatedAt })},
+	{"LEGACY_SUNSET_AT", "", "every legacy route's `Sunset` (RFC 8594): when it is expected to stop answering. Same formats; needs `LEGACY_DEPRECATED_AT`, not after it",
+		timeSetting(func(c *config) *time.Time { return &c.legacy.SunsetAt })},
+	{"LEGACY_ROUTE_SUNSETS", "", "per-route overrides, by operationId: `getTags=2027-06-01,getArticles=keep`. A time is that route's own sunset; `keep` leaves the route out of the retirement (no signals, no brownouts)",
+		func(c *config, v string) error {
+			m, err := legacy.ParseRouteSunsets(v)
+			c.legacy.RouteSunsets = m
+			return err
+		}},
+	{"LEGACY_BROWNOUTS", "", "windows in which a share of the calls to some routes get `410 Gone`, separated by `;`: `OPERATIONS START/DURATION PERCENT%`, operationIds separated by commas or `*` for all, e.g. `getTags,getArticles 2027-03-01T14:00Z/1h 10%; * 2027-04-01T14:00Z/30m 100%`. Needs `LEGACY_DEPRECATED_AT`",
+		func(c *config, v string) error {
+			b, err := legacy.ParseBrownouts(v)
+			c.legacy.Brownouts = b
+			return err
+		}},
+	{"LEGACY_GUIDE_URL", "`/docs/migration.md`", "where the `Link` header and the 410s send a client's developers: a path on this server or an `http(s)://` URL of the migration guide",
+		func(c *config, v string) error { c.legacy.GuideURL = v; return nil }},
+	{"LEGACY_USAGE", "on", "`off` stops counting the calls to the legacy API (per hour, operation, client and signed in or not, in the table `legacy_usage`; `conduit legacy-usage` reports them)",
+		func(c *config, v string) error {
+			switch v {
+			case "on", "off":
+				c.legacyUsageOff = v == "off"
+				return nil
+			}
+			return errors.New("want on or off")
+		}},
+	{"LEGACY_USAGE_MAX_CLIENTS", "100", "distinct clients a replica counts apart per hour (and names in `/metrics`); calls of the others are counted as `(other)`",
+		intSetting(func(c *config) *int { return &c.legacyUsage.MaxClients }, 1, 10_000)},
+	{"LEGACY_USAGE_FLUSH_INTERVAL", "5s", "how often a replica writes its counts, in one statement (and once more when it stops)",
+		durationSetting(func(c *config) *time.Duration { return &c.legacyUsage.FlushInterval }, 100*time.Millisecond)},
 	{"STATIC_DIR", "", "a built frontend (such as Vite's `dist/`) to serve at `/` and every path outside the API's; without it `/` is a landing page linking the API's documentation (see [Serving a frontend](#serving-a-frontend))",
 		func(c *config, v string) error {
 			info, err := os.Stat(v)
@@ -362,6 +407,9 @@ func loadConfig(getenv func(string) string) (config, error) {
 	if c.noEmbedded && c.databaseURL == "" {
 		return c, errors.New("DATABASE_URL is required: EMBEDDED_DATABASE=false (as in the container image) rules out the embedded cluster; set it to your PostgreSQL, e.g. postgres://conduit:secret@db:5432/conduit")
 	}
+	if err := c.legacy.Check(); err != nil {
+		return c, fmt.Errorf("legacy API retirement: %v", err)
+	}
 	if c.dbStatementTimeout == 0 {
 		// A statement may take as long as the request that runs it.
 		c.dbStatementTimeout = c.requestTimeout
@@ -413,6 +461,17 @@ func durationSetting(field func(*config) *time.Duration, min time.Duration) func
 			return fmt.Errorf("want a duration of at least %v, such as 10s", min)
 		}
 		*field(c) = d
+		return nil
+	}
+}
+
+func timeSetting(field func(*config) *time.Time) func(*config, string) error {
+	return func(c *config, v string) error {
+		t, err := legacy.ParseTime(v)
+		if err != nil {
+			return err
+		}
+		*field(c) = t
 		return nil
 	}
 }
@@ -509,6 +568,9 @@ Usage:
                     exit 0 if the server listening at ADDR (or PORT) on this
                     machine answers 200 to GET /healthz (or path), else 1:
                     the container image's HEALTHCHECK
+  conduit legacy-usage [-since 7d]
+                    print, per legacy REST operation, its calls, clients,
+                    top clients and first and last call, from every replica
   conduit help      print this help
 
 Configuration, from the environment (all optional in development):

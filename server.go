@@ -11,6 +11,8 @@
 //	conduit schema   print the GraphQL schema (SDL) and exit
 //	conduit healthcheck [/path]
 //	                 exit 0 if the local server answers /healthz (or path)
+//	conduit legacy-usage [-since 7d]
+//	                 print who called which legacy REST operation, and when
 //	conduit help     list the commands and every setting (config.go)
 package main
 
@@ -34,6 +36,7 @@ import (
 	"github.com/conduit-dev/conduit/app"
 	"github.com/conduit-dev/conduit/conduit"
 	"github.com/conduit-dev/conduit/db"
+	"github.com/conduit-dev/conduit/legacy"
 	"github.com/conduit-dev/conduit/resolvers"
 	"github.com/conduit-dev/conduit/web"
 )
@@ -61,9 +64,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return usage(stdout)
 	case "healthcheck":
 		return healthcheck(ctx, args, getenv)
+	case "legacy-usage":
+		return legacyUsage(ctx, args[2:], getenv, stdout)
 	case "serve", "seed", "migrate":
 	default:
-		return fmt.Errorf("unknown command %q (want serve, seed, migrate, schema, healthcheck or help)", command)
+		return fmt.Errorf("unknown command %q (want serve, seed, migrate, schema, healthcheck, legacy-usage or help)", command)
 	}
 	cfg, err := loadConfig(getenv)
 	if err != nil {
@@ -132,6 +137,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		defer st.Close()
 		static = st
 		logger.Info("serving a frontend", slog.String("dir", cfg.staticDir))
+	}
+	if !cfg.legacyUsageOff {
+		cfg.legacyUsage.Logger = logger
+		cfg.legacy.Usage = legacy.NewUsage(store, cfg.legacyUsage)
+		// Deferred after closeDB, so that it runs before it, once the
+		// server has drained: the last counts are written.
+		defer cfg.legacy.Usage.Start(cfg.shutdownTimeout)()
 	}
 	h := app.New(app.Config{
 		Logger:         logger,

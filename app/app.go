@@ -63,7 +63,9 @@ type Config struct {
 	// Static serves a built frontend (web.Static) for every path that no
 	// route claims; nil serves a landing page at / instead.
 	Static http.Handler
-	// Legacy tunes the legacy handler (the API docs' assets).
+	// Legacy tunes the legacy handler: the API docs' assets, the
+	// retirement (signals, brownouts, the switch-off) and the usage counts,
+	// which /metrics exports too.
 	Legacy legacy.Options
 	// TracerProvider, when set, traces every request: a server span per
 	// request and a span per GraphQL operation (the database makes the
@@ -140,6 +142,9 @@ func New(cfg Config, svc *conduit.Service, database Database) Handlers {
 	}
 	graphql := resolvers.NewHandler(svc, logger, cfg.GraphQL)
 	reg.MustRegister(liveMetrics(cfg.Live, graphql)...)
+	if cfg.Legacy.Usage != nil {
+		reg.MustRegister(cfg.Legacy.Usage)
+	}
 
 	fail := failBySurface(legacy.WriteError(logger), resolvers.WriteError(logger))
 	r := chi.NewRouter()
@@ -157,8 +162,9 @@ func New(cfg Config, svc *conduit.Service, database Database) Handlers {
 		r.Use(cors.Handler(cors.Options{
 			AllowedOrigins: cfg.CORSOrigins,
 			AllowedMethods: []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete, http.MethodOptions},
-			AllowedHeaders: []string{"Authorization", "Content-Type", "X-Requested-With", "X-Request-Id", "Accept"},
-			ExposedHeaders: []string{web.RequestIDHeader, "Retry-After"},
+			AllowedHeaders: []string{"Authorization", "Content-Type", "X-Requested-With", "X-Request-Id", "Accept", legacy.ClientNameHeader},
+			// A page's script reads the retirement signals of the legacy API too.
+			ExposedHeaders: []string{web.RequestIDHeader, "Retry-After", "Deprecation", "Sunset", "Link"},
 			MaxAge:         600,
 		}))
 	}

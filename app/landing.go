@@ -10,10 +10,12 @@ import (
 	"time"
 
 	"github.com/conduit-dev/conduit/docs"
+	"github.com/conduit-dev/conduit/legacy"
 )
 
-// migrationGuidePath is where the binary serves docs/migration.md.
-const migrationGuidePath = "/docs/migration.md"
+// migrationGuidePath is where the binary serves docs/migration.md: where
+// the legacy API's retirement signals point.
+const migrationGuidePath = legacy.DefaultGuideURL
 
 // landingPage is what / shows when no frontend is served: where the APIs
 // and their documentation are. It has no script; its one inline style is

@@ -167,6 +167,7 @@ func TestMigrateUsernameKeys(t *testing.T) {
 	// goose would not run again otherwise), with users it allowed.
 	dbtest.Exec(t, url, `DROP TRIGGER articles_notify ON articles; DROP TRIGGER comments_notify ON comments;
 		DROP FUNCTION articles_notify(); DROP FUNCTION comments_notify()`)
+	dbtest.Exec(t, url, `DROP TABLE legacy_usage_writers, legacy_usage`)
 	dbtest.Exec(t, url, `ALTER TABLE users DROP COLUMN username_key`)
 	dbtest.Exec(t, url, `DELETE FROM goose_db_version WHERE version_id >= 4`)
 	for _, name := range []string{"alice", "ALICE", "ａｌｉｃｅ", "bob", "Carol"} {

@@ -39,11 +39,18 @@ func newAPI(t testing.TB) *api {
 // changed by tune.
 func newAPIWith(t testing.TB, tune func(*app.Config, *conduit.Config)) *api {
 	t.Helper()
+	return newAPIOn(t, func(a *app.Config, c *conduit.Config, _ *db.DB) { tune(a, c) })
+}
+
+// newAPIOn is newAPIWith for a tune that needs the store, such as one that
+// counts usage in it.
+func newAPIOn(t testing.TB, tune func(*app.Config, *conduit.Config, *db.DB)) *api {
+	t.Helper()
 	store, dbURL := dbtest.NewWithURL(t)
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	appCfg := app.Config{Logger: logger, GraphQL: resolvers.DefaultOptions()}
 	svcCfg := conduit.Config{JWTSecret: []byte(testSecret), BcryptCost: 4}
-	tune(&appCfg, &svcCfg)
+	tune(&appCfg, &svcCfg, store)
 	svc, err := conduit.NewService(store, svcCfg)
 	if err != nil {
 		t.Fatal(err)
@@ -65,6 +72,12 @@ type response struct {
 // (checkOpenAPI), so every legacy test also tests the document.
 func (a *api) do(method, path, token, body string) response {
 	a.t.Helper()
+	return a.doWith(method, path, token, body, nil)
+}
+
+// doWith is do with more request headers, which win over do's own.
+func (a *api) doWith(method, path, token, body string, header http.Header) response {
+	a.t.Helper()
 	req, err := http.NewRequest(method, a.srv.URL+path, strings.NewReader(body))
 	if err != nil {
 		a.t.Fatal(err)
@@ -76,6 +89,9 @@ func (a *api) do(method, path, token, body string) response {
 			token = "Token " + token
 		}
 		req.Header.Set("Authorization", token)
+	}
+	for k, v := range header {
+		req.Header[k] = v
 	}
 	res, err := a.srv.Client().Do(req)
 	if err != nil {

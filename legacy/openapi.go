@@ -140,6 +140,9 @@ const (
 	headerRetry  = "Retry-After"
 	headerAuth   = "WWW-Authenticate"
 	headerStore  = "Cache-Control"
+	headerDepr   = "Deprecation"
+	headerSunset = "Sunset"
+	headerLink   = "Link"
 	jsonType     = "application/json"
 )
 
@@ -187,7 +190,13 @@ func buildDocument() *document {
 					Required: true, Schema: &schema{Type: "string"}},
 				headerRetry: {Description: "Whole seconds to wait before trying again.", Required: true, Schema: &schema{Type: "integer", Minimum: ptr(1)}},
 				headerAuth:  {Description: "The scheme to authenticate with.", Required: true, Schema: &schema{Type: "string", Examples: []any{`Token realm="conduit"`}}},
-				headerStore: {Description: "An answer that carries a token is kept out of every cache.", Required: true, Schema: &schema{Type: "string", Examples: []any{"no-store"}}},
+				headerStore: {Description: "An answer that carries a token, or a 410, is kept out of every cache.", Required: true, Schema: &schema{Type: "string", Examples: []any{"no-store"}}},
+				headerDepr: {Description: "When the operation is (or will be) deprecated, as `@` and a Unix time (RFC 9745). Sent once the server's operator announces the retirement (`LEGACY_DEPRECATED_AT`).",
+					Schema: &schema{Type: "string", Pattern: `^@-?[0-9]+$`, Examples: []any{"@1798761600"}}},
+				headerSunset: {Description: "When the operation is expected to stop answering, as an HTTP date (RFC 8594). Sent with `Deprecation` when a sunset is set.",
+					Schema: &schema{Type: "string", Pattern: `^[A-Z][a-z]{2}, [0-9]{2} [A-Z][a-z]{2} [0-9]{4} [0-9]{2}:[0-9]{2}:[0-9]{2} GMT$`, Examples: []any{"Mon, 01 Mar 2027 00:00:00 GMT"}}},
+				headerLink: {Description: "Sent with `Deprecation`, and with every 410: the operation's section of the migration guide (`rel=\"deprecation\"`), titled with the GraphQL field that replaces it.",
+					Schema: &schema{Type: "string", Examples: []any{`</docs/migration.md#tags>; rel="deprecation"; type="text/markdown"; title="replaced by the GraphQL field Query.tags"`}}},
 			},
 			SecuritySchemes: map[string]securityScheme{
 				schemeToken: {Type: "apiKey", In: "header", Name: "Authorization",
@@ -247,6 +256,7 @@ func (o operation) object(r *reflector, method, path string) *operationObject {
 	for _, q := range o.query {
 		op.Parameters = append(op.Parameters, &parameterObject{Name: q.name, In: "query", Description: q.description, Schema: q.schema, Example: q.example})
 	}
+	op.Parameters = append(op.Parameters, clientNameParameter)
 	switch o.auth {
 	case Public:
 		op.Security = []map[string][]string{}
@@ -283,7 +293,7 @@ func (o operation) object(r *reflector, method, path string) *operationObject {
 	}
 	op.Responses[strconv.Itoa(o.status)] = success
 
-	for _, f := range o.allFailures() {
+	for _, f := range o.allFailures(method + " " + path) {
 		key := strconv.Itoa(f.status)
 		res, ok := op.Responses[key]
 		if !ok {
@@ -296,6 +306,9 @@ func (o operation) object(r *reflector, method, path string) *operationObject {
 				res.Headers = headers(headerID, headerAuth)
 			case http.StatusTooManyRequests, http.StatusServiceUnavailable:
 				res.Headers = headers(headerID, headerRetry)
+			case http.StatusGone:
+				res.Headers = headers(headerID, headerStore)
+				res.Headers[headerLink] = &headerObject{Description: "The operation's section of the migration guide.", Required: true, Schema: &schema{Type: "string"}}
 			}
 			op.Responses[key] = res
 		}
@@ -309,7 +322,25 @@ func (o operation) object(r *reflector, method, path string) *operationObject {
 		}
 		res.Content[jsonType].Examples[name] = example{Value: f.example}
 	}
+	// Any answer may announce the retirement.
+	for _, res := range op.Responses {
+		for _, h := range []string{headerDepr, headerSunset, headerLink} {
+			if res.Headers[h] == nil {
+				res.Headers[h] = &headerObject{Ref: "#/components/headers/" + h}
+			}
+		}
+	}
 	return op
+}
+
+// clientNameParameter is the header a client names itself in.
+var clientNameParameter = &parameterObject{
+	Name: ClientNameHeader, In: "header",
+	Description: fmt.Sprintf("Names the client in the server's counts of the calls to this API, which tell its operators who still calls what before they retire it. "+
+		"Letters, digits and `._-/:@+` are kept (white space becomes `-`), up to %d bytes; without it the client is counted by the family of its `User-Agent`. "+
+		"It changes nothing in the answer.", maxClientName),
+	Schema:  &schema{Type: "string"},
+	Example: "ios-app/4.2",
 }
 
 // headers refers to the shared headers by name.
@@ -358,8 +389,8 @@ var accessText = map[Access]string{
 }
 
 // allFailures are the route's own failures and those every route of its
-// kind can answer, in status order.
-func (o operation) allFailures() []failure {
+// kind can answer, in status order; name is the route's method and path.
+func (o operation) allFailures(name string) []failure {
 	var fs []failure
 	switch o.auth {
 	case Public:
@@ -391,6 +422,9 @@ func (o operation) allFailures() []failure {
 			general("too many attempts; try again in 42 seconds")})
 	}
 	fs = append(fs,
+		failure{http.StatusGone, "The legacy API is being retired: the server's operator switched it off, or scheduled a brownout that refused this call. " +
+			"The message names the GraphQL field to use instead and the migration guide; `Link` points at the guide. Not sent unless configured.",
+			general(name + " has been retired. " + replacementText(o.graphql, DefaultGuideURL+"#"+guideAnchor(o.graphql)))},
 		failure{http.StatusInternalServerError, "A fault of the server; the message names the request id, and the log has the details.",
 			general("internal server error (request id 4f3c2a1b0e9d8c7b6a5f4e3d)")},
 		failure{http.StatusServiceUnavailable, "The database is down or too slow (the request timed out), or this replica is busy: try again after `Retry-After` seconds.",

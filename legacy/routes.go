@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"reflect"
+	"time"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
@@ -114,18 +115,49 @@ type Options struct {
 	// for the pages at /api/docs and /api/redoc. Empty: those pages say how
 	// to install them; the OpenAPI document is served all the same.
 	DocsAssetsDir string
+
+	// DeprecatedAt, when set, turns on the deprecation signals: every
+	// response of a route that is not kept carries Deprecation (RFC 9745)
+	// with this time, Link to the route's section of the migration guide,
+	// and Sunset (RFC 8594) when the route has one.
+	DeprecatedAt time.Time
+	// SunsetAt is every route's sunset unless RouteSunsets gives its own.
+	SunsetAt time.Time
+	// RouteSunsets override the sunset of routes by operationId, or keep
+	// them out of the retirement.
+	RouteSunsets map[string]RouteSunset
+	// Brownouts refuse a share of the calls to some routes during windows
+	// of time, with 410 Gone.
+	Brownouts []Brownout
+	// Off switches the API off: every operation answers 410 Gone, naming
+	// its replacement. The document and its pages are still served.
+	Off bool
+	// GuideURL is where the migration guide is, for the Link header and
+	// the 410s: DefaultGuideURL when empty.
+	GuideURL string
+	// Usage, when set, counts every call of an operation.
+	Usage *Usage
+	// Now is the clock of the usage counts and the brownouts; time.Now
+	// when nil.
+	Now func() time.Time
+	// Rand draws which calls a brownout refuses, uniformly in [0, 1);
+	// math/rand/v2's when nil. It is called by one request at a time.
+	Rand func() float64
 }
 
 // NewHandler returns the legacy API, and its OpenAPI document and
 // documentation pages. Mount it at /api; it expects the shared middleware
 // (request id, authentication, body limit) to run first.
 func NewHandler(svc *conduit.Service, logger *slog.Logger, opts Options) http.Handler {
+	if err := opts.Check(); err != nil {
+		panic("legacy: " + err.Error()) // loadConfig refuses such settings; this is a caller's bug
+	}
 	ew := errorWriter{logger: logger}
 	r := chi.NewRouter()
 	r.Use(middleware.StripSlashes) // "/api/articles/" is "/api/articles", as on the old server
 
 	for _, rt := range routes {
-		r.Method(rt.method, rt.pattern, rt.handler(svc, ew))
+		r.Method(rt.method, rt.pattern, retiring(rt, opts, rt.handler(svc, ew)))
 	}
 	mountDocs(r, opts.DocsAssetsDir, logger)
 
@@ -149,13 +181,16 @@ type Route struct {
 	// GraphQL is the field that replaces the operation, as a schema
 	// coordinate: "Mutation.favoriteArticle".
 	GraphQL string
+	// Guide is the fragment of the operation's section in the migration
+	// guide, where the Link header points: "favoritearticle".
+	Guide string
 }
 
 // Routes returns every legacy operation, in the order of the contract.
 func Routes() []Route {
 	out := make([]Route, len(routes))
 	for i, rt := range routes {
-		out[i] = Route{Method: rt.method, Path: apiPrefix + rt.pattern, OperationID: rt.doc.id, Auth: rt.doc.auth, GraphQL: rt.doc.graphql}
+		out[i] = Route{Method: rt.method, Path: apiPrefix + rt.pattern, OperationID: rt.doc.id, Auth: rt.doc.auth, GraphQL: rt.doc.graphql, Guide: guideAnchor(rt.doc.graphql)}
 	}
 	return out
 }

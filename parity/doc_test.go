@@ -272,6 +272,7 @@ func renderMigrationDoc(t *testing.T) []byte {
 			p("| %s | %s | %s |", m.name, restAnswer(t, m.want), graphQLAnswer(t, op, m.want))
 		}
 	}
+	b.Write(retiringSection(t))
 	return b.Bytes()
 }
 
