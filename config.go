@@ -509,6 +509,11 @@ Usage:
                     exit 0 if the server listening at ADDR (or PORT) on this
                     machine answers 200 to GET /healthz (or path), else 1:
                     the container image's HEALTHCHECK
+  conduit diff -old URL -new URL [-seed N] [-sequences N] [-report FILE] [-known FILE]
+                    play the same REST calls against an old backend and this
+                    one (each on its own empty database) and report how their
+                    answers differ; exit 1 on a difference not in
+                    docs/diff-known.yaml (conduit diff -h: every flag)
   conduit help      print this help
 
 Configuration, from the environment (all optional in development):

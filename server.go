@@ -11,6 +11,8 @@
 //	conduit schema   print the GraphQL schema (SDL) and exit
 //	conduit healthcheck [/path]
 //	                 exit 0 if the local server answers /healthz (or path)
+//	conduit diff -old URL -new URL
+//	                 compare the REST answers of an old backend and this one
 //	conduit help     list the commands and every setting (config.go)
 package main
 
@@ -34,6 +36,7 @@ import (
 	"github.com/conduit-dev/conduit/app"
 	"github.com/conduit-dev/conduit/conduit"
 	"github.com/conduit-dev/conduit/db"
+	"github.com/conduit-dev/conduit/difftest"
 	"github.com/conduit-dev/conduit/resolvers"
 	"github.com/conduit-dev/conduit/web"
 )
@@ -61,9 +64,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return usage(stdout)
 	case "healthcheck":
 		return healthcheck(ctx, args, getenv)
+	case "diff":
+		return difftest.Command(ctx, args[2:], stdout)
 	case "serve", "seed", "migrate":
 	default:
-		return fmt.Errorf("unknown command %q (want serve, seed, migrate, schema, healthcheck or help)", command)
+		return fmt.Errorf("unknown command %q (want serve, seed, migrate, schema, healthcheck, diff or help)", command)
 	}
 	cfg, err := loadConfig(getenv)
 	if err != nil {
