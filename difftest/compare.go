@@ -242,6 +242,9 @@ func (c *comparer) leaf(at, gen, a, b, key string, pa, pb map[string]any) {
 		}
 		return
 	}
+	if a == b {
+		return // both sessions share the prefix, so equal text is an equal value
+	}
 	ra, rb := c.renderKey(a, key, c.old), c.renderKey(b, key, c.new)
 	if ra != rb {
 		c.add(Difference{Kind: KindValue, Path: gen, At: at, Old: ra, New: rb})
@@ -319,8 +322,8 @@ func (c *comparer) walkArray(at, gen string, a, b []any, key string) {
 		ida = func(i int) string { return c.commentID(a[i], c.old) }
 		idb = func(i int) string { return c.commentID(b[i], c.new) }
 	case "tagList", "tags":
-		ida = func(i int) string { return c.render(a[i], c.old) }
-		idb = func(i int) string { return c.render(b[i], c.new) }
+		ida = func(i int) string { return c.tagID(a[i], c.old) }
+		idb = func(i int) string { return c.tagID(b[i], c.new) }
 	default:
 		if len(a) != len(b) {
 			c.add(Difference{Kind: KindValue, Path: gen, At: at, Old: c.render(a, c.old), New: c.render(b, c.new),
@@ -365,6 +368,14 @@ func (c *comparer) walkArray(at, gen string, a, b []any, key string) {
 	}
 }
 
+// tagID names a tag by its text, quoted, the prefix written {p}.
+func (c *comparer) tagID(v any, s *session) string {
+	if t, ok := v.(string); ok {
+		return strconv.Quote(strings.ReplaceAll(t, s.prefix, "{p}"))
+	}
+	return c.render(v, s)
+}
+
 // articleID names an article of a list by the symbol of the call that
 // created it, else by its title.
 func (c *comparer) articleID(v any, s *session) string {
@@ -395,9 +406,9 @@ func (c *comparer) commentID(v any, s *session) string {
 	return c.render(v, s)
 }
 
-// timeSlack is how far apart two timestamps of one answer may be and still
-// be taken for "at the same time": one write that reads the clock twice
-// (created, then updated) may straddle a millisecond.
+// timeSlack is how far apart the two timestamps of one object may be and
+// still be taken for "at the same time": one write that reads the clock
+// twice (created, then updated) may straddle a millisecond.
 const timeSlack = time.Millisecond
 
 // checkTimeOrder compares how the timestamps of an answer are ordered
@@ -423,8 +434,15 @@ func (c *comparer) checkTimeOrder() {
 				continue
 			}
 			if ro != -rn {
-				// Equal on one side, ordered on the other: noise when the
-				// ordered side's gap is within the slack.
+				// Equal on one side, ordered on the other. Two timestamps
+				// of different objects, written by different calls, are
+				// equal only by chance (two calls within a millisecond):
+				// only an inversion counts. Within one object, equal means
+				// "not updated since", which must agree, but one write may
+				// read the clock twice: a gap within the slack is noise.
+				if parent(p.at) != parent(q.at) {
+					continue
+				}
 				gap := absDuration(q.old.Sub(p.old))
 				if ro == 0 {
 					gap = absDuration(q.new.Sub(p.new))
@@ -438,6 +456,14 @@ func (c *comparer) checkTimeOrder() {
 			return
 		}
 	}
+}
+
+// parent is the path of the object holding the value at path.
+func parent(path string) string {
+	if i := strings.LastIndexByte(path, '.'); i >= 0 {
+		return path[:i]
+	}
+	return path
 }
 
 func absDuration(d time.Duration) time.Duration {

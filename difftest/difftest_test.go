@@ -15,7 +15,7 @@ import (
 	"github.com/conduit-dev/conduit/difftest"
 )
 
-// TestOwnServersAgree plays the script and 300 generated sequences against
+// TestOwnServersAgree plays the script and 200 generated sequences against
 // two instances of this server, each on its own database: they must answer
 // every call alike, after normalising what legitimately differs (tokens,
 // comment ids, timestamps, slug suffixes).
@@ -23,7 +23,7 @@ func TestOwnServersAgree(t *testing.T) {
 	t.Parallel()
 	old, new := newBackend(t), newBackend(t)
 	start := time.Now()
-	res, err := difftest.Run(context.Background(), difftest.Config{Old: old, New: new, Seed: 7, Sequences: 300})
+	res, err := difftest.Run(context.Background(), difftest.Config{Old: old, New: new, Seed: 7, Sequences: 200})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -35,7 +35,7 @@ func TestOwnServersAgree(t *testing.T) {
 		t.Errorf("Unexpected() = %d, want 0", n)
 	}
 	calls := len(difftest.Script())
-	for i := 1; i <= 300; i++ {
+	for i := 1; i <= 200; i++ {
 		calls += len(difftest.Generate(7, i))
 	}
 	if res.Calls != calls {
@@ -148,7 +148,7 @@ func TestAlterationsCaught(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			current.Store(&tc.alter)
 			defer current.Store(nil)
-			res, err := difftest.Run(context.Background(), difftest.Config{Old: old, New: new, Seed: 3, Sequences: 20})
+			res, err := difftest.Run(context.Background(), difftest.Config{Old: old, New: new, Seed: 3, Sequences: 10})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -57,7 +57,8 @@ type Config struct {
 	// Salt goes into the run's prefix after the seed; empty: a random one,
 	// so that a second run against the same databases uses new names.
 	Salt string
-	// Client sends the requests; nil: one with a 30 s timeout.
+	// Client sends the requests; nil: one with a 30 s timeout that keeps
+	// a connection per sequence played at once.
 	Client *http.Client
 	// Log receives a line as each phase ends; nil: nothing.
 	Log io.Writer
@@ -180,7 +181,11 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		cfg.Parallel = DefaultParallel
 	}
 	if cfg.Client == nil {
-		cfg.Client = &http.Client{Timeout: 30 * time.Second}
+		// Enough idle connections for every sequence played at once, so
+		// that calls do not open a connection each.
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.MaxIdleConnsPerHost = 2 * cfg.Parallel
+		cfg.Client = &http.Client{Timeout: 30 * time.Second, Transport: t}
 	}
 	if cfg.Salt == "" {
 		cfg.Salt = randomSalt()
@@ -423,11 +428,22 @@ func (r *runner) reduce(ctx context.Context, seq []Step, d Difference, first []p
 		}
 		return false
 	}
+	// Calls that wrote nothing rarely matter: reads, and calls that both
+	// backends refused. The first replay keeps only the others, and when
+	// that still shows the difference, the reduction starts from there,
+	// which spares most of the replays of long sequences.
 	all := make([]int, len(before))
+	var writes []int
 	for i := range all {
 		all[i] = i
+		if routes[before[i].Op].method != http.MethodGet && (first[i].OldAnswer.Status < 300 || first[i].NewAnswer.Status < 300) {
+			writes = append(writes, i)
+		}
 	}
-	if !test(all) {
+	start := all
+	if len(writes) < len(all) && test(writes) {
+		start = writes
+	} else if !test(all) {
 		if playErr != nil {
 			return nil, playErr
 		}
@@ -438,7 +454,7 @@ func (r *runner) reduce(ctx context.Context, seq []Step, d Difference, first []p
 		return rep, nil
 	}
 	rep.Reproduced = true
-	ddmin(all, test)
+	ddmin(start, test)
 	if playErr != nil {
 		return nil, playErr
 	}
