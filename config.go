@@ -571,6 +571,11 @@ Usage:
   conduit legacy-usage [-since 7d]
                     print, per legacy REST operation, its calls, clients,
                     top clients and first and last call, from every replica
+  conduit diff -old URL -new URL [-seed N] [-sequences N] [-report FILE] [-known FILE]
+                    play the same REST calls against an old backend and this
+                    one (each on its own empty database) and report how their
+                    answers differ; exit 1 on a difference not in
+                    docs/diff-known.yaml (conduit diff -h: every flag)
   conduit help      print this help
 
 Configuration, from the environment (all optional in development):

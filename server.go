@@ -13,6 +13,8 @@
 //	                 exit 0 if the local server answers /healthz (or path)
 //	conduit legacy-usage [-since 7d]
 //	                 print who called which legacy REST operation, and when
+//	conduit diff -old URL -new URL
+//	                 compare the REST answers of an old backend and this one
 //	conduit help     list the commands and every setting (config.go)
 package main
 
@@ -37,6 +39,7 @@ import (
 	"github.com/conduit-dev/conduit/conduit"
 	"github.com/conduit-dev/conduit/db"
 	"github.com/conduit-dev/conduit/legacy"
+	"github.com/conduit-dev/conduit/difftest"
 	"github.com/conduit-dev/conduit/resolvers"
 	"github.com/conduit-dev/conduit/web"
 )
@@ -66,9 +69,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return healthcheck(ctx, args, getenv)
 	case "legacy-usage":
 		return legacyUsage(ctx, args[2:], getenv, stdout)
+	case "diff":
+		return difftest.Command(ctx, args[2:], stdout)
 	case "serve", "seed", "migrate":
 	default:
-		return fmt.Errorf("unknown command %q (want serve, seed, migrate, schema, healthcheck, legacy-usage or help)", command)
+		return fmt.Errorf("unknown command %q (want serve, seed, migrate, schema, healthcheck, legacy-usage, diff or help)", command)
 	}
 	cfg, err := loadConfig(getenv)
 	if err != nil {

@@ -21,19 +21,27 @@ var update = flag.Bool("update", false, "rewrite docs/migration.md from the matr
 // docPath is the guide the matrix renders.
 const docPath = "../docs/migration.md"
 
-// TestMigrationDoc fails when docs/migration.md is not what the matrix
-// renders; -update rewrites it.
+// handWritten starts the part of docs/migration.md that is written by
+// hand, after the guide the matrix renders: -update keeps it as it is.
+const handWritten = "\n<!-- Written by hand from here to the end; `go test ./parity -run TestMigrationDoc -update` keeps it. -->\n"
+
+// TestMigrationDoc fails when docs/migration.md, up to its hand-written
+// part, is not what the matrix renders; -update rewrites that much.
 func TestMigrationDoc(t *testing.T) {
 	got := renderMigrationDoc(t)
+	file, err := os.ReadFile(docPath)
+	if err != nil {
+		t.Fatalf("%v; run: go test ./parity -run TestMigrationDoc -update", err)
+	}
+	want, tail := file, []byte(nil)
+	if i := bytes.Index(file, []byte(handWritten)); i >= 0 {
+		want, tail = file[:i], file[i:]
+	}
 	if *update {
-		if err := os.WriteFile(docPath, got, 0o644); err != nil {
+		if err := os.WriteFile(docPath, append(got, tail...), 0o644); err != nil {
 			t.Fatal(err)
 		}
 		return
-	}
-	want, err := os.ReadFile(docPath)
-	if err != nil {
-		t.Fatalf("%v; run: go test ./parity -run TestMigrationDoc -update", err)
 	}
 	if !bytes.Equal(got, want) {
 		t.Errorf("%s is not what the matrix renders; run: go test ./parity -run TestMigrationDoc -update", docPath)
@@ -142,7 +150,7 @@ func renderMigrationDoc(t *testing.T) []byte {
 
 	p("# Moving a client from the REST API to GraphQL")
 	p("")
-	p("<!-- Generated from the matrix in parity/matrix_test.go by `go test ./parity -run TestMigrationDoc -update`. Edit the matrix, not this file. -->")
+	p("<!-- Generated from the matrix in parity/matrix_test.go by `go test ./parity -run TestMigrationDoc -update`. Edit the matrix, not this file; the part written by hand at its end is kept. -->")
 	p("")
 	p("This guide is for owners of clients of the legacy REST API (`/api`). For each of its 19 calls it names the GraphQL operation that replaces it, with a worked example and what changes. Every row is a test: `parity/` runs each REST call beside its GraphQL replacement on one server, writes through one API and reads back through the other in both directions, makes the same mistakes on both and checks that they fail alike, and runs every example below in order.")
 	p("")
