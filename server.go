@@ -38,8 +38,8 @@ import (
 	"github.com/conduit-dev/conduit/app"
 	"github.com/conduit-dev/conduit/conduit"
 	"github.com/conduit-dev/conduit/db"
-	"github.com/conduit-dev/conduit/legacy"
 	"github.com/conduit-dev/conduit/difftest"
+	"github.com/conduit-dev/conduit/legacy"
 	"github.com/conduit-dev/conduit/resolvers"
 	"github.com/conduit-dev/conduit/web"
 )
