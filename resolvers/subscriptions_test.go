@@ -542,7 +542,7 @@ func TestSubscriptionErrors(t *testing.T) {
 
 func TestSubscriptionTokenExpiry(t *testing.T) {
 	t.Parallel()
-	e := newLiveEnv(t, liveConfig{svc: conduit.Config{TokenTTL: 2 * time.Second}})
+	e := newLiveEnv(t, liveConfig{svc: conduit.Config{TokenTTL: 4 * time.Second}})
 	alice := e.mustUser(t, "alice")
 	a := e.mustArticle(t, alice, "Expiring")
 	c := e.dialWS(t, "graphql-transport-ws", nil, map[string]any{"Authorization": "Token " + alice.token})
@@ -590,7 +590,7 @@ func TestSubscriptionShutdownClosesWebSockets(t *testing.T) {
 func TestSlowSubscriberIsDisconnected(t *testing.T) {
 	t.Parallel()
 	e := newLiveEnv(t, liveConfig{
-		hub:        conduit.HubConfig{Buffer: 32},
+		hub:        conduit.HubConfig{Buffer: 48},
 		opts:       func(o *resolvers.Options) { o.Streams.WriteTimeout = time.Second },
 		sendBuffer: 16 << 10,
 	})
@@ -621,7 +621,7 @@ func TestSlowSubscriberIsDisconnected(t *testing.T) {
 
 	// Each comment is 10,000 characters: a few fill the slow client's
 	// socket, its writes block and its subscription falls behind.
-	const n = 80
+	const n = 120
 	received := make(chan error, len(fast))
 	for _, c := range fast {
 		go func() {
