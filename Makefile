@@ -189,6 +189,8 @@ fmt:
 
 .PHONY: bench
 ## bench: load-test the server against the floor (bench/floor) on a seeded database; results in bench/results
-## (flags through BENCHFLAGS, e.g. make bench BENCHFLAGS='-duration 5s -scenarios list -pprof')
+## (flags through BENCHFLAGS, e.g. make bench BENCHFLAGS='-duration 5s -scenarios list -pprof';
+## OLD_URL=http://host:port/api also seeds and measures the old backend there, see BENCHMARKS.md)
+OLD_URL ?=
 bench:
-	$(GO) run ./bench $(BENCHFLAGS)
+	$(GO) run ./bench $(if $(OLD_URL),-old '$(OLD_URL)') $(BENCHFLAGS)

@@ -29,7 +29,7 @@ func groupWidth(n int) int { return n*barWidth + 34 }
 // lighter shade of its untraced twin, a baseline one a darker shade.
 var systemColors = map[string]string{
 	sysFloor: "#8c8c8c", sysLegacy: "#2f6db5", sysGraphQL: "#d9534f",
-	sysLegacyTraced: "#8fb3e0", sysGraphQLTraced: "#eca09d",
+	sysLegacyTraced: "#8fb3e0", sysGraphQLTraced: "#eca09d", sysOld: "#5b9b4a",
 }
 
 // baselineColors are the shades of legacy@<rev> and graphql@<rev>.
@@ -45,7 +45,7 @@ func systemColor(system string) string {
 // systemsRun are the systems of systemOrder that ran in r.
 func (r *results) systemsRun() []string {
 	var out []string
-	for _, sys := range systemOrder(r.Config.Tracing, r.Config.Baseline) {
+	for _, sys := range systemOrder(r.Config.Tracing, r.Config.Baseline, r.Config.Old != "") {
 		for _, x := range r.Runs {
 			if x.System == sys {
 				out = append(out, sys)

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"reflect"
+	"slices"
 	"strings"
 )
 
@@ -21,6 +22,9 @@ type checkResults struct {
 	GraphQLMismatches []string `json:"graphqlMismatches"`
 	// PageSize is the statements one request costs at several page sizes.
 	PageSize []pageProbe `json:"pageSize"`
+	// OldMismatches lists where the old backend (-old) holds other values
+	// than ours for the same dataset; empty when they agree.
+	OldMismatches []string `json:"oldMismatches,omitempty"`
 }
 
 // pageProbe is how many SQL statements one request of a kind costs at each
@@ -48,8 +52,133 @@ func runChecks(ctx context.Context, e *env, log *progress) (checkResults, error)
 	for _, m := range c.GraphQLMismatches {
 		log.step("warning: GraphQL differs from legacy: %s", m)
 	}
-	c.PageSize, err = probePageSizes(ctx, e)
-	return c, err
+	if c.PageSize, err = probePageSizes(ctx, e); err != nil {
+		return c, err
+	}
+	if e.old != nil {
+		if c.OldMismatches, err = checkOld(ctx, e); err != nil {
+			return c, err
+		}
+		for _, m := range c.OldMismatches {
+			log.step("warning: the old backend differs from legacy: %s", m)
+		}
+	}
+	return c, nil
+}
+
+// checkOld asks the old backend and legacy for the same things of the
+// dataset and returns where the values differ: a check that both hold the
+// same data, so that their numbers compare. Slugs, timestamps and ids are
+// each backend's own and not compared, nor the order of tags of equal use.
+func checkOld(ctx context.Context, e *env) ([]string, error) {
+	o := e.oldView
+	type pairing struct {
+		name        string
+		legacy, old string // paths under /api
+		token, oTok string
+		keys        []string // of the envelope's object, or of each item of its list
+		envelope    string
+	}
+	articleKeys := []string{"title", "description", "body", "tagList", "favoritesCount", "favorited", "author"}
+	pairs := []pairing{
+		{"list", "/articles?limit=20", "/articles?limit=20", "", "", []string{"articlesCount"}, ""},
+		{"feed", "/articles/feed?limit=20", "/articles/feed?limit=20", e.feedToken, o.feedToken, []string{"articlesCount"}, ""},
+		{"article", "/articles/" + e.slugs[0], "/articles/" + o.slugs[0], e.tokens[1], o.tokens[1], articleKeys, "article"},
+		{"favorited article", "/articles/" + e.favSlugs[0], "/articles/" + o.favSlugs[0], e.tokens[2], o.tokens[2], articleKeys, "article"},
+		{"comments", "/articles/" + e.hotSlugs[0] + "/comments", "/articles/" + o.hotSlugs[0] + "/comments", "", "", []string{"body", "author"}, "comments"},
+	}
+	var diffs []string
+	for _, p := range pairs {
+		lb, err := e.get(ctx, sysLegacy, "/api"+p.legacy, p.token)
+		if err != nil {
+			return nil, err
+		}
+		status, ob, err := e.do(ctx, call{method: http.MethodGet, url: e.old.api + p.old, token: p.oTok})
+		if err != nil {
+			return nil, err
+		}
+		var l, g any
+		if status != http.StatusOK || json.Unmarshal(ob, &g) != nil {
+			diffs = append(diffs, fmt.Sprintf("%s: GET %s answered %d %.200s", p.name, p.old, status, ob))
+			continue
+		}
+		if err := json.Unmarshal(lb, &l); err != nil {
+			return nil, err
+		}
+		if p.envelope != "" {
+			l, g = dig(l, []string{p.envelope}), dig(g, []string{p.envelope})
+		}
+		if d := sameKeys(p.name, l, g, p.keys); d != "" {
+			diffs = append(diffs, d)
+		}
+	}
+	// Tags: the same set; their order is by use, and ties may break otherwise.
+	lb, err := e.get(ctx, sysLegacy, "/api/tags", "")
+	if err != nil {
+		return nil, err
+	}
+	var lt, ot struct{ Tags []string }
+	status, ob, err := e.do(ctx, call{method: http.MethodGet, url: e.old.api + "/tags"})
+	if err != nil {
+		return nil, err
+	}
+	if status != http.StatusOK || json.Unmarshal(ob, &ot) != nil || json.Unmarshal(lb, &lt) != nil {
+		return append(diffs, fmt.Sprintf("tags: GET /tags answered %d %.200s", status, ob)), nil
+	}
+	slices.Sort(lt.Tags)
+	slices.Sort(ot.Tags)
+	if !slices.Equal(lt.Tags, ot.Tags) {
+		diffs = append(diffs, fmt.Sprintf("tags: old %v, legacy %v", ot.Tags, lt.Tags))
+	}
+	return diffs, nil
+}
+
+// project renders the keys of each object of items as JSON.
+func project(items []any, keys []string) []string {
+	out := make([]string, len(items))
+	for i, it := range items {
+		m, _ := it.(map[string]any)
+		sel := map[string]any{}
+		for _, k := range keys {
+			sel[k] = m[k]
+		}
+		b, _ := json.Marshal(sel)
+		out[i] = string(b)
+	}
+	return out
+}
+
+// sameKeys compares the keys of two objects, or of the items of two lists
+// of objects in any order, and describes the first difference.
+func sameKeys(path string, legacy, old any, keys []string) string {
+	if l, ok := legacy.([]any); ok {
+		o, ok := old.([]any)
+		if !ok || len(o) != len(l) {
+			return fmt.Sprintf("%s: old has %s, legacy %d items", path, lenOf(old), len(l))
+		}
+		// The items were written concurrently on each backend, so their
+		// order (newest first) is each one's own: compare them sorted.
+		lp, op := project(l, keys), project(o, keys)
+		slices.Sort(lp)
+		slices.Sort(op)
+		for i := range lp {
+			if lp[i] != op[i] {
+				return fmt.Sprintf("%s: old has %s, legacy %s", path, op[i], lp[i])
+			}
+		}
+		return ""
+	}
+	lm, _ := legacy.(map[string]any)
+	om, ok := old.(map[string]any)
+	if !ok {
+		return fmt.Sprintf("%s: old has %T, legacy an object", path, old)
+	}
+	for _, k := range keys {
+		if !reflect.DeepEqual(lm[k], om[k]) {
+			return fmt.Sprintf("%s.%s: old %v, legacy %v", path, k, om[k], lm[k])
+		}
+	}
+	return ""
 }
 
 // checkFloor compares the floor's bodies with Conduit's legacy ones.

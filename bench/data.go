@@ -44,8 +44,8 @@ type benchData struct {
 
 // openData starts the cluster and makes sure it holds the dataset: it
 // reuses a finished seed, and seeds again over an unfinished or outdated one.
-func openData(ctx context.Context, dir string, log *progress) (*benchData, error) {
-	d := &benchData{dir: dir, set: newDataset()}
+func openData(ctx context.Context, dir string, set *dataset, log *progress) (*benchData, error) {
+	d := &benchData{dir: dir, set: set}
 	if err := d.start(ctx, log); err != nil {
 		return nil, err
 	}
@@ -60,7 +60,7 @@ func openData(ctx context.Context, dir string, log *progress) (*benchData, error
 			return nil, err
 		}
 	} else {
-		log.step("reusing the dataset in %s (marker user %s found)", dir, writerName)
+		log.step("reusing the dataset in %s (marker user %s found)", dir, set.writerName())
 	}
 	if err := d.prepare(ctx, log); err != nil {
 		d.close(log)
@@ -115,7 +115,7 @@ func (d *benchData) close(log *progress) {
 
 // finished tells whether the marker user, registered last, exists.
 func (d *benchData) finished(ctx context.Context) (bool, error) {
-	_, err := d.svc.Profile(ctx, writerName)
+	_, err := d.svc.Profile(ctx, d.set.writerName())
 	switch conduit.ErrorCode(err) {
 	case "":
 		return true, nil
@@ -156,16 +156,16 @@ func (d *benchData) reseed(ctx context.Context, log *progress) error {
 // checks the counts.
 func (d *benchData) prepare(ctx context.Context, log *progress) error {
 	d.userIDs = map[int]int64{}
-	for i := range signedInUsers {
+	for i := range d.set.size.signedIn {
 		p, err := d.svc.Profile(ctx, d.set.users[i].username)
 		if err != nil {
 			return fmt.Errorf("find user %s: %w", d.set.users[i].username, err)
 		}
 		d.userIDs[i] = p.ID
 	}
-	w, err := d.svc.Profile(ctx, writerName)
+	w, err := d.svc.Profile(ctx, d.set.writerName())
 	if err != nil {
-		return fmt.Errorf("find %s: %w", writerName, err)
+		return fmt.Errorf("find %s: %w", d.set.writerName(), err)
 	}
 	d.writerID = w.ID
 	if err := d.undoWrites(ctx, log); err != nil {
@@ -178,8 +178,8 @@ func (d *benchData) prepare(ctx context.Context, log *progress) error {
 	if err != nil {
 		return err
 	}
-	if page.Total != numArticles {
-		return fmt.Errorf("the dataset holds %d articles, want %d: remove %s and run again", page.Total, numArticles, d.dir)
+	if want := len(d.set.articles); page.Total != want {
+		return fmt.Errorf("the dataset holds %d articles, want %d: remove %s and run again", page.Total, want, d.dir)
 	}
 	return nil
 }
@@ -214,7 +214,7 @@ func (d *benchData) undoWrites(ctx context.Context, log *progress) error {
 	wctx := as(ctx, d.writerID)
 	var slugs []string
 	for {
-		page, err := d.svc.Articles(ctx, conduit.ArticleFilter{Author: writerName}, conduit.Page{Limit: conduit.MaxPageSize, Offset: len(slugs)})
+		page, err := d.svc.Articles(ctx, conduit.ArticleFilter{Author: d.set.writerName()}, conduit.Page{Limit: conduit.MaxPageSize, Offset: len(slugs)})
 		if err != nil {
 			return fmt.Errorf("list the writer's articles: %w", err)
 		}

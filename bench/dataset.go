@@ -8,33 +8,54 @@ import (
 	"github.com/conduit-dev/conduit/conduit"
 )
 
-// The size of the dataset. A change to how it is generated must bump
+// How the dataset is generated. A change to how it is generated must bump
 // datasetVersion, which names the marker user, so that an old dataset is
 // seeded again rather than reused.
 const (
-	datasetVersion   = 1
-	seed             = 20260218
-	numUsers         = 500
-	numTags          = 50
-	numArticles      = 10_000
-	numComments      = 30_000
-	numFavorites     = 20_000
-	numFollows       = 5_000
-	hotEvery         = 20  // every 20th article is "hot": it has exactly hotComments comments
-	hotComments      = 20  // so the comments scenario reads 20 comments on both surfaces
-	feedReaderFollow = 150 // user 0 reads the feed: they follow users 1..150
-	signedInUsers    = 50  // the signed-in list rotates over users 0..49
-	seedPassword     = "bench-password"
+	datasetVersion = 1
+	seed           = 20260218
+	numTags        = 50
+	hotEvery       = 20 // every 20th article is "hot": it has exactly hotComments comments
+	hotComments    = 20 // so the comments scenario reads 20 comments on both surfaces
+	seedPassword   = "bench-password"
 )
+
+// datasetSize is how much a dataset holds. The full one is what the
+// published tables measure; the smaller ones make quick runs (and the test
+// of -old) fast.
+type datasetSize struct {
+	name                                          string
+	users, articles, comments, favorites, follows int
+	feedFollows                                   int // user 0 reads the feed: they follow users 1..feedFollows
+	signedIn                                      int // the signed-in list rotates over users 0..signedIn-1
+}
+
+// datasetSizes are the sizes -dataset names. Each needs articles ≥ 100 and
+// signedIn ≥ 10 (the floor check reads ten of each kind), comments ≥
+// articles (the hot ones alone have articles ÷ 20 × 20) and feedFollows <
+// users.
+var datasetSizes = map[string]datasetSize{
+	"full":  {name: "full", users: 500, articles: 10_000, comments: 30_000, favorites: 20_000, follows: 5_000, feedFollows: 150, signedIn: 50},
+	"small": {name: "small", users: 100, articles: 1_000, comments: 3_000, favorites: 2_000, follows: 1_000, feedFollows: 30, signedIn: 20},
+	"tiny":  {name: "tiny", users: 20, articles: 100, comments: 200, favorites: 200, follows: 60, feedFollows: 10, signedIn: 10},
+}
 
 // writerName is the account the write scenarios act as. It has no seeded
 // articles and nobody follows it, so what it writes can be removed again
-// and reads never see it. Registered last, it also marks a finished seed.
-var writerName = fmt.Sprintf("bench-writer-v%d", datasetVersion)
+// and reads never see it. Registered last, it also marks a finished seed:
+// its name carries the version and the size, so that a dataset of another
+// kind is never taken for this one.
+func (z datasetSize) writerName() string {
+	if z.name == "full" {
+		return fmt.Sprintf("bench-writer-v%d", datasetVersion)
+	}
+	return fmt.Sprintf("bench-writer-v%d-%s", datasetVersion, z.name)
+}
 
 // dataset is every row the benchmark seeds, derived from a fixed seed. Rows
 // refer to each other by index (users[i], articles[j]).
 type dataset struct {
+	size      datasetSize
 	users     []seedUser
 	tags      []string
 	articles  []seedArticle
@@ -85,24 +106,27 @@ var (
 		"index query plan row page lock commit write read fast slow time cost batch loop")
 )
 
-// newDataset generates the dataset from the fixed seed.
-func newDataset() *dataset {
+// newDataset generates a dataset of size z from the fixed seed.
+func newDataset(z datasetSize) *dataset {
 	r := rand.New(rand.NewPCG(seed, datasetVersion))
-	d := &dataset{tags: tagNames[:numTags]}
-	d.users = genUsers(r)
-	d.articles = genArticles(r, d.tags)
-	d.comments = genComments(r)
-	d.favorites = genPairs(r, numFavorites, numUsers, numArticles, nil)
-	follows := make([]pair, 0, numFollows)
-	for i := 1; i <= feedReaderFollow; i++ {
+	d := &dataset{size: z, tags: tagNames[:numTags]}
+	d.users = genUsers(r, z.users)
+	d.articles = genArticles(r, z, d.tags)
+	d.comments = genComments(r, z)
+	d.favorites = genPairs(r, z.favorites, z.users, z.articles, nil)
+	follows := make([]pair, 0, z.follows)
+	for i := 1; i <= z.feedFollows; i++ {
 		follows = append(follows, pair{0, i})
 	}
-	d.follows = genPairs(r, numFollows, numUsers, numUsers, follows)
+	d.follows = genPairs(r, z.follows, z.users, z.users, follows)
 	return d
 }
 
-func genUsers(r *rand.Rand) []seedUser {
-	users := make([]seedUser, numUsers)
+// writerName is the marker account of the dataset's size.
+func (d *dataset) writerName() string { return d.size.writerName() }
+
+func genUsers(r *rand.Rand, n int) []seedUser {
+	users := make([]seedUser, n)
 	for i := range users {
 		name := fmt.Sprintf("%s_%03d", firstNames[i%len(firstNames)], i)
 		u := seedUser{username: name, email: name + "@bench.example"}
@@ -124,15 +148,15 @@ func genUsers(r *rand.Rand) []seedUser {
 	return users
 }
 
-func genArticles(r *rand.Rand, tags []string) []seedArticle {
-	as := make([]seedArticle, numArticles)
+func genArticles(r *rand.Rand, z datasetSize, tags []string) []seedArticle {
+	as := make([]seedArticle, z.articles)
 	for i := range as {
 		title := fmt.Sprintf("The %s %s, part %d", pick(r, adjectives), pick(r, nouns), i)
 		if i%7 == 0 {
 			title = fmt.Sprintf("Café & \"%s\" <%s> №%d", pick(r, nouns), pick(r, adjectives), i)
 		}
 		as[i] = seedArticle{
-			author:      r.IntN(numUsers),
+			author:      r.IntN(z.users),
 			title:       title,
 			description: sentence(r, 8+r.IntN(10)),
 			body:        paragraphs(r, 2+r.IntN(4)),
@@ -161,19 +185,19 @@ func pickTags(r *rand.Rand, tags []string) []string {
 
 // genComments gives each hot article exactly hotComments comments and
 // spreads the rest over the other articles.
-func genComments(r *rand.Rand) []seedComment {
-	cs := make([]seedComment, 0, numComments)
-	for i := 0; i < numArticles; i += hotEvery {
+func genComments(r *rand.Rand, z datasetSize) []seedComment {
+	cs := make([]seedComment, 0, z.comments)
+	for i := 0; i < z.articles; i += hotEvery {
 		for range hotComments {
-			cs = append(cs, seedComment{article: i, author: r.IntN(numUsers), body: sentence(r, 5+r.IntN(25))})
+			cs = append(cs, seedComment{article: i, author: r.IntN(z.users), body: sentence(r, 5+r.IntN(25))})
 		}
 	}
-	for len(cs) < numComments {
-		a := r.IntN(numArticles)
+	for len(cs) < z.comments {
+		a := r.IntN(z.articles)
 		if isHot(a) {
 			continue
 		}
-		cs = append(cs, seedComment{article: a, author: r.IntN(numUsers), body: sentence(r, 5+r.IntN(25))})
+		cs = append(cs, seedComment{article: a, author: r.IntN(z.users), body: sentence(r, 5+r.IntN(25))})
 	}
 	return cs
 }

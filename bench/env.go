@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"time"
 
@@ -18,17 +19,21 @@ type env struct {
 	data        *benchData
 	sys         *systems
 	conns       int
-	tokens      []string // of users 0..signedInUsers-1
-	feedToken   string   // of user 0, who follows feedReaderFollow users
+	tokens      []string // of users 0..size.signedIn-1
+	feedToken   string   // of user 0, who follows size.feedFollows users
 	writerToken string
 	slugs       []string // articles the article scenario rotates over
 	hotSlugs    []string // articles with exactly hotComments comments
 	favSlugs    []string // articles the favorite scenario toggles
 	client      *http.Client
 	cpu         cpuMeter
+	// old is the old backend (-old), nil without it; oldView is this env
+	// with its tokens and slugs, what its workloads are built from.
+	old     *oldBackend
+	oldView *env
 }
 
-func newEnv(ctx context.Context, data *benchData, sys *systems, conns int) (*env, error) {
+func newEnv(ctx context.Context, data *benchData, sys *systems, old *oldBackend, conns int) (*env, error) {
 	tokens := conduit.NewTokens([]byte(jwtSecret), 24*time.Hour)
 	e := &env{
 		data: data, sys: sys, conns: conns, client: &http.Client{Timeout: 30 * time.Second},
@@ -39,7 +44,7 @@ func newEnv(ctx context.Context, data *benchData, sys *systems, conns int) (*env
 			e.cpu.pids = append(e.cpu.pids, srv.pid())
 		}
 	}
-	for i := range signedInUsers {
+	for i := range data.set.size.signedIn {
 		t, err := tokens.Sign(conduit.Viewer{UserID: data.userIDs[i]})
 		if err != nil {
 			return nil, err
@@ -66,7 +71,41 @@ func newEnv(ctx context.Context, data *benchData, sys *systems, conns int) (*env
 			return nil, fmt.Errorf("article %s: %w", slug, err)
 		}
 	}
+	if old != nil {
+		e.old = old
+		e.oldView = e.viewOf(old)
+	}
 	return e, nil
+}
+
+// viewOf returns e as the old backend's workloads see it: the same
+// articles and users, by its slugs (escaped for a path: they are another
+// implementation's) and with its tokens.
+func (e *env) viewOf(old *oldBackend) *env {
+	v := *e
+	v.tokens, v.feedToken, v.writerToken = old.tokens, old.tokens[0], old.writerToken
+	v.slugs, v.hotSlugs, v.favSlugs = nil, nil, nil
+	for i, s := range old.slugs {
+		switch {
+		case isHot(i):
+			v.hotSlugs = append(v.hotSlugs, url.PathEscape(s))
+		case i%10 == 5:
+			v.slugs = append(v.slugs, url.PathEscape(s))
+		}
+	}
+	for _, s := range old.favSlugs() {
+		v.favSlugs = append(v.favSlugs, url.PathEscape(s))
+	}
+	v.oldView = nil
+	return &v
+}
+
+// of returns the env that system's workloads are built from.
+func (e *env) of(system string) *env {
+	if system == sysOld {
+		return e.oldView
+	}
+	return e
 }
 
 // favoriteSlugs are the articles the favorite scenario toggles.
@@ -80,9 +119,12 @@ func favoriteSlugs(set *dataset) []string {
 	return slugs
 }
 
-// server returns the process that serves system.
+// server returns the process that serves system; nil for the old backend,
+// which is not ours.
 func (e *env) server(system string) *server {
 	switch system {
+	case sysOld:
+		return nil
 	case sysFloor:
 		return e.sys.floor
 	case sysLegacyTraced, sysGraphQLTraced:
@@ -137,7 +179,12 @@ func (e *env) do(ctx context.Context, c call) (int, []byte, error) {
 }
 
 // base returns the address of the server that serves system.
-func (e *env) base(system string) string { return e.server(system).base }
+func (e *env) base(system string) string {
+	if system == sysOld {
+		return e.old.base
+	}
+	return e.server(system).base
+}
 
 // systemOrder is the systems of this run in the order they run.
 func (e *env) systemOrder(cfg config) []string {
@@ -145,5 +192,17 @@ func (e *env) systemOrder(cfg config) []string {
 	if e.sys.baseline != nil {
 		rev = e.sys.baselineRev.short
 	}
-	return systemOrder(cfg.tracing, rev)
+	return systemOrder(cfg.tracing, rev, e.old != nil)
+}
+
+// undoWrites undoes what the write scenarios wrote, on ours and on the old
+// backend.
+func (e *env) undoWrites(ctx context.Context, log *progress) error {
+	if err := e.data.undoWrites(ctx, log); err != nil {
+		return err
+	}
+	if e.old != nil {
+		return e.old.undoWrites(ctx, log)
+	}
+	return nil
 }

@@ -34,11 +34,28 @@
 // deliveries lost, repeated or out of order, and the memory of an idle
 // subscriber (VmRSS of each replica before and after they connect).
 //
+// -old URL adds the old REST backend (the API root, ending in /api) as the
+// system old: not a process of ours, but a deployment elsewhere. When it is
+// empty the harness seeds the same dataset into it through its own REST
+// API (register, follow, publish, favorite, comment), 16 requests at a
+// time; the marker user, registered last, tells a finished seed on later
+// runs, and anything else (articles but no marker) stops the run as a
+// partial seed. The old backend's slugs and tokens are its own: the harness
+// records what it answered (and, when reusing, lists its articles and
+// logs in again) and asks it for those. It runs the REST scenarios in the
+// same rounds as legacy and graphql, its answers must be 200 (2xx for a
+// write) and JSON, and the tables give legacy ÷ old and graphql ÷ old;
+// what needs our process (SQL statements, RSS, CPU) is n/a for it.
+//
+// -dataset small or tiny seeds less (1,000 or 100 articles), each size in
+// a cluster of its own, for quick runs.
+//
 // Run it from the repository root:
 //
 //	go run ./bench [-conns 64] [-duration 10s] [-rounds 2] [-warmup 2s] [-scenarios regexp]
-//	               [-out bench/results] [-data .data/bench] [-pprof] [-pool N] [-tracing]
-//	               [-baseline REV] [-subscribers 1000] [-sub-articles 50] [-sub-rate 200]
+//	               [-out bench/results] [-data .data/bench] [-dataset full|small|tiny] [-pprof]
+//	               [-pool N] [-tracing] [-baseline REV] [-old URL] [-subscribers 1000]
+//	               [-sub-articles 50] [-sub-rate 200]
 package main
 
 import (
@@ -76,6 +93,8 @@ type config struct {
 	poolSize  int             // connections of each server's pool; 0 keeps pgx's default
 	tracing   bool            // also measure a traced Conduit (systems legacy-traced, graphql-traced)
 	baseline  string          // a git revision whose server runs as legacy@<rev> and graphql@<rev>
+	oldURL    string          // the old backend's API root, measured as the system old
+	dataset   datasetSize     // how much is seeded (-dataset)
 	sub       subConfig       // the subscriptions scenario
 	profiles  []profileTarget // what -pprof profiles
 	timeout   time.Duration
@@ -91,7 +110,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.IntVar(&c.rounds, "rounds", 2, "rounds the duration is split into; each round runs the systems in turn, the next in reverse order")
 	filter := fs.String("scenarios", "", "regular expression: run only the scenarios whose names match")
 	fs.StringVar(&c.outDir, "out", "bench/results", "directory for latest.json, latest.md, latest.svg (and cpu.pprof)")
-	fs.StringVar(&c.dataDir, "data", ".data/bench", "data directory of the benchmark's PostgreSQL cluster")
+	fs.StringVar(&c.dataDir, "data", ".data/bench", "data directory of the benchmark's PostgreSQL cluster (with -dataset small or tiny, .data/bench-<size> unless set)")
+	size := fs.String("dataset", "full", "how much to seed: full (500 users, 10,000 articles: the published tables), small (100, 1,000) or tiny (20, 100: a check that everything runs)")
 	fs.IntVar(&c.poolSize, "pool", 0, "database connections of each server's pool (pool_max_conns); 0 keeps pgx's default, max(4, CPUs)")
 	fs.BoolVar(&c.pprof, "pprof", false, "serve pprof from the Conduit server and save a 10s CPU profile of each -pprof-of scenario (an extra, unmeasured run) to <out>")
 	profileOf := fs.String("pprof-of", "list/legacy", "with -pprof, the scenario/system pairs to profile, comma-separated; list/legacy goes to cpu.pprof, others to cpu-<scenario>-<system>.pprof")
@@ -100,6 +120,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.IntVar(&c.sub.subscribers, "subscribers", 1000, "subscriptions scenario: WebSocket subscribers, spread evenly over two extra replicas")
 	fs.IntVar(&c.sub.articles, "sub-articles", 50, "subscriptions scenario: articles the subscribers watch (each event goes to subscribers ÷ this of them)")
 	fs.Float64Var(&c.sub.rate, "sub-rate", 200, "subscriptions scenario: comments written per second, for -duration")
+	fs.StringVar(&c.oldURL, "old", "", "the old backend's API root (http://host:port/api): seeded through its REST API when empty, then measured as the system old beside legacy and graphql; the tables give new ÷ old")
 	fs.DurationVar(&c.timeout, "timeout", 30*time.Minute, "give up after this long, whatever is running")
 	if err := fs.Parse(args); err != nil {
 		return c, err
@@ -113,7 +134,22 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	if c.sub.subscribers < 2 || c.sub.articles < 1 || c.sub.articles > c.sub.subscribers/2 || c.sub.rate <= 0 {
 		return c, errors.New("-subscribers must be at least 2, -sub-articles between 1 and half of them, -sub-rate positive")
 	}
+	var ok bool
+	if c.dataset, ok = datasetSizes[*size]; !ok {
+		return c, fmt.Errorf("-dataset %q: want full, small or tiny", *size)
+	}
+	dataSet := false
+	fs.Visit(func(f *flag.Flag) { dataSet = dataSet || f.Name == "data" })
+	if !dataSet && c.dataset.name != "full" {
+		// Each size keeps its own cluster, so that switching sizes reseeds neither.
+		c.dataDir += "-" + c.dataset.name
+	}
 	var err error
+	if c.oldURL != "" {
+		if c.oldURL, err = oldAPIRoot(c.oldURL); err != nil {
+			return c, fmt.Errorf("-old: %w", err)
+		}
+	}
 	if c.scenarios, err = regexp.Compile(*filter); err != nil {
 		return c, fmt.Errorf("-scenarios: %w", err)
 	}
@@ -137,11 +173,19 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	log := newProgress(stderr)
 	started := time.Now()
 
-	data, err := openData(ctx, cfg.dataDir, log)
+	set := newDataset(cfg.dataset)
+	data, err := openData(ctx, cfg.dataDir, set, log)
 	if err != nil {
 		return err
 	}
 	defer data.close(log)
+
+	var old *oldBackend
+	if cfg.oldURL != "" {
+		if old, err = openOld(ctx, cfg.oldURL, set, log); err != nil {
+			return err
+		}
+	}
 
 	systems, err := startSystems(ctx, data.url, cfg, log)
 	if err != nil {
@@ -149,7 +193,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	defer systems.stop(log)
 
-	env, err := newEnv(ctx, data, systems, cfg.conns)
+	env, err := newEnv(ctx, data, systems, old, cfg.conns)
 	if err != nil {
 		return err
 	}
@@ -158,7 +202,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	res := newResults(cfg, data, systems, started, checks)
+	res := newResults(cfg, data, systems, old, started, checks)
 	if err := runScenarios(ctx, env, cfg, res, log); err != nil {
 		return err
 	}

@@ -51,8 +51,15 @@ type runConfig struct {
 	Tracing     bool    `json:"tracing"`
 	// Baseline is the short commit of -baseline, whose server ran as the
 	// systems legacy@<it> and graphql@<it>; BaselineCommit is all of it.
-	Baseline       string  `json:"baseline,omitempty"`
-	BaselineCommit string  `json:"baselineCommit,omitempty"`
+	Baseline       string `json:"baseline,omitempty"`
+	BaselineCommit string `json:"baselineCommit,omitempty"`
+	// Old is the old backend's API root (-old), whose answers ran as the
+	// system old; OldSeeded tells whether this run seeded it, through its
+	// REST API, in OldSeedSeconds.
+	Old            string  `json:"old,omitempty"`
+	OldSeeded      bool    `json:"oldSeeded,omitempty"`
+	OldSeedSeconds float64 `json:"oldSeedSeconds,omitempty"`
+	Dataset        string  `json:"dataset"` // full, small or tiny
 	Seed           uint64  `json:"seed"`
 	DatasetSeeded  bool    `json:"datasetSeeded"` // false: reused
 	SeedSeconds    float64 `json:"seedSeconds,omitempty"`
@@ -89,6 +96,9 @@ type runResult struct {
 	// PeakRSSOfRun is false when the kernel would not reset the peak, which
 	// is then the process's lifetime peak rather than the peak of the rounds.
 	PeakRSSOfRun bool `json:"peakRssOfRun"`
+	// External is set for the old backend, which is not our process:
+	// SQLPerReq, PeakRSSMiB and OtherCPUPct are not measured (n/a) and 0.
+	External bool `json:"external,omitempty"`
 }
 
 // ratio compares the throughput of two systems on one scenario.
@@ -107,7 +117,7 @@ type target struct {
 	Met  bool   `json:"met"`
 }
 
-func newResults(cfg config, data *benchData, sys *systems, started time.Time, checks checkResults) *results {
+func newResults(cfg config, data *benchData, sys *systems, old *oldBackend, started time.Time, checks checkResults) *results {
 	r := &results{
 		Started: started,
 		Machine: machine{
@@ -116,7 +126,7 @@ func newResults(cfg config, data *benchData, sys *systems, started time.Time, ch
 		},
 		Config: runConfig{
 			Conns: cfg.conns, DurationSec: cfg.duration.Seconds(), WarmupSec: cfg.warmup.Seconds(), Rounds: cfg.rounds,
-			Scenarios: cfg.scenarios.String(), PProf: cfg.pprof, Tracing: cfg.tracing, Seed: seed,
+			Scenarios: cfg.scenarios.String(), PProf: cfg.pprof, Tracing: cfg.tracing, Dataset: data.set.size.name, Seed: seed,
 			DatasetSeeded: data.seeded, SeedSeconds: data.seedTime.Round(100 * time.Millisecond).Seconds(),
 			Users: len(data.set.users), Articles: len(data.set.articles), Tags: len(data.set.tags),
 			Comments: len(data.set.comments), Favorites: len(data.set.favorites), Follows: len(data.set.follows),
@@ -126,6 +136,10 @@ func newResults(cfg config, data *benchData, sys *systems, started time.Time, ch
 	}
 	if sys.baseline != nil {
 		r.Config.Baseline, r.Config.BaselineCommit = sys.baselineRev.short, sys.baselineRev.full
+	}
+	if old != nil {
+		r.Config.Old, r.Config.OldSeeded = old.api, old.seeded
+		r.Config.OldSeedSeconds = old.seedTime.Round(100 * time.Millisecond).Seconds()
 	}
 	return r
 }
@@ -140,6 +154,10 @@ func newRunResult(sc, sys string, t *tally) runResult {
 		P50Ms: ms(percentile(s.lat, .50)), P90Ms: ms(percentile(s.lat, .90)), P99Ms: ms(percentile(s.lat, .99)),
 		MaxMs: ms(percentile(s.lat, 1)), MeanMs: ms(mean(s.lat)),
 		PeakRSSMiB: float64(t.rss) / (1 << 20), PeakRSSOfRun: t.rssPerRun,
+	}
+	if t.external {
+		r.External, r.PeakRSSOfRun = true, false
+		return r
 	}
 	for _, c := range t.otherCPU {
 		r.OtherCPUPct += c / float64(len(t.otherCPU))
@@ -174,6 +192,9 @@ func (r *results) finish(at time.Time) {
 		legacyBase, graphqlBase := baselineSystem(sysLegacy, rev), baselineSystem(sysGraphQL, rev)
 		pairs = append(pairs, [2]string{legacyBase, sysFloor}, [2]string{graphqlBase, legacyBase},
 			[2]string{sysLegacy, legacyBase}, [2]string{sysGraphQL, graphqlBase})
+	}
+	if r.Config.Old != "" {
+		pairs = append(pairs, [2]string{sysLegacy, sysOld}, [2]string{sysGraphQL, sysOld})
 	}
 	for _, name := range r.scenarioNames() {
 		for _, p := range pairs {
@@ -229,7 +250,7 @@ func (r *results) judge() []target {
 		}
 	}
 	for _, x := range r.Runs {
-		if x.System != sysFloor && !isBaseline(x.System) && !r.scenarios[x.Scenario].write {
+		if x.System != sysFloor && !isBaseline(x.System) && !x.External && !r.scenarios[x.Scenario].write {
 			ts = append(ts, target{fmt.Sprintf("p99 %s %s at %d connections", x.System, x.Scenario, r.Config.Conns),
 				"< 50 ms", fmt.Sprintf("%.1f ms", x.P99Ms), x.P99Ms < 50})
 		}
@@ -246,11 +267,18 @@ func (r *results) judge() []target {
 		ts = append(ts, target{"spans exported: every span made reached the collector", fmt.Sprint(t.Expected),
 			fmt.Sprint(t.Received), t.Received == t.Expected})
 	}
-	errs := 0
+	errs, oldErrs := 0, 0
 	for _, x := range r.Runs {
-		errs += x.Errors
+		if x.External {
+			oldErrs += x.Errors
+		} else {
+			errs += x.Errors
+		}
 	}
 	ts = append(ts, target{"errors, every run", "0", fmt.Sprint(errs), errs == 0})
+	if r.Config.Old != "" {
+		ts = append(ts, target{"old backend: answers well-formed (200, or 2xx for a write, and JSON), every run", "0 errors", fmt.Sprint(oldErrs), oldErrs == 0})
+	}
 	if s := r.Subscriptions; s != nil {
 		ts = append(ts, s.targets()...)
 	}
@@ -260,7 +288,7 @@ func (r *results) judge() []target {
 	}
 	peak, measured := 0.0, false
 	for _, x := range r.Runs {
-		if x.System != sysFloor && !isBaseline(x.System) {
+		if x.System != sysFloor && !isBaseline(x.System) && !x.External {
 			peak, measured = max(peak, x.PeakRSSMiB), true
 		}
 	}
@@ -323,11 +351,19 @@ func (r *results) markdown() string {
 				ratio = fmt.Sprintf("%.2f× %s", v, to)
 			}
 		}
+		if x.External {
+			fmt.Fprintf(&b, "| %s | %s | %.0f | %.2f | %.2f | %.2f | %d | n/a | n/a | %s | n/a |\n",
+				x.Scenario, x.System, x.ReqPerSec, x.P50Ms, x.P90Ms, x.P99Ms, x.Errors, ratio)
+			continue
+		}
 		fmt.Fprintf(&b, "| %s | %s | %.0f | %.2f | %.2f | %.2f | %d | %.2f | %.0f | %s | %.0f%% |\n",
 			x.Scenario, x.System, x.ReqPerSec, x.P50Ms, x.P90Ms, x.P99Ms, x.Errors, x.SQLPerReq, x.PeakRSSMiB, ratio, x.OtherCPUPct)
 	}
 	if rev := c.Baseline; rev != "" {
 		r.baselineTable(&b, rev)
+	}
+	if c.Old != "" {
+		r.oldTable(&b)
 	}
 	if s := r.Subscriptions; s != nil {
 		s.markdown(&b)
@@ -384,6 +420,37 @@ func (r *results) baselineTable(b *strings.Builder, rev string) {
 	}
 }
 
+// oldTable compares the new backend with the old one (-old), per
+// scenario, from the same rounds.
+func (r *results) oldTable(b *strings.Builder) {
+	seeded := "reused the dataset a run before seeded"
+	if r.Config.OldSeeded {
+		seeded = fmt.Sprintf("seeded by this run through its REST API in %gs", r.Config.OldSeedSeconds)
+	}
+	fmt.Fprintf(b, "\nNew vs the old backend at %s (-old; %s), same rounds, the same %s dataset: ratio is new ÷ old in req/s. "+
+		"The old backend is not our process: SQL/req, peak RSS and other CPU are n/a for it; an error is an answer that is not 200 (2xx for a write) with a JSON body.\n\n",
+		r.Config.Old, seeded, r.Config.Dataset)
+	b.WriteString("| scenario | old req/s | old p50 ms | old p90 ms | old p99 ms | old errors | legacy req/s | legacy ÷ old | legacy p99 ms | graphql req/s | graphql ÷ old | graphql p99 ms |\n")
+	b.WriteString("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")
+	for _, sc := range r.scenarioNames() {
+		old, ok := r.run(sc, sysOld)
+		if !ok {
+			continue
+		}
+		fmt.Fprintf(b, "| %s | %.0f | %.2f | %.2f | %.2f | %d", sc, old.ReqPerSec, old.P50Ms, old.P90Ms, old.P99Ms, old.Errors)
+		for _, sys := range []string{sysLegacy, sysGraphQL} {
+			cur, ok1 := r.run(sc, sys)
+			v, ok2 := r.ratio(sc, sys, sysOld)
+			if !ok1 || !ok2 {
+				b.WriteString(" | | | ")
+				continue
+			}
+			fmt.Fprintf(b, " | %.0f | **%.2f** | %.2f", cur.ReqPerSec, v, cur.P99Ms)
+		}
+		b.WriteString(" |\n")
+	}
+}
+
 // disturbedPct is the share of the machine other processes may use during a
 // measurement before the report calls it disturbed.
 const disturbedPct = 5
@@ -393,7 +460,7 @@ const disturbedPct = 5
 func (r *results) disturbed() []string {
 	var out []string
 	for _, x := range r.Runs {
-		if x.OtherCPUPct > disturbedPct {
+		if !x.External && x.OtherCPUPct > disturbedPct {
 			out = append(out, fmt.Sprintf("%s on %s (%.0f%%)", x.Scenario, x.System, x.OtherCPUPct))
 		}
 	}

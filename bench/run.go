@@ -59,7 +59,7 @@ func runScenarios(ctx context.Context, e *env, cfg config, res *results, log *pr
 			if err := sc.run(ctx, e, cfg, res, log); err != nil {
 				return fmt.Errorf("%s: %w", sc.name, err)
 			}
-			if err := e.data.undoWrites(ctx, log); err != nil {
+			if err := e.undoWrites(ctx, log); err != nil {
 				return err
 			}
 			n++
@@ -70,8 +70,16 @@ func runScenarios(ctx context.Context, e *env, cfg config, res *results, log *pr
 			return fmt.Errorf("%s: %w", sc.name, err)
 		}
 		for _, r := range runs {
-			log.step("%-15s %-15s %8.0f req/s  p50 %6.2f ms  p99 %6.2f ms  errors %d  SQL/req %.2f  rounds %s  other CPU %.0f%%",
-				sc.name, r.System, r.ReqPerSec, r.P50Ms, r.P99Ms, r.Errors, r.SQLPerReq, roundList(r.RoundReqPerSec), r.OtherCPUPct)
+			if r.External {
+				log.step("%-15s %-15s %8.0f req/s  p50 %6.2f ms  p99 %6.2f ms  errors %d  SQL/req n/a  rounds %s  other CPU n/a",
+					sc.name, r.System, r.ReqPerSec, r.P50Ms, r.P99Ms, r.Errors, roundList(r.RoundReqPerSec))
+			} else {
+				log.step("%-15s %-15s %8.0f req/s  p50 %6.2f ms  p99 %6.2f ms  errors %d  SQL/req %.2f  rounds %s  other CPU %.0f%%",
+					sc.name, r.System, r.ReqPerSec, r.P50Ms, r.P99Ms, r.Errors, r.SQLPerReq, roundList(r.RoundReqPerSec), r.OtherCPUPct)
+			}
+			if r.Errors > 0 {
+				log.step("%-15s %-15s first error: %s", sc.name, r.System, r.FirstError)
+			}
 			res.add(sc, r)
 		}
 		for _, t := range cfg.profiles {
@@ -82,7 +90,7 @@ func runScenarios(ctx context.Context, e *env, cfg config, res *results, log *pr
 			}
 		}
 		if sc.write {
-			if err := e.data.undoWrites(ctx, log); err != nil {
+			if err := e.undoWrites(ctx, log); err != nil {
 				return err
 			}
 		}
@@ -115,6 +123,9 @@ type tally struct {
 	rss        int64
 	rssPerRun  bool
 	otherCPU   []float64 // per round: % of the machine used outside the benchmark
+	// external is set for the old backend: not our process, so nothing of
+	// it is measured but the answers (no SQL count, RSS or CPU).
+	external bool
 }
 
 // runScenario measures every system that serves sc in cfg.rounds rounds.
@@ -128,7 +139,11 @@ func runScenario(ctx context.Context, e *env, cfg config, sc scenario, reversed 
 	for _, sys := range e.systemOrder(cfg) {
 		if build, ok := workloadFor(sc, sys); ok {
 			order = append(order, sys)
-			tallies[sys] = &tally{client: newClient(cfg.conns), wl: build(e, e.base(sys))}
+			wl := build(e.of(sys), e.base(sys))
+			if sys == sysOld {
+				wl = wellFormed(wl, sc.write)
+			}
+			tallies[sys] = &tally{client: newClient(cfg.conns), wl: wl, external: sys == sysOld}
 		}
 	}
 	defer func() {
@@ -163,6 +178,15 @@ func runScenario(ctx context.Context, e *env, cfg config, sc scenario, reversed 
 func measureRound(ctx context.Context, e *env, srv *server, t *tally, cfg config, d time.Duration) error {
 	if cfg.warmup > 0 {
 		drive(ctx, t.client, t.wl, cfg.conns, cfg.warmup)
+	}
+	if srv == nil {
+		s := drive(ctx, t.client, t.wl, cfg.conns, d)
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		t.rounds = append(t.rounds, float64(s.requests)/s.elapsed.Seconds())
+		t.stats.add(s)
+		return nil
 	}
 	if err := srv.alive(); err != nil {
 		return err

@@ -33,8 +33,8 @@ type scenario struct {
 // scenario reverses it, so that drift of the machine hits all alike. Each
 // traced or baseline system runs beside its twin of the current build;
 // they are there only with -tracing and -baseline (rev is its short
-// commit, or empty).
-func systemOrder(tracing bool, rev string) []string {
+// commit, or empty). The old backend (-old) goes last.
+func systemOrder(tracing bool, rev string, old bool) []string {
 	order := []string{sysFloor}
 	for _, sys := range []string{sysLegacy, sysGraphQL} {
 		order = append(order, sys)
@@ -45,14 +45,21 @@ func systemOrder(tracing bool, rev string) []string {
 			order = append(order, baselineSystem(sys, rev))
 		}
 	}
+	if old {
+		order = append(order, sysOld)
+	}
 	return order
 }
 
 // workloadFor returns what sc asks of system, and whether it runs there:
-// a traced or baseline system is asked what its twin is.
+// a traced or baseline system is asked what its twin is, the old backend
+// what legacy is (every legacy workload is REST only).
 func workloadFor(sc scenario, system string) (func(*env, string) workload, bool) {
 	if twin, ok := twinOf(system); ok {
 		system = twin
+	}
+	if system == sysOld {
+		system = sysLegacy
 	}
 	build, ok := sc.systems[system]
 	return build, ok

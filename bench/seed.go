@@ -44,7 +44,7 @@ func (d *benchData) seed(ctx context.Context, log *progress) error {
 			return err
 		}},
 		{"the writer", 1, func(ctx context.Context, _ int) error {
-			_, err := d.seedUser(ctx, seedUser{username: writerName, email: writerName + "@bench.example"})
+			_, err := d.seedUser(ctx, seedUser{username: set.writerName(), email: set.writerName() + "@bench.example"})
 			return err
 		}},
 	}
