@@ -67,6 +67,7 @@ import (
 	"os"
 	"os/signal"
 	"regexp"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -93,6 +94,9 @@ type config struct {
 	poolSize  int             // connections of each server's pool; 0 keeps pgx's default
 	tracing   bool            // also measure a traced Conduit (systems legacy-traced, graphql-traced)
 	baseline  string          // a git revision whose server runs as legacy@<rev> and graphql@<rev>
+	// baselineEnv is set in the baseline server's environment on top of
+	// ours: with -baseline HEAD, it compares a setting's cost in one run.
+	baselineEnv map[string]string
 	oldURL    string          // the old backend's API root, measured as the system old
 	dataset   datasetSize     // how much is seeded (-dataset)
 	sub       subConfig       // the subscriptions scenario
@@ -116,6 +120,17 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.BoolVar(&c.pprof, "pprof", false, "serve pprof from the Conduit server and save a 10s CPU profile of each -pprof-of scenario (an extra, unmeasured run) to <out>")
 	profileOf := fs.String("pprof-of", "list/legacy", "with -pprof, the scenario/system pairs to profile, comma-separated; list/legacy goes to cpu.pprof, others to cpu-<scenario>-<system>.pprof")
 	fs.BoolVar(&c.tracing, "tracing", false, "also run Conduit with OpenTelemetry tracing on, every request sampled and exported over OTLP/HTTP to a sink in the harness, as the systems legacy-traced and graphql-traced beside legacy and graphql")
+	fs.Func("baseline-env", "KEY=VALUE set for the -baseline server only (repeatable): with -baseline HEAD, the same build with a setting changed, e.g. -baseline-env LEGACY_USAGE=off measures what the legacy usage accounting costs", func(v string) error {
+		k, val, ok := strings.Cut(v, "=")
+		if !ok || k == "" {
+			return fmt.Errorf("want KEY=VALUE, got %q", v)
+		}
+		if c.baselineEnv == nil {
+			c.baselineEnv = map[string]string{}
+		}
+		c.baselineEnv[k] = val
+		return nil
+	})
 	fs.StringVar(&c.baseline, "baseline", "", "a git revision (commit, tag, branch) whose server is built and run too, as the systems legacy@<short commit> and graphql@<short commit> beside legacy and graphql; the tables give this build's req/s ÷ its")
 	fs.IntVar(&c.sub.subscribers, "subscribers", 1000, "subscriptions scenario: WebSocket subscribers, spread evenly over two extra replicas")
 	fs.IntVar(&c.sub.articles, "sub-articles", 50, "subscriptions scenario: articles the subscribers watch (each event goes to subscribers ÷ this of them)")

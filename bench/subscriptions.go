@@ -153,7 +153,7 @@ func runSubscriptions(ctx context.Context, e *env, cfg config, res *results, log
 	}
 	var replicas [2]*server
 	for i, name := range []string{"conduit-sub-a", "conduit-sub-b"} {
-		if replicas[i], err = e.sys.startReplica(ctx, name, e.sys.bin, cfg.outDir); err != nil {
+		if replicas[i], err = e.sys.startReplica(ctx, name, e.sys.bin, cfg.outDir, nil); err != nil {
 			return err
 		}
 		defer func(s *server) {

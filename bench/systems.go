@@ -126,7 +126,7 @@ func startSystems(ctx context.Context, url string, cfg config, log *progress) (*
 		// The database may hold migrations the baseline does not know: goose
 		// then finds nothing to apply and it starts; one that refuses fails
 		// here, with its log.
-		if s.baseline, err = s.startReplica(ctx, "conduit-"+s.baselineRev.short, baseline, cfg.outDir); err != nil {
+		if s.baseline, err = s.startReplica(ctx, "conduit-"+s.baselineRev.short, baseline, cfg.outDir, cfg.baselineEnv); err != nil {
 			s.stop(log)
 			return nil, fmt.Errorf("baseline %s: %w", s.baselineRev.short, err)
 		}
@@ -185,12 +185,15 @@ func (s *systems) startTraced(ctx context.Context, bin, logDir string, base map[
 
 // startReplica starts bin, a Conduit server, as name with the environment
 // of ours and a metrics address of its own.
-func (s *systems) startReplica(ctx context.Context, name, bin, logDir string) (*server, error) {
+func (s *systems) startReplica(ctx context.Context, name, bin, logDir string, extra map[string]string) (*server, error) {
 	metricsAddr, err := freeAddr()
 	if err != nil {
 		return nil, err
 	}
 	env := map[string]string{"METRICS_ADDR": metricsAddr}
+	for k, v := range extra {
+		env[k] = v
+	}
 	for k, v := range s.env {
 		if _, set := env[k]; !set {
 			env[k] = v
