@@ -91,17 +91,17 @@ type config struct {
 	outDir    string
 	dataDir   string
 	pprof     bool
-	poolSize  int             // connections of each server's pool; 0 keeps pgx's default
-	tracing   bool            // also measure a traced Conduit (systems legacy-traced, graphql-traced)
-	baseline  string          // a git revision whose server runs as legacy@<rev> and graphql@<rev>
+	poolSize  int    // connections of each server's pool; 0 keeps pgx's default
+	tracing   bool   // also measure a traced Conduit (systems legacy-traced, graphql-traced)
+	baseline  string // a git revision whose server runs as legacy@<rev> and graphql@<rev>
 	// baselineEnv is set in the baseline server's environment on top of
 	// ours: with -baseline HEAD, it compares a setting's cost in one run.
 	baselineEnv map[string]string
-	oldURL    string          // the old backend's API root, measured as the system old
-	dataset   datasetSize     // how much is seeded (-dataset)
-	sub       subConfig       // the subscriptions scenario
-	profiles  []profileTarget // what -pprof profiles
-	timeout   time.Duration
+	oldURL      string          // the old backend's API root, measured as the system old
+	dataset     datasetSize     // how much is seeded (-dataset)
+	sub         subConfig       // the subscriptions scenario
+	profiles    []profileTarget // what -pprof profiles
+	timeout     time.Duration
 }
 
 func parseFlags(args []string, stderr io.Writer) (config, error) {
