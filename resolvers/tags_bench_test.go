@@ -1,0 +1,36 @@
+package resolvers_test
+
+import (
+	"bytes"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+)
+
+// BenchmarkGraphQLTags measures `{ tags }`: the cheapest operation there
+// is, where the handler's fixed cost per request shows most.
+func BenchmarkGraphQLTags(b *testing.B) {
+	bs := newBenchServer(b, 3, 0)
+	bs.runWith(b, `query Tags { tags }`, nil, "")
+}
+
+// BenchmarkGraphQLTagsParallel is BenchmarkGraphQLTags from many
+// goroutines at once, as the load of `make bench` is: contention shows.
+func BenchmarkGraphQLTagsParallel(b *testing.B) {
+	bs := newBenchServer(b, 3, 0)
+	body := []byte(`{"query":"query Tags { tags }"}`)
+	b.ReportAllocs()
+	b.SetParallelism(16)
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			req := httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(body))
+			req.Header.Set("Content-Type", "application/json")
+			rec := httptest.NewRecorder()
+			bs.handler.ServeHTTP(rec, req)
+			if rec.Code != http.StatusOK {
+				b.Errorf("status %d: %s", rec.Code, rec.Body)
+				return
+			}
+		}
+	})
+}
