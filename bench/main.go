@@ -23,7 +23,9 @@
 // tables give this build's req/s ÷ the baseline's. The database may hold
 // migrations the older server does not know: goose applies none of its
 // own (they are all there) and ignores the newer ones, so it starts as it
-// is; a baseline that refuses ends the run with its log.
+// is; a baseline that refuses ends the run with its log. -baseline-env
+// KEY=VALUE sets the baseline's environment: with -baseline HEAD, the same
+// build with one setting changed, to measure what the setting costs.
 //
 // The subscriptions scenario is of another kind: two more replicas of this
 // build (A and B) on the same database, -subscribers anonymous
