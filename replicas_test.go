@@ -23,7 +23,6 @@ import (
 	"github.com/coder/websocket"
 	"github.com/jackc/pgx/v5"
 
-	"github.com/conduit-dev/conduit/db"
 	"github.com/conduit-dev/conduit/db/dbtest"
 )
 
@@ -734,23 +733,7 @@ func TestReplicasDeliverEveryEvent(t *testing.T) {
 // a listener's are lost by design, so none is written then.)
 func TestReplicasSurviveDatabaseRestart(t *testing.T) {
 	bin := buildConduit(t)
-	dir, err := os.MkdirTemp("", "conduit-replicas-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	if err := os.Chmod(dir, 0o755); err != nil { // the cluster's account must reach it
-		t.Fatal(err)
-	}
-	pgDir := filepath.Join(dir, "pg")
-	start := func() *db.Embedded {
-		t.Helper()
-		emb, err := db.StartEmbedded(context.Background(), db.EmbeddedConfig{Dir: pgDir, Fast: true})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return emb
-	}
+	start, _ := restartableCluster(t, "conduit-replicas-")
 	emb := start()
 	t.Cleanup(func() { _ = emb.Stop() })
 	rs := startReplicas(t, bin(), emb.URL(), "A", "B")
