@@ -46,7 +46,7 @@ type benchServer struct {
 // newBenchServer seeds articles articles by two authors, with comments
 // comments each, and builds the handler behind the middleware the server
 // puts in front of it.
-func newBenchServer(b *testing.B, articles, comments int) *benchServer {
+func newBenchServer(b testing.TB, articles, comments int) *benchServer {
 	b.Helper()
 	store := dbtest.New(b)
 	svc, err := conduit.NewService(store, conduit.Config{JWTSecret: testSecret, BcryptCost: 4})
@@ -95,7 +95,7 @@ func (bs *benchServer) runWith(b *testing.B, query string, variables map[string]
 // benchSeed publishes articles by two users with three tags each and
 // comments comments on each, favorites and follows some, and returns the
 // id of a third user who sees some of it as favorited and followed.
-func benchSeed(b *testing.B, svc *conduit.Service, articles, comments int) int64 {
+func benchSeed(b testing.TB, svc *conduit.Service, articles, comments int) int64 {
 	b.Helper()
 	var ids []int64
 	for _, name := range []string{"ann", "bob", "cyd"} {

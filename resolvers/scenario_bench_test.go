@@ -33,7 +33,7 @@ func BenchmarkGraphQLArticleComments(b *testing.B) {
 }
 
 // firstSlug returns the slug of the newest article.
-func (bs *benchServer) firstSlug(b *testing.B) string {
+func (bs *benchServer) firstSlug(b testing.TB) string {
 	b.Helper()
 	body := []byte(`{"query":"{ articles(first: 1) { nodes { slug } } }"}`)
 	req := httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(body))
