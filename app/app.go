@@ -164,7 +164,7 @@ func New(cfg Config, svc *conduit.Service, database Database) Handlers {
 			AllowedMethods: []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete, http.MethodOptions},
 			AllowedHeaders: []string{"Authorization", "Content-Type", "X-Requested-With", "X-Request-Id", "Accept", legacy.ClientNameHeader},
 			// A page's script reads the retirement signals of the legacy API too.
-			ExposedHeaders: []string{web.RequestIDHeader, "Retry-After", "Deprecation", "Sunset", "Link"},
+			ExposedHeaders: []string{web.RequestIDHeader, "Retry-After", "Deprecation", "Sunset", "Link", "ETag"},
 			MaxAge:         600,
 		}))
 	}
@@ -253,8 +253,6 @@ func failBySurface(rest, graphql web.Fail) web.Fail {
 	}
 }
 
-// noStore keeps responses out of caches: any GraphQL answer may carry a
-// token (login, register, updateViewer) or what only its viewer may see.
 // except applies mw to the requests for which skip is false.
 func except(skip func(*http.Request) bool, mw func(http.Handler) http.Handler) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
@@ -269,6 +267,11 @@ func except(skip func(*http.Request) bool, mw func(http.Handler) http.Handler) f
 	}
 }
 
+// noStore keeps responses out of caches: a mutation's answer may carry a
+// token (login, register, updateViewer), and any answer what only its
+// viewer may see. The 200 answers of GET queries are the exception: they
+// carry no token, and web.Conditional, which tags them, replaces no-store
+// with a Cache-Control that lets them be kept and revalidated.
 func noStore(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "no-store")

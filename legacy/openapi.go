@@ -143,6 +143,8 @@ const (
 	headerDepr   = "Deprecation"
 	headerSunset = "Sunset"
 	headerLink   = "Link"
+	headerETag   = "ETag"
+	headerVary   = "Vary"
 	jsonType     = "application/json"
 )
 
@@ -197,6 +199,12 @@ func buildDocument() *document {
 					Schema: &schema{Type: "string", Pattern: `^[A-Z][a-z]{2}, [0-9]{2} [A-Z][a-z]{2} [0-9]{4} [0-9]{2}:[0-9]{2}:[0-9]{2} GMT$`, Examples: []any{"Mon, 01 Mar 2027 00:00:00 GMT"}}},
 				headerLink: {Description: "Sent with `Deprecation`, and with every 410: the operation's section of the migration guide (`rel=\"deprecation\"`), titled with the GraphQL field that replaces it.",
 					Schema: &schema{Type: "string", Examples: []any{`</docs/migration.md#tags>; rel="deprecation"; type="text/markdown"; title="replaced by the GraphQL field Query.tags"`}}},
+				headerETag: {Description: "The answer's strong entity tag, made from its body and, for a request with a token, from who sent it: " +
+					"one viewer's tag never matches another's answer, nor an anonymous one. Send it back in `If-None-Match` to be answered 304 while nothing changed. " +
+					"Sent with every 200 and 304 of a GET but one whose body is over 1 MiB, which goes out as it is written, untagged.",
+					Schema: &schema{Type: "string", Pattern: `^"[A-Za-z0-9_-]{22}"$`, Examples: []any{`"q1b9XwJz0cT3k5Lm8Yp2Aw"`}}},
+				headerVary: {Description: "`Authorization`: the answer depends on the token sent (or on none being sent).",
+					Required: true, Schema: &schema{Type: "string", Examples: []any{"Authorization"}}},
 			},
 			SecuritySchemes: map[string]securityScheme{
 				schemeToken: {Type: "apiKey", In: "header", Name: "Authorization",
@@ -257,6 +265,10 @@ func (o operation) object(r *reflector, method, path string) *operationObject {
 		op.Parameters = append(op.Parameters, &parameterObject{Name: q.name, In: "query", Description: q.description, Schema: q.schema, Example: q.example})
 	}
 	op.Parameters = append(op.Parameters, clientNameParameter)
+	cond := conditional(method, o)
+	if cond {
+		op.Parameters = append(op.Parameters, ifNoneMatchParameter)
+	}
 	switch o.auth {
 	case Public:
 		op.Security = []map[string][]string{}
@@ -278,6 +290,13 @@ func (o operation) object(r *reflector, method, path string) *operationObject {
 	success := &responseObject{Description: http.StatusText(o.status), Headers: headers(headerID)}
 	if o.noStore {
 		success.Headers = headers(headerID, headerStore)
+	}
+	if cond {
+		success.Headers = revalidationHeaders()
+		op.Responses[strconv.Itoa(http.StatusNotModified)] = &responseObject{
+			Description: "Not Modified: `If-None-Match` matched the answer's `ETag`. The body is empty; the headers are those of the 200 it stands for.",
+			Headers:     revalidationHeaders(),
+		}
 	}
 	if o.response != nil {
 		body, err := json.Marshal(o.response)
@@ -341,6 +360,33 @@ var clientNameParameter = &parameterObject{
 		"It changes nothing in the answer.", maxClientName),
 	Schema:  &schema{Type: "string"},
 	Example: "ios-app/4.2",
+}
+
+// ifNoneMatchParameter is the header of a conditional GET.
+var ifNoneMatchParameter = &parameterObject{
+	Name: "If-None-Match", In: "header",
+	Description: "Entity tags from earlier answers (a list, `W/` tags compared weakly, or `*`): when one matches the answer's `ETag`, " +
+		"the answer is 304 with no body. Only a tag given to the same viewer can match.",
+	Schema:  &schema{Type: "string"},
+	Example: `"q1b9XwJz0cT3k5Lm8Yp2Aw"`,
+}
+
+// revalidationHeaders are those of a conditional GET's 200 and 304.
+func revalidationHeaders() map[string]*headerObject {
+	h := headers(headerID, headerETag, headerVary)
+	h[headerStore] = &headerObject{
+		Description: "`no-cache` for an anonymous request, `private, no-cache` for one with a token: a cache may keep the answer, " +
+			"a shared cache only an anonymous one, and must revalidate it with its `ETag` before each reuse.",
+		Required: true, Schema: &schema{Type: "string", Pattern: `^(private, )?no-cache$`},
+	}
+	return h
+}
+
+// conditional tells whether an operation's answers carry an ETag and honour
+// If-None-Match: every GET but the one that returns a token, which no cache
+// may keep.
+func conditional(method string, o operation) bool {
+	return method == http.MethodGet && !o.noStore
 }
 
 // headers refers to the shared headers by name.
@@ -442,5 +488,6 @@ This document is generated from the server's own route table and wire types, and
 - **Auth:** ` + "`Authorization: Token <jwt>`" + ` (` + "`Bearer <jwt>`" + ` is accepted too). A token that is sent is honoured or refused with 401, even on routes open to anonymous callers (but sign-in, sign-up and tags look at none).
 - **Errors:** ` + "`{\"errors\":{\"<field>\":[\"<message>\"]}}`" + `; messages about no one field are filed under ` + "`body`" + `.
 - **Timestamps:** UTC with milliseconds, ` + "`2026-12-01T10:00:00.000Z`" + `.
+- **Conditional GETs:** every GET but the current user's answers 200 with an ` + "`ETag`" + ` (one viewer's never matches another's) and ` + "`Vary: Authorization`" + `; an ` + "`If-None-Match`" + ` that matches it gets 304 with no body.
 - **Lists** are newest first; ` + "`limit`" + ` (20 unless given, at most 100) and ` + "`offset`" + ` page them; list items carry no ` + "`body`" + `.
 - **Limits:** a body over 1 MiB is refused with 413; text fields have the lengths given in the schemas (a longer value is a 422); a request that takes longer than the server's request timeout (5 s unless configured), or that finds the database down, is answered 503 with ` + "`Retry-After`" + `, as is one a busy replica sheds; sign-ins and sign-ups are rate limited (429 with ` + "`Retry-After`" + `).`

@@ -306,7 +306,17 @@ func TestOpenAPIErrorCases(t *testing.T) {
 		if strings.Contains(r.Path, "{") && !has(404) {
 			t.Errorf("%s names something in its path and documents no 404", key)
 		}
+		// Every GET but the current user's, whose answer carries a token,
+		// is conditional: its 304 has no body and the 200's tag.
+		if conditional := r.Method == "GET" && r.OperationID != "getCurrentUser"; conditional != has(304) || conditional && !header(200, "Cache-Control") {
+			t.Errorf("%s: documents 304 = %v and a 200 with Cache-Control = %v, want %v", key, has(304), header(200, "Cache-Control"), conditional)
+		} else if conditional && (!header(304, "Cache-Control") || !header(304, "Vary") || len(op.Responses.Status(304).Value.Content) != 0) {
+			t.Errorf("%s: the 304 has a body, or lacks Cache-Control or Vary", key)
+		}
 		for status, res := range op.Responses.Map() {
+			if status == "304" {
+				continue
+			}
 			if status[0] != '2' && res.Value.Content.Get("application/json").Schema.Ref != "#/components/schemas/Errors" {
 				t.Errorf("%s: %s is not answered with the error envelope", key, status)
 			}

@@ -157,7 +157,11 @@ func NewHandler(svc *conduit.Service, logger *slog.Logger, opts Options) http.Ha
 	r.Use(middleware.StripSlashes) // "/api/articles/" is "/api/articles", as on the old server
 
 	for _, rt := range routes {
-		r.Method(rt.method, rt.pattern, retiring(rt, opts, rt.handler(svc, ew)))
+		var h http.Handler = retiring(rt, opts, rt.handler(svc, ew))
+		if conditional(rt.method, rt.doc) {
+			h = web.Conditional(h)
+		}
+		r.Method(rt.method, rt.pattern, h)
 	}
 	mountDocs(r, opts.DocsAssetsDir, logger)
 

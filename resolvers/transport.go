@@ -19,6 +19,8 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/conduit-dev/conduit/web"
 )
 
 // The media types of GraphQL responses. application/graphql-response+json
@@ -64,10 +66,15 @@ func (getTransport) Supports(r *http.Request) bool {
 	return r.Method == http.MethodGet && r.Header.Get("Upgrade") == ""
 }
 
+// Do answers with an ETag and honours If-None-Match (web.Conditional): a
+// query changes nothing and returns no token, so its answer may be kept and
+// revalidated, unlike POST's, which stay no-store.
 func (t getTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
 	start := graphql.Now()
-	params, bad := paramsFromURL(r.URL.RawQuery)
-	execute(w, r, exec, t.logger, start, params, bad)
+	web.Conditional(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		params, bad := paramsFromURL(r.URL.RawQuery)
+		execute(w, r, exec, t.logger, start, params, bad)
+	})).ServeHTTP(w, r)
 }
 
 // graphiQLTransport answers a browser's GET (one that prefers text/html)
