@@ -26,15 +26,7 @@ func (r *subscriptionResolver) commentAdded(ctx context.Context, slug string) (<
 			return nil, false, nil
 		}
 		// As the subscriber sees it; gone already if it was deleted since.
-		v, err := r.loads.load(ctx, e.Kind, e.CommentID, func() (any, error) {
-			c, err := r.Service.CommentsByID(ctx, []int64{e.CommentID})
-			if err != nil || len(c) == 0 {
-				return (*conduit.Comment)(nil), err
-			}
-			return &c[0], nil
-		})
-		c, _ := v.(*conduit.Comment)
-		return c, c != nil, err
+		return loadShared(ctx, r.loads, e.Kind, e.CommentID, r.Service.CommentsByID)
 	}), nil
 }
 
@@ -57,16 +49,24 @@ func (r *subscriptionResolver) articlePublished(ctx context.Context) (<-chan *co
 		if e.Kind != conduit.ArticlePublished {
 			return nil, false, nil
 		}
-		v, err := r.loads.load(ctx, e.Kind, e.ArticleID, func() (any, error) {
-			a, err := r.Service.ArticlesByID(ctx, []int64{e.ArticleID})
-			if err != nil || len(a) == 0 {
-				return (*conduit.Article)(nil), err
-			}
-			return &a[0], nil
-		})
-		a, _ := v.(*conduit.Article)
-		return a, a != nil, err
+		return loadShared(ctx, r.loads, e.Kind, e.ArticleID, r.Service.ArticlesByID)
 	}), nil
+}
+
+// loadShared loads the thing an event names, with id, through byID (a
+// service lookup as the viewer of ctx may see it), sharing the load with
+// the other subscribers who see it alike. It says whether there is
+// anything to send: nothing when the thing is gone.
+func loadShared[T any](ctx context.Context, loads *eventLoads, kind conduit.EventKind, id int64, byID func(context.Context, []int64) ([]T, error)) (*T, bool, error) {
+	v, err := loads.load(ctx, kind, id, func() (any, error) {
+		found, err := byID(ctx, []int64{id})
+		if err != nil || len(found) == 0 {
+			return (*T)(nil), err
+		}
+		return &found[0], nil
+	})
+	t, _ := v.(*T)
+	return t, t != nil, err
 }
 
 // pump turns the events of sub into the values of a subscription field:
