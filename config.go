@@ -571,6 +571,10 @@ Usage:
   conduit legacy-usage [-since 7d]
                     print, per legacy REST operation, its calls, clients,
                     top clients and first and last call, from every replica
+  conduit check-counters [-repair]
+                    compare the article counts kept for the lists' totals
+                    with a count of the rows (exit 1 if any differs); with
+                    -repair, set those that differ right
   conduit diff -old URL -new URL [-seed N] [-sequences N] [-report FILE] [-known FILE]
                     play the same REST calls against an old backend and this
                     one (each on its own empty database) and report how their

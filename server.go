@@ -13,6 +13,8 @@
 //	                 exit 0 if the local server answers /healthz (or path)
 //	conduit legacy-usage [-since 7d]
 //	                 print who called which legacy REST operation, and when
+//	conduit check-counters [-repair]
+//	                 compare the kept article counts with the rows (and fix them)
 //	conduit diff -old URL -new URL
 //	                 compare the REST answers of an old backend and this one
 //	conduit help     list the commands and every setting (config.go)
@@ -69,11 +71,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return healthcheck(ctx, args, getenv)
 	case "legacy-usage":
 		return legacyUsage(ctx, args[2:], getenv, stdout)
+	case "check-counters":
+		return checkCounters(ctx, args[2:], getenv, stdout)
 	case "diff":
 		return difftest.Command(ctx, args[2:], stdout)
 	case "serve", "seed", "migrate":
 	default:
-		return fmt.Errorf("unknown command %q (want serve, seed, migrate, schema, healthcheck, legacy-usage, diff or help)", command)
+		return fmt.Errorf("unknown command %q (want serve, seed, migrate, schema, healthcheck, legacy-usage, check-counters, diff or help)", command)
 	}
 	cfg, err := loadConfig(getenv)
 	if err != nil {

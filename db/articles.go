@@ -131,6 +131,30 @@ func keyset(args *sqlArgs, alias string, p conduit.Page) (cond, dir string) {
 	return cond, "DESC"
 }
 
+// articleTotal returns a scalar subquery for the number of articles
+// matching f: the sum of the kept counters (migration 7) when f is one of
+// the filters they keep, which costs the same at any size of the site;
+// otherwise a count of the matching rows. An unknown name counts 0 either
+// way.
+func articleTotal(args *sqlArgs, f conduit.ArticleFilter) string {
+	const sum = `(SELECT coalesce(sum(n), 0) FROM article_counts WHERE `
+	switch f {
+	case conduit.ArticleFilter{}:
+		return sum + `scope = 'all' AND key = 0)`
+	case conduit.ArticleFilter{Tag: f.Tag}:
+		return sum + `scope = 'tag' AND key = (SELECT id FROM tags WHERE name = ` + args.add(f.Tag) + `))`
+	case conduit.ArticleFilter{Author: f.Author}:
+		return sum + `scope = 'author' AND key = (SELECT id FROM users WHERE username = ` + args.add(f.Author) + `))`
+	case conduit.ArticleFilter{FavoritedBy: f.FavoritedBy}:
+		return sum + `scope = 'favorited' AND key = (SELECT id FROM users WHERE username = ` + args.add(f.FavoritedBy) + `))`
+	case conduit.ArticleFilter{FeedOf: f.FeedOf}:
+		return sum + `scope = 'author' AND key IN (SELECT followee_id FROM follows WHERE follower_id = ` + args.add(f.FeedOf) + `))`
+	}
+	// Filters combined: no counter keeps these. The count is bounded by the
+	// rarest filter's rows, which the planner starts from.
+	return `(SELECT count(*) FROM articles a WHERE ` + articleFilter(args, f) + `)`
+}
+
 // ListArticles returns one page of the articles matching f, newest first,
 // in one statement whatever the page size. Only a page that comes back
 // empty after an offset or a cursor costs a second statement, for the total.
@@ -141,17 +165,18 @@ func (d *DB) ListArticles(ctx context.Context, viewerID int64, f conduit.Article
 	window, dir := keyset(&args, "a", p)
 	order := fmt.Sprintf("a.created_at %[1]s, a.id %[1]s", dir)
 	// The page is chosen from the index on (created_at, id) before anything is
-	// joined; the total is an uncorrelated subquery, computed once. One row
-	// more than asked for tells whether there are more, even when 0 rows are
-	// asked for.
-	sql := `WITH page AS (
+	// joined, reading only that index when no filter is given: a deep offset
+	// costs a walk of the index's entries up to it, and nothing else. The
+	// total is an uncorrelated subquery, computed once. One row more than
+	// asked for tells whether there are more, even when 0 rows are asked for.
+	page := `WITH page AS (
 			SELECT a.id FROM articles a WHERE ` + filter + ` AND ` + window + `
 			ORDER BY ` + order + ` LIMIT ` + args.add(limit+1) + ` OFFSET ` + args.add(max(p.Offset, 0)) + `
 		)
-		SELECT ` + articleColumns + `, (SELECT count(*) FROM articles a WHERE ` + filter + `) AS total
+		SELECT ` + articleColumns + `, ` + articleTotal(&args, f) + ` AS total
 		FROM page JOIN articles a ON a.id = page.id JOIN users u ON u.id = a.author_id
 		ORDER BY ` + order
-	rows, _ := d.pool.Query(ctx, sql, args...)
+	rows, _ := d.pool.Query(ctx, page, args...)
 	type listRow struct {
 		articleRow
 		Total int
@@ -161,30 +186,29 @@ func (d *DB) ListArticles(ctx context.Context, viewerID int64, f conduit.Article
 		return conduit.ArticlePage{}, d.storeError("list articles", "", err)
 	}
 
-	var page conduit.ArticlePage
+	var out conduit.ArticlePage
 	switch {
 	case len(found) > 0:
-		page.Total = found[0].Total
+		out.Total = found[0].Total
 	case p.Offset > 0 || p.After != nil || p.Before != nil:
 		// Past the end of the window: no row came back to carry the total.
 		var countArgs sqlArgs
-		count := `SELECT count(*) FROM articles a WHERE ` + articleFilter(&countArgs, f)
-		if err := d.pool.QueryRow(ctx, count, countArgs...).Scan(&page.Total); err != nil {
+		if err := d.pool.QueryRow(ctx, `SELECT `+articleTotal(&countArgs, f), countArgs...).Scan(&out.Total); err != nil {
 			return conduit.ArticlePage{}, d.storeError("count articles", "", err)
 		}
 	}
 	if len(found) > limit {
-		page.HasMore = true
+		out.HasMore = true
 		found = found[:limit]
 	}
 	if p.FromEnd {
 		slices.Reverse(found)
 	}
-	page.Articles = make([]conduit.Article, len(found))
+	out.Articles = make([]conduit.Article, len(found))
 	for i, r := range found {
-		page.Articles[i] = r.article()
+		out.Articles[i] = r.article()
 	}
-	return page, nil
+	return out, nil
 }
 
 // ArticleBySlug returns NotFound if no article has the slug.
@@ -217,36 +241,66 @@ func articleByID(ctx context.Context, q querier, viewerID, id int64) (conduit.Ar
 	return r.article(), nil
 }
 
+// createArticle inserts the article $1..$5 and links it to the tags named
+// in $6, creating those that do not exist yet, in one statement, so one
+// round trip and one transaction: it writes everything or nothing. It
+// returns no row when the slug is taken, having written nothing.
+//
+// A tag the statement's snapshot does not see is inserted; should a
+// concurrent transaction have created it meanwhile, the insert waits for
+// it and the DO UPDATE then takes that row, so its id comes back either
+// way (DO NOTHING would return nothing, and a second statement would be
+// needed to see it). A tag that exists is only read, never locked or
+// written, so articles sharing a popular tag do not queue on its row.
+const createArticle = `
+	WITH a AS (
+		INSERT INTO articles (slug, author_id, title, description, body)
+		VALUES ($1, $2, $3, $4, $5)
+		ON CONFLICT (slug) DO NOTHING
+		RETURNING id, slug, title, description, body, created_at, updated_at, author_id
+	),
+	names AS (SELECT DISTINCT name FROM unnest($6::text[]) AS name),
+	known AS (SELECT t.id, t.name FROM tags t JOIN names USING (name)),
+	created AS (
+		INSERT INTO tags (name)
+		SELECT name FROM names WHERE name NOT IN (SELECT name FROM known) AND EXISTS (SELECT FROM a)
+		ORDER BY name
+		ON CONFLICT (name) DO UPDATE SET name = excluded.name
+		RETURNING id
+	),
+	linked AS (
+		INSERT INTO article_tags (article_id, tag_id)
+		SELECT a.id, t.id FROM a, (SELECT id FROM known UNION ALL SELECT id FROM created) t
+		ORDER BY t.id
+		RETURNING tag_id
+	)
+	SELECT a.id, a.created_at, a.updated_at, u.username, u.bio, u.image, (SELECT count(*) FROM linked)
+	FROM a JOIN users u ON u.id = a.author_id`
+
 // CreateArticle inserts a and links its tags. Returns Conflict on "slug"
 // if the slug is taken, having written nothing.
 func (d *DB) CreateArticle(ctx context.Context, a conduit.NewArticle) (conduit.Article, error) {
-	var created conduit.Article
-	err := d.inTx(ctx, func(tx pgx.Tx) error {
-		var id int64
-		err := tx.QueryRow(ctx, `
-			INSERT INTO articles (slug, author_id, title, description, body)
-			VALUES ($1, $2, $3, $4, $5)
-			ON CONFLICT (slug) DO NOTHING
-			RETURNING id`,
-			a.Slug, a.AuthorID, a.Title, a.Description, a.Body).Scan(&id)
+	// The tags as the select would have returned them: distinct, in byte order.
+	tags := append([]string{}, a.TagList...)
+	slices.Sort(tags)
+	tags = slices.Compact(tags)
+	created := conduit.Article{
+		Slug: a.Slug, Title: a.Title, Description: a.Description, Body: a.Body, TagList: tags,
+		// New, so nobody's favorite yet; and its author cannot follow themself.
+		Author: conduit.Profile{ID: a.AuthorID},
+	}
+	err := retried(func() error {
+		var linked int
+		err := d.pool.QueryRow(ctx, createArticle, a.Slug, a.AuthorID, a.Title, a.Description, a.Body, tags).Scan(
+			&created.ID, &created.CreatedAt, &created.UpdatedAt,
+			&created.Author.Username, &created.Author.Bio, &created.Author.Image, &linked)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return conduit.TakenError(nil, "slug")
 		}
-		if err != nil {
-			return err
+		if err == nil && linked != len(tags) { // cannot happen: every name yields an id
+			return fmt.Errorf("linked %d tags of %d", linked, len(tags))
 		}
-		// Read the article back before linking its tags: linking locks the
-		// tag rows (their counts move), and a lock taken last is held only
-		// for the COMMIT, so concurrent writers of a popular tag queue less.
-		created, err = articleByID(ctx, tx, a.AuthorID, id)
-		if err != nil {
-			return err
-		}
-		// The tags as the select would have returned them: distinct, in byte order.
-		created.TagList = append([]string{}, a.TagList...)
-		slices.Sort(created.TagList)
-		created.TagList = slices.Compact(created.TagList)
-		return linkTags(ctx, tx, id, a.TagList)
+		return err
 	})
 	return created, d.storeError("insert article", "", err)
 }
@@ -389,10 +443,14 @@ func (d *DB) setFavorite(ctx context.Context, userID int64, slug, change string)
 
 // Tags returns every tag in use, most used first, ties alphabetical.
 func (d *DB) Tags(ctx context.Context) ([]string, error) {
-	// article_count is kept by triggers on article_tags (migration 2).
+	// The counts are kept by triggers on article_tags (migration 7), in
+	// shards: a few rows per tag in use, whatever the number of articles.
 	rows, _ := d.pool.Query(ctx, `
-		SELECT name FROM tags WHERE article_count > 0
-		ORDER BY article_count DESC, name COLLATE "C"`)
+		SELECT t.name FROM (
+			SELECT key, sum(n) AS n FROM article_counts WHERE scope = 'tag'
+			GROUP BY key HAVING sum(n) > 0
+		) c JOIN tags t ON t.id = c.key
+		ORDER BY c.n DESC, t.name COLLATE "C"`)
 	tags, err := pgx.CollectRows(rows, pgx.RowTo[string])
 	if err != nil {
 		return nil, d.storeError("select tags", "", err)

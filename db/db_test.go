@@ -118,11 +118,11 @@ func TestStatementsPerOperation(t *testing.T) {
 		}},
 		{"ArticleBySlug", 1, func() error { _, err := d.ArticleBySlug(ctx, anna.ID, "post"); return err }},
 		{"ArticlesByID", 1, func() error { _, err := d.ArticlesByID(ctx, anna.ID, []int64{a.ID}); return err }},
-		{"CreateArticle", 4, func() error {
+		{"CreateArticle", 1, func() error {
 			_, err := d.CreateArticle(ctx, conduit.NewArticle{AuthorID: jake.ID, Slug: "untagged", Title: "T", Description: "D", Body: "B"})
 			return err
 		}},
-		{"CreateArticleWithTags", 6, func() error {
+		{"CreateArticleWithTags", 1, func() error {
 			_, err := d.CreateArticle(ctx, conduit.NewArticle{AuthorID: jake.ID, Slug: "tagged", Title: "T", Description: "D", Body: "B", TagList: []string{"a", "b"}})
 			return err
 		}},
@@ -164,12 +164,17 @@ func TestMigrateUsernameKeys(t *testing.T) {
 	ctx := context.Background()
 	url := dbtest.NewURL(t)
 	// Back to the schema before the migration (and those after it, which
-	// goose would not run again otherwise), with users it allowed.
-	dbtest.Exec(t, url, `DROP TRIGGER articles_notify ON articles; DROP TRIGGER comments_notify ON comments;
-		DROP FUNCTION articles_notify(); DROP FUNCTION comments_notify()`)
-	dbtest.Exec(t, url, `DROP TABLE legacy_usage_writers, legacy_usage`)
-	dbtest.Exec(t, url, `ALTER TABLE users DROP COLUMN username_key`)
-	dbtest.Exec(t, url, `DELETE FROM goose_db_version WHERE version_id >= 4`)
+	// goose would not run again otherwise), with users it allowed. Its own
+	// down step leaves the column, which an older schema did not have.
+	down, err := db.Open(ctx, url, db.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := down.MigrateDownTo(ctx, 3); err != nil {
+		t.Fatal(err)
+	}
+	down.Close()
+	dbtest.Exec(t, url, `ALTER TABLE users DROP COLUMN IF EXISTS username_key`)
 	for _, name := range []string{"alice", "ALICE", "ａｌｉｃｅ", "bob", "Carol"} {
 		dbtest.Exec(t, url, `INSERT INTO users (username, email, password_hash) VALUES ($1, $2, 'h')`, name, fmt.Sprintf("%x@example.com", name))
 	}

@@ -12,3 +12,14 @@ import (
 func (d *DB) ListenWithHeartbeat(ctx context.Context, deliver func(conduit.Event), opts ListenOptions, heartbeat time.Duration) error {
 	return d.listen(ctx, deliver, opts, heartbeat)
 }
+
+// MigrateDownTo undoes the migrations after version, newest first.
+func (d *DB) MigrateDownTo(ctx context.Context, version int64) error {
+	p, done, err := d.migrations()
+	if err != nil {
+		return err
+	}
+	defer done()
+	_, err = p.DownTo(ctx, version)
+	return err
+}

@@ -27,20 +27,11 @@ const migrationLockID int64 = 0x636f6e6475697401 // "conduit" and a 1
 // safe to call from several processes at once: they take turns on an
 // advisory lock, and the later ones find nothing left to do.
 func (d *DB) Migrate(ctx context.Context) error {
-	fsys, err := fs.Sub(migrations, "migrations")
+	p, done, err := d.migrations()
 	if err != nil {
-		return fmt.Errorf("migrate: %w", err)
+		return err
 	}
-	sqlDB := stdlib.OpenDBFromPool(d.pool)
-	defer sqlDB.Close()
-	p, err := goose.NewProvider(goose.DialectPostgres, sqlDB, fsys,
-		goose.WithSessionLocker(advisoryLocker{}),
-		goose.WithDisableGlobalRegistry(true),
-		goose.WithGoMigrations(usernameKeys(d.logger)),
-	)
-	if err != nil {
-		return fmt.Errorf("migrate: %w", err)
-	}
+	defer done()
 	results, err := p.Up(ctx)
 	if err != nil {
 		return fmt.Errorf("migrate: %w", err)
@@ -49,6 +40,26 @@ func (d *DB) Migrate(ctx context.Context) error {
 		d.logger.Info("applied migration", "version", r.Source.Version, "duration", r.Duration)
 	}
 	return nil
+}
+
+// migrations returns goose's provider of the embedded migrations over the
+// pool, and what releases it.
+func (d *DB) migrations() (*goose.Provider, func(), error) {
+	fsys, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		return nil, nil, fmt.Errorf("migrate: %w", err)
+	}
+	sqlDB := stdlib.OpenDBFromPool(d.pool)
+	p, err := goose.NewProvider(goose.DialectPostgres, sqlDB, fsys,
+		goose.WithSessionLocker(advisoryLocker{}),
+		goose.WithDisableGlobalRegistry(true),
+		goose.WithGoMigrations(usernameKeys(d.logger)),
+	)
+	if err != nil {
+		sqlDB.Close()
+		return nil, nil, fmt.Errorf("migrate: %w", err)
+	}
+	return p, func() { sqlDB.Close() }, nil
 }
 
 // MigrationsDigest returns a short digest of the embedded migrations: two

@@ -1,0 +1,171 @@
+package db_test
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"sync"
+	"testing"
+
+	"github.com/conduit-dev/conduit/conduit"
+	"github.com/conduit-dev/conduit/db"
+	"github.com/conduit-dev/conduit/db/dbtest"
+)
+
+// TestCountersUnderConcurrency runs 50 writers at once, each creating,
+// retagging, favoriting, unfavoriting and deleting articles across shared
+// tags (one of them on every article) and authors, and then holds every
+// kept counter to a count of the rows: shard by shard, and as the total of
+// each filter a list reports.
+func TestCountersUnderConcurrency(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	d, url := dbtest.NewWithURL(t)
+	var users []conduit.User
+	for i := range 6 {
+		users = append(users, mustCreateUser(t, d, fmt.Sprintf("writer%d", i)))
+	}
+	mustFollow(t, d, users[0].ID, users[1].ID)
+	mustFollow(t, d, users[0].ID, users[2].ID)
+	tags := []string{"hot", "go", "sql", "css", "new"}
+
+	const writers = 50
+	var wg sync.WaitGroup
+	errs := make(chan error, writers)
+	for w := range writers {
+		wg.Go(func() {
+			r := rand.New(rand.NewPCG(uint64(w), 11))
+			author := users[w%len(users)]
+			var mine []conduit.Article
+			for i := range 6 {
+				a, err := d.CreateArticle(ctx, conduit.NewArticle{
+					AuthorID: author.ID, Slug: fmt.Sprintf("w%d-%d", w, i), Title: "T", Description: "D", Body: "B",
+					TagList: []string{"hot", tags[1+r.IntN(len(tags)-1)], tags[1+r.IntN(len(tags)-1)]},
+				})
+				if err != nil {
+					errs <- fmt.Errorf("writer %d: create: %w", w, err)
+					return
+				}
+				mine = append(mine, a)
+				fan := users[r.IntN(len(users))]
+				if _, err := d.Favorite(ctx, fan.ID, a.Slug); err != nil {
+					errs <- fmt.Errorf("writer %d: favorite: %w", w, err)
+					return
+				}
+			}
+			// Retag one, unfavorite one, delete two (their tag links and
+			// favorites go by cascade).
+			if _, err := d.UpdateArticle(ctx, author.ID, mine[0].ID, conduit.ArticleChanges{
+				TagList: conduit.Some([]string{tags[1+r.IntN(len(tags)-1)]}),
+			}); err != nil {
+				errs <- fmt.Errorf("writer %d: retag: %w", w, err)
+				return
+			}
+			for _, u := range users {
+				if _, err := d.Unfavorite(ctx, u.ID, mine[1].Slug); err != nil {
+					errs <- fmt.Errorf("writer %d: unfavorite: %w", w, err)
+					return
+				}
+			}
+			for _, a := range mine[2:4] {
+				if err := d.DeleteArticle(ctx, a.ID); err != nil {
+					errs <- fmt.Errorf("writer %d: delete: %w", w, err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+
+	wrong, err := d.CheckCounters(ctx, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(wrong) > 0 {
+		t.Errorf("after %d concurrent writers, counters differ from the rows: %+v", writers, wrong)
+	}
+	if got, want := dbtest.QueryInt(t, url, `SELECT count(*) FROM articles`), int64(writers*4); got != want {
+		t.Errorf("%d articles, want %d", got, want)
+	}
+
+	// Each filter's total, read from the counters, against a count(*).
+	for _, tc := range []struct {
+		filter conduit.ArticleFilter
+		count  string
+		args   []any
+	}{
+		{conduit.ArticleFilter{}, `SELECT count(*) FROM articles`, nil},
+		{conduit.ArticleFilter{Tag: "hot"}, `SELECT count(*) FROM article_tags x JOIN tags t ON t.id = x.tag_id WHERE t.name = $1`, []any{"hot"}},
+		{conduit.ArticleFilter{Tag: "sql"}, `SELECT count(*) FROM article_tags x JOIN tags t ON t.id = x.tag_id WHERE t.name = $1`, []any{"sql"}},
+		{conduit.ArticleFilter{Author: "writer3"}, `SELECT count(*) FROM articles a JOIN users u ON u.id = a.author_id WHERE u.username = $1`, []any{"writer3"}},
+		{conduit.ArticleFilter{FavoritedBy: "writer4"}, `SELECT count(*) FROM favorites f JOIN users u ON u.id = f.user_id WHERE u.username = $1`, []any{"writer4"}},
+		{conduit.ArticleFilter{FeedOf: users[0].ID}, `SELECT count(*) FROM articles WHERE author_id IN (SELECT followee_id FROM follows WHERE follower_id = $1)`, []any{users[0].ID}},
+		{conduit.ArticleFilter{Tag: "go", Author: "writer1"}, `SELECT count(*) FROM articles a JOIN users u ON u.id = a.author_id
+			WHERE u.username = 'writer1' AND a.id IN (SELECT article_id FROM article_tags x JOIN tags t ON t.id = x.tag_id WHERE t.name = 'go')`, nil},
+		{conduit.ArticleFilter{Tag: "no such tag"}, `SELECT 0`, nil},
+	} {
+		want := dbtest.QueryInt(t, url, tc.count, tc.args...)
+		if want == 0 && tc.filter.Tag != "no such tag" {
+			t.Errorf("%+v: the fixture has no such article", tc.filter)
+		}
+		for _, p := range []conduit.Page{{Limit: 5}, {Limit: 5, Offset: 1000}} {
+			if got := mustList(t, d, users[5].ID, tc.filter, p).Total; int64(got) != want {
+				t.Errorf("ListArticles(%+v, %+v).Total = %d, want %d", tc.filter, p, got, want)
+			}
+		}
+	}
+}
+
+// TestCheckCounters damages counters in the three ways they can be wrong
+// (off, missing, left over) and expects check-counters to name each, and
+// -repair to set them right without touching the others.
+func TestCheckCounters(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	d, url := dbtest.NewWithURL(t)
+	jake := mustCreateUser(t, d, "jake")
+	anna := mustCreateUser(t, d, "anna")
+	a := mustCreateArticle(t, d, jake.ID, "a1", "go", "sql")
+	mustCreateArticle(t, d, anna.ID, "a2", "go")
+	mustFavorite(t, d, anna.ID, "a1")
+	if wrong, err := d.CheckCounters(ctx, false); err != nil || len(wrong) > 0 {
+		t.Fatalf("CheckCounters on a fresh database = %+v, %v; want none", wrong, err)
+	}
+
+	shard := int(a.ID % 16)
+	goID := dbtest.QueryInt(t, url, `SELECT id FROM tags WHERE name = 'go'`)
+	dbtest.Exec(t, url, `UPDATE article_counts SET n = n + 5 WHERE scope = 'all' AND shard = $1`, shard)
+	dbtest.Exec(t, url, `DELETE FROM article_counts WHERE scope = 'favorited' AND key = $1`, anna.ID)
+	// Only two articles, with ids that follow each other: two shards on
+	// from a1's, no article counts.
+	left := (shard + 2) % 16
+	dbtest.Exec(t, url, `INSERT INTO article_counts VALUES ('tag', $1, $2, 3)`, goID, left)
+	want := []db.CounterMismatch{
+		{Scope: "all", Key: 0, Name: "", Shard: shard, Kept: 6, Actual: 1},
+		{Scope: "favorited", Key: anna.ID, Name: "anna", Shard: shard, Kept: 0, Actual: 1},
+		{Scope: "tag", Key: goID, Name: "go", Shard: left, Kept: 3, Actual: 0},
+	}
+	for _, repair := range []bool{false, true} {
+		got, err := d.CheckCounters(ctx, repair)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("CheckCounters(repair %v) =\n%+v\nwant\n%+v", repair, got, want)
+		}
+	}
+	if got, err := d.CheckCounters(ctx, false); err != nil || len(got) > 0 {
+		t.Errorf("after the repair, CheckCounters = %+v, %v; want none", got, err)
+	}
+	if got := mustList(t, d, 0, conduit.ArticleFilter{}, conduit.Page{Limit: 1}).Total; got != 2 {
+		t.Errorf("after the repair, the list's total = %d, want 2", got)
+	}
+	if got := mustList(t, d, 0, conduit.ArticleFilter{FavoritedBy: "anna"}, conduit.Page{Limit: 1}).Total; got != 1 {
+		t.Errorf("after the repair, anna's favorites total = %d, want 1", got)
+	}
+}
