@@ -155,11 +155,8 @@ func articleTotal(args *sqlArgs, f conduit.ArticleFilter) string {
 	return `(SELECT count(*) FROM articles a WHERE ` + articleFilter(args, f) + `)`
 }
 
-// ListArticles returns one page of the articles matching f, newest first,
-// in one statement whatever the page size. Only a page that comes back
-// empty after an offset or a cursor costs a second statement, for the total.
-func (d *DB) ListArticles(ctx context.Context, viewerID int64, f conduit.ArticleFilter, p conduit.Page) (conduit.ArticlePage, error) {
-	limit := max(p.Limit, 0)
+// listArticles returns the statement of ListArticles and its arguments.
+func listArticles(viewerID int64, f conduit.ArticleFilter, p conduit.Page) (string, []any) {
 	args := sqlArgs{viewerID}
 	filter := articleFilter(&args, f)
 	window, dir := keyset(&args, "a", p)
@@ -171,11 +168,20 @@ func (d *DB) ListArticles(ctx context.Context, viewerID int64, f conduit.Article
 	// asked for tells whether there are more, even when 0 rows are asked for.
 	page := `WITH page AS (
 			SELECT a.id FROM articles a WHERE ` + filter + ` AND ` + window + `
-			ORDER BY ` + order + ` LIMIT ` + args.add(limit+1) + ` OFFSET ` + args.add(max(p.Offset, 0)) + `
+			ORDER BY ` + order + ` LIMIT ` + args.add(max(p.Limit, 0)+1) + ` OFFSET ` + args.add(max(p.Offset, 0)) + `
 		)
 		SELECT ` + articleColumns + `, ` + articleTotal(&args, f) + ` AS total
 		FROM page JOIN articles a ON a.id = page.id JOIN users u ON u.id = a.author_id
 		ORDER BY ` + order
+	return page, args
+}
+
+// ListArticles returns one page of the articles matching f, newest first,
+// in one statement whatever the page size. Only a page that comes back
+// empty after an offset or a cursor costs a second statement, for the total.
+func (d *DB) ListArticles(ctx context.Context, viewerID int64, f conduit.ArticleFilter, p conduit.Page) (conduit.ArticlePage, error) {
+	limit := max(p.Limit, 0)
+	page, args := listArticles(viewerID, f, p)
 	rows, _ := d.pool.Query(ctx, page, args...)
 	type listRow struct {
 		articleRow

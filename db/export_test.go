@@ -23,3 +23,8 @@ func (d *DB) MigrateDownTo(ctx context.Context, version int64) error {
 	_, err = p.DownTo(ctx, version)
 	return err
 }
+
+// ListArticlesSQL returns the statement ListArticles sends and its arguments.
+func ListArticlesSQL(viewerID int64, f conduit.ArticleFilter, p conduit.Page) (string, []any) {
+	return listArticles(viewerID, f, p)
+}
