@@ -95,6 +95,9 @@ func scenarios() []scenario {
 			sysGraphQL: func(e *env, base string) workload { return e.graphql(base, gqlList, nil, e.tokens) },
 		}},
 		{name: "feed", title: "GET /api/articles/feed?limit=20, a user who follows 150", systems: map[string]func(*env, string) workload{
+			sysFloor: func(e *env, base string) workload {
+				return e.legacyGet(base, "/api/articles/feed?limit=20", []string{e.feedToken})
+			},
 			sysLegacy: func(e *env, base string) workload {
 				return e.legacyGet(base, "/api/articles/feed?limit=20", []string{e.feedToken})
 			},
