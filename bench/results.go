@@ -249,6 +249,12 @@ func (r *results) judge() []target {
 			}
 		}
 	}
+	popular, ok1 := r.run("create-article", sysLegacy)
+	distinct, ok2 := r.run("create-article-distinct", sysLegacy)
+	if ok1 && ok2 && distinct.ReqPerSec > 0 {
+		v := popular.ReqPerSec / distinct.ReqPerSec
+		ts = append(ts, target{"legacy create-article (the same popular tags) vs create-article-distinct (req/s)", "≥ 0.80", fmt.Sprintf("%.2f", v), v >= 0.8})
+	}
 	for _, x := range r.Runs {
 		if x.System != sysFloor && !isBaseline(x.System) && !x.External && !r.scenarios[x.Scenario].write {
 			ts = append(ts, target{fmt.Sprintf("p99 %s %s at %d connections", x.System, x.Scenario, r.Config.Conns),
