@@ -52,12 +52,19 @@
 // -dataset small or tiny seeds less (1,000 or 100 articles), each size in
 // a cluster of its own, for quick runs.
 //
+// -articles 10000,100000,1000000 measures, instead of the scenarios, how
+// the list, the tag filter and the feed scale with the number of articles:
+// each size gets a database of its own in the cluster (conduit_scale_<N>),
+// seeded with COPY rather than through the service (and reused by later
+// runs), and the floor and Conduit are started on each in turn and measured
+// in the same rounds; the results go to scaling.json and scaling.md.
+//
 // Run it from the repository root:
 //
 //	go run ./bench [-conns 64] [-duration 10s] [-rounds 2] [-warmup 2s] [-scenarios regexp]
 //	               [-out bench/results] [-data .data/bench] [-dataset full|small|tiny] [-pprof]
 //	               [-pool N] [-tracing] [-baseline REV] [-old URL] [-subscribers 1000]
-//	               [-sub-articles 50] [-sub-rate 200]
+//	               [-sub-articles 50] [-sub-rate 200] [-articles N,N,...]
 package main
 
 import (
