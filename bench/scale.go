@@ -116,6 +116,7 @@ func runScaling(ctx context.Context, cfg config, stderr io.Writer) error {
 			return fmt.Errorf("%d articles: %w", size, err)
 		}
 		res.Sizes = append(res.Sizes, sz)
+		res.Machine.PostgreSQL = d.pgVer
 		res.Runs = append(res.Runs, runs...)
 	}
 	res.finish()
@@ -296,8 +297,8 @@ func (r *scaleResults) markdown() string {
 	var b strings.Builder
 	m, c := r.Machine, r.Config
 	small := grouped(c.Sizes[0])
-	fmt.Fprintf(&b, "Scaling run of %s: %d× %s, %d MiB, Linux %s, Go %s; load average before %s, after %s.\n",
-		r.Started.UTC().Format(time.RFC3339), m.CPUs, m.CPUModel, m.MemoryMiB, m.Kernel, strings.TrimPrefix(m.Go, "go"),
+	fmt.Fprintf(&b, "Scaling run of %s: %d× %s, %d MiB, Linux %s, Go %s, PostgreSQL %s; load average before %s, after %s.\n",
+		r.Started.UTC().Format(time.RFC3339), m.CPUs, m.CPUModel, m.MemoryMiB, m.Kernel, strings.TrimPrefix(m.Go, "go"), m.PostgreSQL,
 		firstField(m.LoadBefore, 3), firstField(m.LoadAfter, 3))
 	fmt.Fprintf(&b, "%d connections; per scenario, size and system %gs measured in %d rounds (systems in A B C, C B A order), each after %gs of warm-up. "+
 		"The sizes ran one after the other, each on a database of its own (500 users, 50 tags, the feed user following 150) with the floor and Conduit started on it. "+

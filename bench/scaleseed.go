@@ -44,6 +44,7 @@ type scaleData struct {
 	seeded     bool   // seeded by this run rather than reused
 	seedTime   time.Duration
 	feedUserID int64
+	pgVer      string
 }
 
 // scaleDatabase names the database of the size n.
@@ -110,7 +111,9 @@ func openScale(ctx context.Context, clusterURL string, n int, log *progress) (*s
 	}
 	log.step("VACUUM ANALYZE of %s: %s", d.database, time.Since(start).Round(100*time.Millisecond))
 	users := genUsers(scaleRand(), scaleUsers)
-	if err := conn.QueryRow(ctx, `SELECT id FROM users WHERE username = $1`, users[0].username).Scan(&d.feedUserID); err != nil {
+	err = conn.QueryRow(ctx, `SELECT (SELECT id FROM users WHERE username = $1), current_setting('server_version')`,
+		users[0].username).Scan(&d.feedUserID, &d.pgVer)
+	if err != nil {
 		return nil, fmt.Errorf("find the feed user in %s: %w", d.database, err)
 	}
 	return d, nil
