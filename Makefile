@@ -193,4 +193,4 @@ fmt:
 ## OLD_URL=http://host:port/api also seeds and measures the old backend there, see BENCHMARKS.md)
 OLD_URL ?=
 bench:
-	$(GO) run ./bench $(if $(OLD_URL),-old '$(OLD_URL)') $(BENCHFLAGS)
+	$(GO) run ./bench $(if $(OLD_URL),-old '$(OLD_URL)') $(if $(ARTICLES),-articles '$(ARTICLES)') $(BENCHFLAGS)

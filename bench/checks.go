@@ -191,6 +191,11 @@ func checkFloor(ctx context.Context, e *env) ([]string, error) {
 		{"/api/articles?limit=100&offset=37", "", "anonymous"},
 		{"/api/articles?limit=5&offset=20000", "", "anonymous"},
 		{"/api/tags", "", "anonymous"},
+		{"/api/articles?tag=" + e.data.set.tags[0] + "&limit=20", "", "anonymous"},
+		{"/api/articles?tag=" + e.data.set.tags[numTags-1] + "&limit=20&offset=3", e.tokens[1], "user 1"},
+		{"/api/articles?tag=no-such-tag", "", "anonymous"},
+		{"/api/articles/feed?limit=20", e.feedToken, "user 0"},
+		{"/api/articles/feed?limit=100&offset=37", e.feedToken, "user 0"},
 	}
 	for i := range 10 {
 		reqs = append(reqs, req{"/api/articles?limit=20", e.tokens[i], fmt.Sprintf("user %d", i)})

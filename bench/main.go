@@ -52,12 +52,19 @@
 // -dataset small or tiny seeds less (1,000 or 100 articles), each size in
 // a cluster of its own, for quick runs.
 //
+// -articles 10000,100000,1000000 measures, instead of the scenarios, how
+// the list, the tag filter and the feed scale with the number of articles:
+// each size gets a database of its own in the cluster (conduit_scale_<N>),
+// seeded with COPY rather than through the service (and reused by later
+// runs), and the floor and Conduit are started on each in turn and measured
+// in the same rounds; the results go to scaling.json and scaling.md.
+//
 // Run it from the repository root:
 //
 //	go run ./bench [-conns 64] [-duration 10s] [-rounds 2] [-warmup 2s] [-scenarios regexp]
 //	               [-out bench/results] [-data .data/bench] [-dataset full|small|tiny] [-pprof]
 //	               [-pool N] [-tracing] [-baseline REV] [-old URL] [-subscribers 1000]
-//	               [-sub-articles 50] [-sub-rate 200]
+//	               [-sub-articles 50] [-sub-rate 200] [-articles N,N,...]
 package main
 
 import (
@@ -101,6 +108,7 @@ type config struct {
 	baselineEnv map[string]string
 	oldURL      string          // the old backend's API root, measured as the system old
 	dataset     datasetSize     // how much is seeded (-dataset)
+	articles    []int           // -articles: the sizes of the scaling measurement, increasing
 	sub         subConfig       // the subscriptions scenario
 	profiles    []profileTarget // what -pprof profiles
 	timeout     time.Duration
@@ -138,6 +146,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.IntVar(&c.sub.articles, "sub-articles", 50, "subscriptions scenario: articles the subscribers watch (each event goes to subscribers ÷ this of them)")
 	fs.Float64Var(&c.sub.rate, "sub-rate", 200, "subscriptions scenario: comments written per second, for -duration")
 	fs.StringVar(&c.oldURL, "old", "", "the old backend's API root (http://host:port/api): seeded through its REST API when empty, then measured as the system old beside legacy and graphql; the tables give new ÷ old")
+	articles := fs.String("articles", "", "article counts, comma-separated (e.g. 10000,100000,1000000): instead of the scenarios, measure how list, list-tag and feed scale, each size on a database of its own seeded with COPY; results in <out>/scaling.json and scaling.md")
 	fs.DurationVar(&c.timeout, "timeout", 30*time.Minute, "give up after this long, whatever is running")
 	if err := fs.Parse(args); err != nil {
 		return c, err
@@ -167,6 +176,14 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 			return c, fmt.Errorf("-old: %w", err)
 		}
 	}
+	if *articles != "" {
+		if c.articles, err = parseSizes(*articles); err != nil {
+			return c, fmt.Errorf("-articles: %w", err)
+		}
+		if err := checkScaleFlags(c); err != nil {
+			return c, err
+		}
+	}
 	if c.scenarios, err = regexp.Compile(*filter); err != nil {
 		return c, fmt.Errorf("-scenarios: %w", err)
 	}
@@ -187,6 +204,9 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, cfg.timeout)
 	defer cancel()
+	if len(cfg.articles) > 0 {
+		return runScaling(ctx, cfg, stderr)
+	}
 	log := newProgress(stderr)
 	started := time.Now()
 

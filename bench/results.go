@@ -249,6 +249,12 @@ func (r *results) judge() []target {
 			}
 		}
 	}
+	popular, ok1 := r.run("create-article", sysLegacy)
+	distinct, ok2 := r.run("create-article-distinct", sysLegacy)
+	if ok1 && ok2 && distinct.ReqPerSec > 0 {
+		v := popular.ReqPerSec / distinct.ReqPerSec
+		ts = append(ts, target{"legacy create-article (the same popular tags) vs create-article-distinct (req/s)", "≥ 0.80", fmt.Sprintf("%.2f", v), v >= 0.8})
+	}
 	for _, x := range r.Runs {
 		if x.System != sysFloor && !isBaseline(x.System) && !x.External && !r.scenarios[x.Scenario].write {
 			ts = append(ts, target{fmt.Sprintf("p99 %s %s at %d connections", x.System, x.Scenario, r.Config.Conns),
@@ -298,21 +304,26 @@ func (r *results) judge() []target {
 	return ts
 }
 
-// write saves latest.json, latest.md and latest.svg in dir, each through
-// a temporary file so that an interrupted run leaves the last results whole.
+// write saves latest.json, latest.md and latest.svg in dir.
 func (r *results) write(dir string) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("create %s: %w", dir, err)
-	}
 	js, err := json.MarshalIndent(r, "", "  ")
 	if err != nil {
 		return fmt.Errorf("encode results: %w", err)
 	}
-	for name, body := range map[string][]byte{
+	return writeFiles(dir, map[string][]byte{
 		"latest.json": append(js, '\n'),
 		"latest.md":   []byte(r.markdown()),
 		"latest.svg":  chart(r),
-	} {
+	})
+}
+
+// writeFiles writes each file of files in dir through a temporary file, so
+// that an interrupted run leaves the last results whole.
+func writeFiles(dir string, files map[string][]byte) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("create %s: %w", dir, err)
+	}
+	for name, body := range files {
 		path := filepath.Join(dir, name)
 		if err := os.WriteFile(path+".tmp", body, 0o644); err != nil {
 			return fmt.Errorf("write %s: %w", path, err)

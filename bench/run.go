@@ -70,16 +70,7 @@ func runScenarios(ctx context.Context, e *env, cfg config, res *results, log *pr
 			return fmt.Errorf("%s: %w", sc.name, err)
 		}
 		for _, r := range runs {
-			if r.External {
-				log.step("%-15s %-15s %8.0f req/s  p50 %6.2f ms  p99 %6.2f ms  errors %d  SQL/req n/a  rounds %s  other CPU n/a",
-					sc.name, r.System, r.ReqPerSec, r.P50Ms, r.P99Ms, r.Errors, roundList(r.RoundReqPerSec))
-			} else {
-				log.step("%-15s %-15s %8.0f req/s  p50 %6.2f ms  p99 %6.2f ms  errors %d  SQL/req %.2f  rounds %s  other CPU %.0f%%",
-					sc.name, r.System, r.ReqPerSec, r.P50Ms, r.P99Ms, r.Errors, r.SQLPerReq, roundList(r.RoundReqPerSec), r.OtherCPUPct)
-			}
-			if r.Errors > 0 {
-				log.step("%-15s %-15s first error: %s", sc.name, r.System, r.FirstError)
-			}
+			logRun(log, r)
 			res.add(sc, r)
 		}
 		for _, t := range cfg.profiles {
@@ -100,6 +91,20 @@ func runScenarios(ctx context.Context, e *env, cfg config, res *results, log *pr
 		return fmt.Errorf("no scenario matches -scenarios %q", cfg.scenarios)
 	}
 	return nil
+}
+
+// logRun prints what one system measured in a scenario.
+func logRun(log *progress, r runResult) {
+	if r.External {
+		log.step("%-15s %-15s %8.0f req/s  p50 %6.2f ms  p99 %6.2f ms  errors %d  SQL/req n/a  rounds %s  other CPU n/a",
+			r.Scenario, r.System, r.ReqPerSec, r.P50Ms, r.P99Ms, r.Errors, roundList(r.RoundReqPerSec))
+	} else {
+		log.step("%-15s %-15s %8.0f req/s  p50 %6.2f ms  p99 %6.2f ms  errors %d  SQL/req %.2f  rounds %s  other CPU %.0f%%",
+			r.Scenario, r.System, r.ReqPerSec, r.P50Ms, r.P99Ms, r.Errors, r.SQLPerReq, roundList(r.RoundReqPerSec), r.OtherCPUPct)
+	}
+	if r.Errors > 0 {
+		log.step("%-15s %-15s first error: %s", r.Scenario, r.System, r.FirstError)
+	}
 }
 
 func roundList(rs []float64) string {

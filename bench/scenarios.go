@@ -95,6 +95,9 @@ func scenarios() []scenario {
 			sysGraphQL: func(e *env, base string) workload { return e.graphql(base, gqlList, nil, e.tokens) },
 		}},
 		{name: "feed", title: "GET /api/articles/feed?limit=20, a user who follows 150", systems: map[string]func(*env, string) workload{
+			sysFloor: func(e *env, base string) workload {
+				return e.legacyGet(base, "/api/articles/feed?limit=20", []string{e.feedToken})
+			},
 			sysLegacy: func(e *env, base string) workload {
 				return e.legacyGet(base, "/api/articles/feed?limit=20", []string{e.feedToken})
 			},
@@ -119,6 +122,10 @@ func scenarios() []scenario {
 		{name: "create-article", title: "POST /api/articles, signed in", write: true, systems: map[string]func(*env, string) workload{
 			sysLegacy:  (*env).legacyCreate,
 			sysGraphQL: (*env).graphqlCreate,
+		}},
+		{name: "create-article-distinct", title: "POST /api/articles, signed in, tags no other request uses", write: true, systems: map[string]func(*env, string) workload{
+			sysLegacy:  (*env).legacyCreateDistinct,
+			sysGraphQL: (*env).graphqlCreateDistinct,
 		}},
 		{name: "favorite", title: "POST then DELETE /api/articles/{slug}/favorite, 1,000 slugs in turn", write: true, systems: map[string]func(*env, string) workload{
 			sysLegacy:  (*env).legacyFavorite,
@@ -225,25 +232,59 @@ func newTitles(system string) *titles {
 
 func (t *titles) next() string { return fmt.Sprintf("%s n%d", t.prefix, t.seq.Add(1)) }
 
+// tagLists hands out the tag lists of the create scenarios: newArticleTag
+// on every request (popular tags, which every writer shares), or with
+// distinct as many tags as it has, each used by no other request of the
+// run, so that no two writers share a tag.
+func tagLists(system string, distinct bool) func() []string {
+	if !distinct {
+		return func() []string { return newArticleTag }
+	}
+	prefix := fmt.Sprintf("%s%s-%d", loadTagPrefix, system, time.Now().UnixNano())
+	var seq atomic.Int64
+	return func() []string {
+		n := seq.Add(1)
+		tags := make([]string, len(newArticleTag))
+		for i := range tags {
+			tags[i] = fmt.Sprintf("%s-n%d-%d", prefix, n, i)
+		}
+		return tags
+	}
+}
+
+// loadTagPrefix starts the name of every tag create-article-distinct makes,
+// so that they can be removed with the writer's articles.
+const loadTagPrefix = "load-"
+
 // legacyCreate publishes a new article as the writer on every request.
-func (e *env) legacyCreate(base string) workload {
-	ts := newTitles(sysLegacy)
+func (e *env) legacyCreate(base string) workload { return e.legacyCreateTagged(base, false) }
+
+// legacyCreateDistinct is legacyCreate with tags of each request's own.
+func (e *env) legacyCreateDistinct(base string) workload { return e.legacyCreateTagged(base, true) }
+
+func (e *env) legacyCreateTagged(base string, distinct bool) workload {
+	ts, tags := newTitles(sysLegacy), tagLists(sysLegacy, distinct)
 	return workload{ok: ok2xx, next: func(int, int) call {
 		body, _ := json.Marshal(map[string]any{"article": map[string]any{
 			"title": ts.next(), "description": "Written under load.",
-			"body": "A body written by the benchmark.", "tagList": newArticleTag,
+			"body": "A body written by the benchmark.", "tagList": tags(),
 		}})
 		return call{method: http.MethodPost, url: base + "/api/articles", token: e.writerToken, body: body}
 	}}
 }
 
 // graphqlCreate is legacyCreate through createArticle.
-func (e *env) graphqlCreate(base string) workload {
-	ts := newTitles(sysGraphQL)
+func (e *env) graphqlCreate(base string) workload { return e.graphqlCreateTagged(base, false) }
+
+// graphqlCreateDistinct is legacyCreateDistinct through createArticle.
+func (e *env) graphqlCreateDistinct(base string) workload { return e.graphqlCreateTagged(base, true) }
+
+func (e *env) graphqlCreateTagged(base string, distinct bool) workload {
+	ts, tags := newTitles(sysGraphQL), tagLists(sysGraphQL, distinct)
 	return workload{ok: gqlMutationOK, next: func(int, int) call {
 		body := gqlBody(gqlCreate, map[string]any{"input": map[string]any{
 			"title": ts.next(), "description": "Written under load.",
-			"body": "A body written by the benchmark.", "tagList": newArticleTag,
+			"body": "A body written by the benchmark.", "tagList": tags(),
 		}})
 		return call{method: http.MethodPost, url: base + "/graphql", token: e.writerToken, body: body}
 	}}

@@ -1,13 +1,15 @@
 // Command floor is the performance floor the benchmark compares Conduit
-// with: the least a Go server can do to answer the three hottest legacy
-// reads. It is plain net/http over one pgxpool and sends exactly ONE
+// with: the least a Go server can do to answer the hottest legacy reads.
+// It is plain net/http over one pgxpool and sends exactly ONE
 // hand-written SQL statement per request, and its bodies are byte for byte
 // those of the legacy API:
 //
-//	GET /api/articles?limit=&offset=   anonymous, or signed in with "Token <jwt>"
+//	GET /api/articles?limit=&offset=       anonymous, or signed in with "Token <jwt>"
+//	GET /api/articles?tag=&limit=&offset=  the same, only the articles with the tag
+//	GET /api/articles/feed?limit=&offset=  signed in: by the users the viewer follows
 //	GET /api/articles/{slug}
 //	GET /api/tags
-//	GET /metrics                       conduit_sql_statements_total, as Conduit exposes it
+//	GET /metrics                           conduit_sql_statements_total, as Conduit exposes it
 //	GET /readyz
 //
 // It reads DATABASE_URL, JWT_SECRET and ADDR from the environment. It is a
@@ -87,6 +89,7 @@ type server struct {
 func (s *server) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /api/articles", s.handleArticles)
+	mux.HandleFunc("GET /api/articles/feed", s.handleFeed)
 	mux.HandleFunc("GET /api/articles/{slug}", s.handleArticle)
 	mux.HandleFunc("GET /api/tags", s.handleTags)
 	mux.HandleFunc("GET /metrics", s.handleMetrics)
@@ -148,7 +151,34 @@ func (s *server) handleArticles(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.statements.Add(1)
-	list, err := listArticles(r.Context(), s.pool, viewer, limit, offset)
+	var list articleList
+	var err error
+	if tag := r.URL.Query().Get("tag"); tag != "" {
+		list, err = listArticles(r.Context(), s.pool, tagSQL, viewer, limit, offset, tag)
+	} else {
+		list, err = listArticles(r.Context(), s.pool, allSQL, viewer, limit, offset)
+	}
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, "error", "internal server error")
+		return
+	}
+	writeJSON(w, http.StatusOK, list)
+}
+
+// handles "GET /api/articles/feed"
+func (s *server) handleFeed(w http.ResponseWriter, r *http.Request) {
+	viewer, ok := s.viewer(r)
+	if !ok || viewer == 0 {
+		writeError(w, http.StatusUnauthorized, "token", "invalid token")
+		return
+	}
+	limit, offset, ok := page(r)
+	if !ok {
+		writeError(w, http.StatusUnprocessableEntity, "limit", "is invalid")
+		return
+	}
+	s.statements.Add(1)
+	list, err := listArticles(r.Context(), s.pool, feedSQL, viewer, limit, offset)
 	if err != nil {
 		writeError(w, http.StatusInternalServerError, "error", "internal server error")
 		return

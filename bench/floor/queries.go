@@ -10,13 +10,13 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
-// listSQL is one page of articles, newest first, as viewer $1 sees them,
-// with the total on every row. The total is LEFT JOINed to the page so
-// that an empty page still answers with one row that carries it.
+// listSQL is one page of the articles that match a filter, newest first,
+// as viewer $1 sees them, with the total on every row: page selects the
+// ids of the page ($2 rows after $3), total counts every match. The total
+// is LEFT JOINed to the page so that an empty page still answers with one
+// row that carries it.
 const listSQL = `
-WITH page AS (
-	SELECT id FROM articles ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3
-)
+WITH page AS (%s)
 SELECT total.n, a.slug, a.title, a.description,
 	ARRAY (SELECT t.name FROM article_tags x JOIN tags t ON t.id = x.tag_id
 	       WHERE x.article_id = a.id ORDER BY t.name COLLATE "C"),
@@ -24,13 +24,32 @@ SELECT total.n, a.slug, a.title, a.description,
 	EXISTS (SELECT 1 FROM favorites f WHERE f.user_id = $1 AND f.article_id = a.id),
 	a.favorites_count, u.username, u.bio, u.image,
 	EXISTS (SELECT 1 FROM follows fo WHERE fo.follower_id = $1 AND fo.followee_id = u.id)
-FROM (SELECT count(*) AS n FROM articles) total
+FROM (%s) total
 LEFT JOIN (page JOIN articles a ON a.id = page.id JOIN users u ON u.id = a.author_id) ON true
 ORDER BY a.created_at DESC, a.id DESC`
 
-// listArticles runs listSQL.
-func listArticles(ctx context.Context, pool *pgxpool.Pool, viewer int64, limit, offset int) (articleList, error) {
-	rows, err := pool.Query(ctx, listSQL, viewer, limit, offset)
+// The lists the floor serves, each one statement: every article; those
+// with the tag $4; the feed of viewer $1, written by the users they follow.
+var (
+	allSQL = fmt.Sprintf(listSQL,
+		`SELECT id FROM articles ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3`,
+		`SELECT count(*) AS n FROM articles`)
+	tagSQL = fmt.Sprintf(listSQL,
+		`SELECT a.id FROM articles a
+		 WHERE a.id IN (SELECT x.article_id FROM article_tags x JOIN tags t ON t.id = x.tag_id WHERE t.name = $4)
+		 ORDER BY a.created_at DESC, a.id DESC LIMIT $2 OFFSET $3`,
+		`SELECT count(*) AS n FROM article_tags x JOIN tags t ON t.id = x.tag_id WHERE t.name = $4`)
+	feedSQL = fmt.Sprintf(listSQL,
+		`SELECT a.id FROM articles a
+		 WHERE a.author_id IN (SELECT followee_id FROM follows WHERE follower_id = $1)
+		 ORDER BY a.created_at DESC, a.id DESC LIMIT $2 OFFSET $3`,
+		`SELECT count(*) AS n FROM articles a WHERE a.author_id IN (SELECT followee_id FROM follows WHERE follower_id = $1)`)
+)
+
+// listArticles runs one of the statements of listSQL: allSQL and feedSQL
+// take no argument, tagSQL the tag.
+func listArticles(ctx context.Context, pool *pgxpool.Pool, sql string, viewer int64, limit, offset int, args ...any) (articleList, error) {
+	rows, err := pool.Query(ctx, sql, append([]any{viewer, limit, offset}, args...)...)
 	if err != nil {
 		return articleList{}, fmt.Errorf("list articles: %w", err)
 	}
