@@ -118,17 +118,63 @@ func articleFilter(args *sqlArgs, f conduit.ArticleFilter) string {
 // between p's cursors, and the direction to read it in: newest first, or
 // oldest first when the page is taken from the end of the window.
 func keyset(args *sqlArgs, alias string, p conduit.Page) (cond, dir string) {
+	return keysetOn(args, alias+".created_at", alias+".id", p)
+}
+
+// keysetOn is keyset on the columns createdAt and id, wherever they are.
+func keysetOn(args *sqlArgs, createdAt, id string, p conduit.Page) (cond, dir string) {
 	cond = "TRUE"
 	if p.After != nil {
-		cond += fmt.Sprintf(" AND (%[1]s.created_at, %[1]s.id) < (%s, %s)", alias, args.add(p.After.CreatedAt), args.add(p.After.ID))
+		cond += fmt.Sprintf(" AND (%s, %s) < (%s, %s)", createdAt, id, args.add(p.After.CreatedAt), args.add(p.After.ID))
 	}
 	if p.Before != nil {
-		cond += fmt.Sprintf(" AND (%[1]s.created_at, %[1]s.id) > (%s, %s)", alias, args.add(p.Before.CreatedAt), args.add(p.Before.ID))
+		cond += fmt.Sprintf(" AND (%s, %s) > (%s, %s)", createdAt, id, args.add(p.Before.CreatedAt), args.add(p.Before.ID))
 	}
 	if p.FromEnd {
 		return cond, "ASC"
 	}
 	return cond, "DESC"
+}
+
+// articleSource says which rows a list's page is read from, in the list's
+// order, for filter f and page p: where (FROM), which rows (cond, on the
+// filters f names), and the columns to order and window them by. A tag's
+// articles and a user's favorites come from their own links, in order,
+// from the indexes of migration 8: a rare tag then costs what a popular
+// one does. The filters other than that one become conditions on the
+// joined article, which bounds the walk by the tag's (or the favorites')
+// size. A feed merges the newest articles of each author followed, each
+// read from the author's index: it costs the number of authors followed
+// times the rows up to the page's end, however many articles others wrote
+// (walking all articles for the followed ones would cost the whole table
+// to a reader who follows only quiet authors). Everything else walks the
+// articles, newest first (by author: from the author's own index).
+func articleSource(args *sqlArgs, f conduit.ArticleFilter, p conduit.Page) (from, cond, createdAt, id string) {
+	rest := f
+	switch {
+	case f == conduit.ArticleFilter{FeedOf: f.FeedOf} && f.FeedOf != 0:
+		window, dir := keyset(args, "a", p)
+		from = `follows fo CROSS JOIN LATERAL (
+			SELECT a.id, a.created_at FROM articles a WHERE a.author_id = fo.followee_id AND ` + window + `
+			ORDER BY a.created_at ` + dir + `, a.id ` + dir + ` LIMIT ` + args.add(max(p.Limit, 0)+1+max(p.Offset, 0)) + `
+		) l`
+		return from, `fo.follower_id = ` + args.add(f.FeedOf), "l.created_at", "l.id"
+	case f.Tag != "":
+		from, createdAt, id = "article_tags l", "l.article_created_at", "l.article_id"
+		cond = `l.tag_id = (SELECT id FROM tags WHERE name = ` + args.add(f.Tag) + `)`
+		rest.Tag = ""
+	case f.FavoritedBy != "":
+		from, createdAt, id = "favorites l", "l.article_created_at", "l.article_id"
+		cond = `l.user_id = (SELECT id FROM users WHERE username = ` + args.add(f.FavoritedBy) + `)`
+		rest.FavoritedBy = ""
+	default:
+		return "articles a", articleFilter(args, f), "a.created_at", "a.id"
+	}
+	if rest != (conduit.ArticleFilter{}) {
+		from += " JOIN articles a ON a.id = l.article_id"
+		cond += " AND " + articleFilter(args, rest)
+	}
+	return from, cond, createdAt, id
 }
 
 // articleTotal returns a scalar subquery for the number of articles
@@ -150,29 +196,31 @@ func articleTotal(args *sqlArgs, f conduit.ArticleFilter) string {
 	case conduit.ArticleFilter{FeedOf: f.FeedOf}:
 		return sum + `scope = 'author' AND key IN (SELECT followee_id FROM follows WHERE follower_id = ` + args.add(f.FeedOf) + `))`
 	}
-	// Filters combined: no counter keeps these. The count is bounded by the
-	// rarest filter's rows, which the planner starts from.
-	return `(SELECT count(*) FROM articles a WHERE ` + articleFilter(args, f) + `)`
+	// Filters combined: no counter keeps these. They are counted from the
+	// rows the page is read from, so at most a tag's or a user's favorites.
+	from, cond, _, _ := articleSource(args, f, conduit.Page{})
+	return `(SELECT count(*) FROM ` + from + ` WHERE ` + cond + `)`
 }
 
 // listArticles returns the statement of ListArticles and its arguments.
 func listArticles(viewerID int64, f conduit.ArticleFilter, p conduit.Page) (string, []any) {
 	args := sqlArgs{viewerID}
-	filter := articleFilter(&args, f)
-	window, dir := keyset(&args, "a", p)
-	order := fmt.Sprintf("a.created_at %[1]s, a.id %[1]s", dir)
-	// The page is chosen from the index on (created_at, id) before anything is
-	// joined, reading only that index when no filter is given: a deep offset
-	// costs a walk of the index's entries up to it, and nothing else. The
-	// total is an uncorrelated subquery, computed once. One row more than
-	// asked for tells whether there are more, even when 0 rows are asked for.
+	from, cond, createdAt, id := articleSource(&args, f, p)
+	window, dir := keysetOn(&args, createdAt, id, p)
+	// The page's ids are chosen from an index in the list's order before
+	// anything is joined (see articleSource), reading only that index when
+	// one filter or none is given: a deep offset costs a walk of the
+	// index's entries up to it, and nothing else. The total is an
+	// uncorrelated subquery, computed once. One row more than asked for
+	// tells whether there are more, even when 0 rows are asked for.
 	page := `WITH page AS (
-			SELECT a.id FROM articles a WHERE ` + filter + ` AND ` + window + `
-			ORDER BY ` + order + ` LIMIT ` + args.add(max(p.Limit, 0)+1) + ` OFFSET ` + args.add(max(p.Offset, 0)) + `
+			SELECT ` + id + ` AS id FROM ` + from + ` WHERE ` + cond + ` AND ` + window + `
+			ORDER BY ` + createdAt + ` ` + dir + `, ` + id + ` ` + dir + `
+			LIMIT ` + args.add(max(p.Limit, 0)+1) + ` OFFSET ` + args.add(max(p.Offset, 0)) + `
 		)
 		SELECT ` + articleColumns + `, ` + articleTotal(&args, f) + ` AS total
 		FROM page JOIN articles a ON a.id = page.id JOIN users u ON u.id = a.author_id
-		ORDER BY ` + order
+		ORDER BY ` + fmt.Sprintf("a.created_at %[1]s, a.id %[1]s", dir)
 	return page, args
 }
 
@@ -275,8 +323,8 @@ const createArticle = `
 		RETURNING id
 	),
 	linked AS (
-		INSERT INTO article_tags (article_id, tag_id)
-		SELECT a.id, t.id FROM a, (SELECT id FROM known UNION ALL SELECT id FROM created) t
+		INSERT INTO article_tags (article_id, tag_id, article_created_at)
+		SELECT a.id, t.id, a.created_at FROM a, (SELECT id FROM known UNION ALL SELECT id FROM created) t
 		ORDER BY t.id
 		RETURNING tag_id
 	)
@@ -328,8 +376,8 @@ func linkTags(ctx context.Context, tx pgx.Tx, id int64, names []string) error {
 		return fmt.Errorf("insert tags: %w", err)
 	}
 	if _, err := tx.Exec(ctx, `
-		INSERT INTO article_tags (article_id, tag_id)
-		SELECT $1::bigint, id FROM tags WHERE name = ANY($2)
+		INSERT INTO article_tags (article_id, tag_id, article_created_at)
+		SELECT $1::bigint, id, (SELECT created_at FROM articles WHERE id = $1) FROM tags WHERE name = ANY($2)
 		ON CONFLICT DO NOTHING`, id, names); err != nil {
 		return fmt.Errorf("link tags: %w", err)
 	}
@@ -402,9 +450,9 @@ func (d *DB) Favorite(ctx context.Context, userID int64, slug string) (conduit.A
 	// counts once; the UPDATE re-reads the row it waited for, so concurrent
 	// favorites all count.
 	return d.setFavorite(ctx, userID, slug, `
-		WITH article AS (SELECT id FROM articles WHERE slug = $2),
+		WITH article AS (SELECT id, created_at FROM articles WHERE slug = $2),
 		added AS (
-			INSERT INTO favorites (user_id, article_id) SELECT $1::bigint, id FROM article
+			INSERT INTO favorites (user_id, article_id, article_created_at) SELECT $1::bigint, id, created_at FROM article
 			ON CONFLICT DO NOTHING
 			RETURNING article_id
 		),
