@@ -153,12 +153,7 @@ func articleSource(args *sqlArgs, f conduit.ArticleFilter, p conduit.Page) (from
 	rest := f
 	switch {
 	case f == conduit.ArticleFilter{FeedOf: f.FeedOf} && f.FeedOf != 0:
-		window, dir := keyset(args, "a", p)
-		from = `follows fo CROSS JOIN LATERAL (
-			SELECT a.id, a.created_at FROM articles a WHERE a.author_id = fo.followee_id AND ` + window + `
-			ORDER BY a.created_at ` + dir + `, a.id ` + dir + ` LIMIT ` + args.add(max(p.Limit, 0)+1+max(p.Offset, 0)) + `
-		) l`
-		return from, `fo.follower_id = ` + args.add(f.FeedOf), "l.created_at", "l.id"
+		return feedSource(args, f.FeedOf, p), "TRUE", "l.created_at", "l.id"
 	case f.Tag != "":
 		from, createdAt, id = "article_tags l", "l.article_created_at", "l.article_id"
 		cond = `l.tag_id = (SELECT id FROM tags WHERE name = ` + args.add(f.Tag) + `)`
@@ -200,6 +195,44 @@ func articleTotal(args *sqlArgs, f conduit.ArticleFilter) string {
 	// rows the page is read from, so at most a tag's or a user's favorites.
 	from, cond, _, _ := articleSource(args, f, conduit.Page{})
 	return `(SELECT count(*) FROM ` + from + ` WHERE ` + cond + `)`
+}
+
+// feedWalk bounds how many of the newest articles a feed's page looks
+// through for its authors before it merges their own lists instead.
+const feedWalk = 2000
+
+// feedSource returns the rows of the feed of user, newest first, as a
+// subquery l, for page p. Most feeds follow authors who write: their page
+// is among the newest articles, found by walking those (at most feedWalk
+// of them) and keeping the followed authors'. When that walk does not
+// fill the page, the newest rows of each author followed are merged from
+// the author's index instead, which costs the authors followed times the
+// page's end, whatever the size of the site: a reader who follows only
+// quiet authors does not walk the whole table. The walk either finds the
+// page's rows in order, and so all of the feed up to them, or the merge
+// runs; one statement either way.
+func feedSource(args *sqlArgs, user int64, p conduit.Page) string {
+	need := args.add(max(p.Limit, 0) + 1 + max(p.Offset, 0))
+	followees := `(SELECT followee_id FROM follows WHERE follower_id = ` + args.add(user) + `)`
+	walkWindow, dir := keyset(args, "a", p)
+	mergeWindow, _ := keyset(args, "a", p)
+	order := fmt.Sprintf("created_at %[1]s, id %[1]s", dir)
+	return `(WITH walk AS (
+			SELECT r.id, r.created_at FROM (
+				SELECT a.id, a.created_at, a.author_id FROM articles a WHERE ` + walkWindow + `
+				ORDER BY a.` + order + ` LIMIT ` + args.add(feedWalk) + `
+			) r
+			WHERE r.author_id IN ` + followees + `
+			ORDER BY r.` + order + ` LIMIT ` + need + `
+		)
+		SELECT id, created_at FROM walk WHERE (SELECT count(*) FROM walk) >= ` + need + `
+		UNION ALL
+		SELECT m.id, m.created_at FROM ` + followees + ` fo (followee_id) CROSS JOIN LATERAL (
+			SELECT a.id, a.created_at FROM articles a WHERE a.author_id = fo.followee_id AND ` + mergeWindow + `
+			ORDER BY a.` + order + ` LIMIT ` + need + `
+		) m
+		WHERE (SELECT count(*) FROM walk) < ` + need + `
+	) l`
 }
 
 // listArticles returns the statement of ListArticles and its arguments.

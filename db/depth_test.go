@@ -134,6 +134,32 @@ func TestPageCostAtDepth(t *testing.T) {
 		})
 	}
 
+	// A feed that the newest articles fill, and one they do not (its
+	// author wrote one article in a thousand): the same pages as the
+	// lists they stand for.
+	sparse := mustCreateUser(t, d, "sparse")
+	fan := mustCreateUser(t, d, "fan")
+	mustFollow(t, d, fan.ID, sparse.ID)
+	dbtest.Exec(t, url, `UPDATE articles SET author_id = $1 WHERE id % 1000 = 7`, sparse.ID)
+	for _, tc := range []struct {
+		feed, list conduit.ArticleFilter
+	}{
+		{conduit.ArticleFilter{FeedOf: reader.ID}, conduit.ArticleFilter{}},
+		{conduit.ArticleFilter{FeedOf: fan.ID}, conduit.ArticleFilter{Author: "sparse"}},
+	} {
+		for _, p := range []conduit.Page{{Limit: 20}, {Limit: 20, Offset: 90}, {Limit: 20, Offset: 95}} {
+			feed, list := mustList(t, d, jake.ID, tc.feed, p), mustList(t, d, jake.ID, tc.list, p)
+			if got, want := strings.Join(slugs(feed.Articles), " "), strings.Join(slugs(list.Articles), " "); got != want || feed.HasMore != list.HasMore {
+				t.Errorf("feed %+v, page %+v = %s (more: %v), want %s (more: %v)", tc.feed, p, got, feed.HasMore, want, list.HasMore)
+			}
+		}
+	}
+
+	// The authors moved by hand are counted where they went.
+	if wrong, err := d.CheckCounters(ctx, false); err != nil || len(wrong) > 0 {
+		t.Errorf("after moving articles to another author, CheckCounters = %+v, %v", wrong, err)
+	}
+
 	// A filter that matches few articles or none costs no more than one
 	// that matches many: the page is not found by walking every article.
 	// (Filters combined walk the rows of one of them, which the planner

@@ -99,6 +99,39 @@ END
 $$;
 -- +goose StatementEnd
 
+-- +goose StatementBegin
+-- moved_counted follows an update that moves a row from one counter to
+-- another (no code path does; an operator's UPDATE may): one row at a
+-- time, as PostgreSQL gives no transition tables to an UPDATE OF trigger,
+-- fired only when the columns a counter depends on change.
+CREATE FUNCTION moved_counted() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+	counted text := TG_ARGV[0];
+	old_key bigint;
+	new_key bigint;
+	old_shard smallint;
+	new_shard smallint;
+BEGIN
+	CASE TG_TABLE_NAME
+	WHEN 'articles' THEN
+		old_key := OLD.author_id; new_key := NEW.author_id;
+		old_shard := OLD.id % 16; new_shard := NEW.id % 16;
+	WHEN 'article_tags' THEN
+		old_key := OLD.tag_id; new_key := NEW.tag_id;
+		old_shard := OLD.article_id % 16; new_shard := NEW.article_id % 16;
+	ELSE
+		old_key := OLD.user_id; new_key := NEW.user_id;
+		old_shard := OLD.article_id % 16; new_shard := NEW.article_id % 16;
+	END CASE;
+	INSERT INTO article_counts AS c (scope, key, shard, n)
+	SELECT * FROM (VALUES (counted, old_key, old_shard, -1::bigint), (counted, new_key, new_shard, 1::bigint)) d
+	ORDER BY 1, 2, 3
+	ON CONFLICT (scope, key, shard) DO UPDATE SET n = c.n + excluded.n;
+	RETURN NULL;
+END
+$$;
+-- +goose StatementEnd
+
 -- count_articles_truth returns every counter as the tables say it should
 -- be, computed from scratch: what `conduit check-counters` compares the
 -- kept counters with, and writes over them with -repair.
@@ -129,6 +162,12 @@ CREATE TRIGGER favorites_counted_insert AFTER INSERT ON favorites
 	REFERENCING NEW TABLE AS added FOR EACH STATEMENT EXECUTE FUNCTION favorites_counted();
 CREATE TRIGGER favorites_counted_delete AFTER DELETE ON favorites
 	REFERENCING OLD TABLE AS removed FOR EACH STATEMENT EXECUTE FUNCTION favorites_counted();
+CREATE TRIGGER articles_counted_move AFTER UPDATE OF author_id ON articles
+	FOR EACH ROW WHEN (OLD.author_id <> NEW.author_id) EXECUTE FUNCTION moved_counted('author');
+CREATE TRIGGER article_tags_counted_move AFTER UPDATE OF tag_id, article_id ON article_tags
+	FOR EACH ROW WHEN ((OLD.tag_id, OLD.article_id) <> (NEW.tag_id, NEW.article_id)) EXECUTE FUNCTION moved_counted('tag');
+CREATE TRIGGER favorites_counted_move AFTER UPDATE OF user_id, article_id ON favorites
+	FOR EACH ROW WHEN ((OLD.user_id, OLD.article_id) <> (NEW.user_id, NEW.article_id)) EXECUTE FUNCTION moved_counted('favorited');
 
 INSERT INTO article_counts (scope, key, shard, n) SELECT * FROM count_articles_truth();
 
@@ -174,6 +213,10 @@ CREATE TRIGGER article_tags_added AFTER INSERT ON article_tags
 CREATE TRIGGER article_tags_removed AFTER DELETE ON article_tags
 	REFERENCING OLD TABLE AS removed FOR EACH STATEMENT EXECUTE FUNCTION article_tags_removed();
 
+DROP TRIGGER favorites_counted_move ON favorites;
+DROP TRIGGER article_tags_counted_move ON article_tags;
+DROP TRIGGER articles_counted_move ON articles;
+DROP FUNCTION moved_counted();
 DROP TRIGGER favorites_counted_delete ON favorites;
 DROP TRIGGER favorites_counted_insert ON favorites;
 DROP TRIGGER article_tags_counted_delete ON article_tags;
