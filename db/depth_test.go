@@ -196,3 +196,25 @@ func TestPageCostAtDepth(t *testing.T) {
 	mustList(t, d, jake.ID, conduit.ArticleFilter{}, conduit.Page{Limit: 20, Offset: depthArticles - 20})
 	t.Logf("the deepest offset page took %v (for the record, not asserted)", time.Since(start))
 }
+
+// TestLinksOfAnOlderWriter inserts tag links and favorites as the previous
+// release (and psql) does, without the article's created_at, and expects
+// the migration's trigger to have set it: during a rolling deploy both
+// releases write, and the lists of this one order by it.
+func TestLinksOfAnOlderWriter(t *testing.T) {
+	t.Parallel()
+	d, url := dbtest.NewWithURL(t)
+	jake := mustCreateUser(t, d, "jake")
+	a := mustCreateArticle(t, d, jake.ID, "a1")
+	dbtest.Exec(t, url, `INSERT INTO tags (name) VALUES ('old')`)
+	dbtest.Exec(t, url, `INSERT INTO article_tags (article_id, tag_id) SELECT $1, id FROM tags WHERE name = 'old'`, a.ID)
+	dbtest.Exec(t, url, `INSERT INTO favorites (user_id, article_id) VALUES ($1, $2)`, jake.ID, a.ID)
+	for _, table := range []string{"article_tags", "favorites"} {
+		if n := dbtest.QueryInt(t, url, `SELECT count(*) FROM `+table+` l JOIN articles a ON a.id = l.article_id
+			WHERE l.article_created_at IS DISTINCT FROM a.created_at`); n != 0 {
+			t.Errorf("%s: %d rows without their article's created_at", table, n)
+		}
+	}
+	wantSlugs(t, mustList(t, d, 0, conduit.ArticleFilter{Tag: "old"}, conduit.Page{Limit: 5}).Articles, "a1")
+	wantSlugs(t, mustList(t, d, 0, conduit.ArticleFilter{FavoritedBy: "jake"}, conduit.Page{Limit: 5}).Articles, "a1")
+}

@@ -21,8 +21,12 @@
 -- compares them shard by shard) and never goes below zero.
 --
 -- These replace tags.article_count (migration 2), which every article with
--- a popular tag had to lock until its commit; GET /api/tags sums the
--- shards instead.
+-- a popular tag has to lock until its commit: GET /api/tags sums the
+-- shards instead. The previous release still reads tags.article_count
+-- during a rolling deploy, and after a rollback, so its triggers keep it
+-- exact for now (expand/contract, README "Migrations during a rolling
+-- deploy"): the release after this one drops them and the column, and with
+-- them the last hot row of a write.
 CREATE TABLE article_counts (
 	scope text     NOT NULL CONSTRAINT article_counts_scope_check CHECK (scope IN ('all', 'tag', 'author', 'favorited')),
 	key   bigint   NOT NULL,
@@ -171,48 +175,7 @@ CREATE TRIGGER favorites_counted_move AFTER UPDATE OF user_id, article_id ON fav
 
 INSERT INTO article_counts (scope, key, shard, n) SELECT * FROM count_articles_truth();
 
-DROP TRIGGER article_tags_removed ON article_tags;
-DROP TRIGGER article_tags_added ON article_tags;
-DROP FUNCTION article_tags_removed();
-DROP FUNCTION article_tags_added();
-DROP INDEX tags_in_use_idx;
-ALTER TABLE tags DROP COLUMN article_count;
-
 -- +goose Down
-ALTER TABLE tags ADD COLUMN article_count integer NOT NULL DEFAULT 0
-	CONSTRAINT tags_article_count_check CHECK (article_count >= 0);
-UPDATE tags t SET article_count = (SELECT count(*) FROM article_tags x WHERE x.tag_id = t.id);
-CREATE INDEX tags_in_use_idx ON tags (article_count DESC, name COLLATE "C") WHERE article_count > 0;
-
--- +goose StatementBegin
-CREATE FUNCTION article_tags_added() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-	PERFORM 1 FROM tags WHERE id IN (SELECT tag_id FROM added) ORDER BY id FOR NO KEY UPDATE;
-	UPDATE tags t SET article_count = t.article_count + d.n
-	FROM (SELECT tag_id, count(*) AS n FROM added GROUP BY tag_id) d
-	WHERE t.id = d.tag_id;
-	RETURN NULL;
-END
-$$;
--- +goose StatementEnd
-
--- +goose StatementBegin
-CREATE FUNCTION article_tags_removed() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-	PERFORM 1 FROM tags WHERE id IN (SELECT tag_id FROM removed) ORDER BY id FOR NO KEY UPDATE;
-	UPDATE tags t SET article_count = t.article_count - d.n
-	FROM (SELECT tag_id, count(*) AS n FROM removed GROUP BY tag_id) d
-	WHERE t.id = d.tag_id;
-	RETURN NULL;
-END
-$$;
--- +goose StatementEnd
-
-CREATE TRIGGER article_tags_added AFTER INSERT ON article_tags
-	REFERENCING NEW TABLE AS added FOR EACH STATEMENT EXECUTE FUNCTION article_tags_added();
-CREATE TRIGGER article_tags_removed AFTER DELETE ON article_tags
-	REFERENCING OLD TABLE AS removed FOR EACH STATEMENT EXECUTE FUNCTION article_tags_removed();
-
 DROP TRIGGER favorites_counted_move ON favorites;
 DROP TRIGGER article_tags_counted_move ON article_tags;
 DROP TRIGGER articles_counted_move ON articles;

@@ -1,3 +1,4 @@
+-- +goose NO TRANSACTION
 -- +goose Up
 
 -- A page of the articles with a tag, or of those a user favorited, newest
@@ -7,23 +8,54 @@
 -- articles, for one request anyone can send). With the article's
 -- created_at kept beside each link, each page is read in order from an
 -- index of the links themselves, and costs the same for any tag or user at
--- any size. An article's created_at never changes, so the copy holds; the
--- writers (db/articles.go) set it when they link.
-ALTER TABLE article_tags ADD COLUMN article_created_at timestamptz(3);
-UPDATE article_tags x SET article_created_at = a.created_at FROM articles a WHERE a.id = x.article_id;
-ALTER TABLE article_tags ALTER COLUMN article_created_at SET NOT NULL;
-CREATE INDEX article_tags_tag_id_created_at_idx ON article_tags (tag_id, article_created_at DESC, article_id DESC);
--- Served by the new index's first column: the tag filter, the counts.
-DROP INDEX article_tags_tag_id_idx;
+-- any size. An article's created_at never changes, so the copy holds.
+--
+-- Expand only, for a rolling deploy: the column is nullable and a trigger
+-- fills it for writers that do not set it (the previous release, psql), so
+-- nothing that writes links today fails. Outside a transaction, so that the
+-- indexes are built CONCURRENTLY, without holding writers; every step can
+-- run again after a failure.
 
-ALTER TABLE favorites ADD COLUMN article_created_at timestamptz(3);
-UPDATE favorites f SET article_created_at = a.created_at FROM articles a WHERE a.id = f.article_id;
-ALTER TABLE favorites ALTER COLUMN article_created_at SET NOT NULL;
-CREATE INDEX favorites_user_id_created_at_idx ON favorites (user_id, article_created_at DESC, article_id DESC);
+ALTER TABLE article_tags ADD COLUMN IF NOT EXISTS article_created_at timestamptz(3);
+ALTER TABLE favorites ADD COLUMN IF NOT EXISTS article_created_at timestamptz(3);
+
+-- +goose StatementBegin
+CREATE OR REPLACE FUNCTION link_article_created_at() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+	IF NEW.article_created_at IS NULL THEN
+		NEW.article_created_at := (SELECT created_at FROM articles WHERE id = NEW.article_id);
+	END IF;
+	RETURN NEW;
+END
+$$;
+-- +goose StatementEnd
+
+DROP TRIGGER IF EXISTS article_tags_created_at ON article_tags;
+CREATE TRIGGER article_tags_created_at BEFORE INSERT ON article_tags
+	FOR EACH ROW EXECUTE FUNCTION link_article_created_at();
+DROP TRIGGER IF EXISTS favorites_created_at ON favorites;
+CREATE TRIGGER favorites_created_at BEFORE INSERT ON favorites
+	FOR EACH ROW EXECUTE FUNCTION link_article_created_at();
+
+-- Rows linked before the trigger existed.
+UPDATE article_tags x SET article_created_at = a.created_at FROM articles a
+	WHERE a.id = x.article_id AND x.article_created_at IS NULL;
+UPDATE favorites f SET article_created_at = a.created_at FROM articles a
+	WHERE a.id = f.article_id AND f.article_created_at IS NULL;
+
+CREATE INDEX CONCURRENTLY IF NOT EXISTS article_tags_tag_id_created_at_idx
+	ON article_tags (tag_id, article_created_at DESC, article_id DESC);
+CREATE INDEX CONCURRENTLY IF NOT EXISTS favorites_user_id_created_at_idx
+	ON favorites (user_id, article_created_at DESC, article_id DESC);
+-- The new index's first column serves all that this one did.
+DROP INDEX CONCURRENTLY IF EXISTS article_tags_tag_id_idx;
 
 -- +goose Down
-DROP INDEX favorites_user_id_created_at_idx;
-ALTER TABLE favorites DROP COLUMN article_created_at;
-CREATE INDEX article_tags_tag_id_idx ON article_tags (tag_id, article_id);
-DROP INDEX article_tags_tag_id_created_at_idx;
-ALTER TABLE article_tags DROP COLUMN article_created_at;
+CREATE INDEX CONCURRENTLY IF NOT EXISTS article_tags_tag_id_idx ON article_tags (tag_id, article_id);
+DROP INDEX CONCURRENTLY IF EXISTS favorites_user_id_created_at_idx;
+DROP INDEX CONCURRENTLY IF EXISTS article_tags_tag_id_created_at_idx;
+DROP TRIGGER IF EXISTS favorites_created_at ON favorites;
+DROP TRIGGER IF EXISTS article_tags_created_at ON article_tags;
+DROP FUNCTION IF EXISTS link_article_created_at();
+ALTER TABLE favorites DROP COLUMN IF EXISTS article_created_at;
+ALTER TABLE article_tags DROP COLUMN IF EXISTS article_created_at;
