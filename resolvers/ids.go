@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/conduit-dev/conduit/conduit"
+	"github.com/conduit-dev/conduit/graph"
 )
 
 // The type names that prefix global ids.
@@ -18,10 +19,9 @@ const (
 )
 
 // globalID returns the opaque id of the object of type typ with database id
-// id: base64url of "Type:id", so that ids are unique across types and carry
-// no promise about their content.
+// id, as the id fields write it (graph.MarshalGlobalID).
 func globalID(typ string, id int64) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(typ + ":" + strconv.FormatInt(id, 10)))
+	return graph.EncodeGlobalID(typ, id)
 }
 
 // parseGlobalID undoes globalID. It reports false for anything globalID
