@@ -24,7 +24,7 @@ func (r *articleResolver) Comments(ctx context.Context, objs []*conduit.Article,
 	}
 	conns := make([]*graph.CommentConnection, len(pages))
 	for i, page := range pages {
-		conns[i], _ = commentConnection(page, p, nil)
+		conns[i], _ = commentConnection(ctx, page, p, nil)
 	}
 	return conns, nil
 }

@@ -19,7 +19,7 @@ func (r *profileResolver) Articles(ctx context.Context, obj *conduit.Profile, fi
 		return nil, err
 	}
 	list, err := r.Service.Articles(ctx, conduit.ArticleFilter{Author: obj.Username}, p)
-	return articleConnection(list, p, err)
+	return articleConnection(ctx, list, p, err)
 }
 
 // Profile returns graph.ProfileResolver implementation.
