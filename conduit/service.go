@@ -651,6 +651,24 @@ func (s *Service) CommentPages(ctx context.Context, articleIDs []int64, p Page) 
 	return s.store.CommentPages(ctx, viewer, articleIDs, p)
 }
 
+// ArticleWithComments returns the article with the slug and page p of its
+// comments, newest first: what Article and then CommentPages for its id
+// return, under the same rules, with one call to the store. Returns
+// NotFound, or Invalid for a bad page (having read nothing).
+func (s *Service) ArticleWithComments(ctx context.Context, slug string, p Page) (Article, CommentPage, error) {
+	viewer, err := viewerID(ctx)
+	if err != nil {
+		return Article{}, CommentPage{}, err
+	}
+	if !wellFormed(slug) {
+		return Article{}, CommentPage{}, errNoArticle
+	}
+	if p, err = checkPage(p); err != nil {
+		return Article{}, CommentPage{}, err
+	}
+	return s.store.ArticleWithComments(ctx, viewer, slug, p)
+}
+
 // CommentsByID returns the comments with the ids, in any order, leaving out
 // those that do not exist.
 func (s *Service) CommentsByID(ctx context.Context, ids []int64) ([]Comment, error) {

@@ -69,6 +69,11 @@ type Store interface {
 	// comments newest first, in a constant number of statements however many
 	// articles are asked for.
 	CommentPages(ctx context.Context, viewerID int64, articleIDs []int64, p Page) ([]CommentPage, error)
+	// ArticleWithComments returns the article with the slug and page p of
+	// its comments, newest first, in one statement: what ArticleBySlug and
+	// CommentPages return for it. Returns NotFound if no article has the
+	// slug.
+	ArticleWithComments(ctx context.Context, viewerID int64, slug string, p Page) (Article, CommentPage, error)
 	// CommentsBySlug returns every comment of the article with the slug,
 	// newest first. Returns NotFound if no article has the slug.
 	CommentsBySlug(ctx context.Context, viewerID int64, slug string) ([]Comment, error)

@@ -116,19 +116,99 @@ func (d *DB) CommentPages(ctx context.Context, viewerID int64, articleIDs []int6
 			continue
 		}
 		pages[i] = *page
-		cs := page.Comments
-		if len(cs) > limit {
-			pages[i].HasMore = true
-			cs = cs[:limit]
-		}
 		// Copied, so that a duplicated id does not share a backing array.
-		cs = slices.Clone(cs)
-		if p.FromEnd {
-			slices.Reverse(cs)
-		}
-		pages[i].Comments = cs
+		pages[i].Comments = slices.Clone(page.Comments)
+		trimPage(&pages[i], limit, p.FromEnd)
 	}
 	return pages, nil
+}
+
+// trimPage makes page, read with one comment more than limit in the
+// direction of the page, the page itself: the extra comment only tells
+// that there are more, and a page read from the end is put newest first.
+func trimPage(page *conduit.CommentPage, limit int, fromEnd bool) {
+	if len(page.Comments) > limit {
+		page.HasMore = true
+		page.Comments = page.Comments[:limit]
+	}
+	if fromEnd {
+		slices.Reverse(page.Comments)
+	}
+}
+
+// ArticleWithComments returns the article with the slug and one page of
+// its comments, newest first, in one statement: what ArticleBySlug and
+// CommentPages return for it. The page comes on the article's one row as
+// arrays, one per column, so that the article is sent once however many
+// comments there are. Returns NotFound if no article has the slug.
+func (d *DB) ArticleWithComments(ctx context.Context, viewerID int64, slug string, p conduit.Page) (conduit.Article, conduit.CommentPage, error) {
+	limit := max(p.Limit, 0)
+	args := sqlArgs{viewerID, slug}
+	window, dir := keyset(&args, "c", p)
+	order := ` ORDER BY c.created_at ` + dir + `, c.id ` + dir
+	sql := `
+		SELECT ` + articleColumns + `,
+			(SELECT count(*) FROM comments WHERE article_id = a.id) AS comment_total,
+			p.ids, p.bodies, p.created_ats, p.updated_ats,
+			p.author_ids, p.author_usernames, p.author_bios, p.author_images, p.author_following` + articleFrom + `
+		CROSS JOIN LATERAL (
+			SELECT array_agg(c.id` + order + `) AS ids,
+				array_agg(c.body` + order + `) AS bodies,
+				array_agg(c.created_at` + order + `) AS created_ats,
+				array_agg(c.updated_at` + order + `) AS updated_ats,
+				array_agg(cu.id` + order + `) AS author_ids,
+				array_agg(cu.username` + order + `) AS author_usernames,
+				array_agg(cu.bio` + order + `) AS author_bios,
+				array_agg(cu.image` + order + `) AS author_images,
+				array_agg(EXISTS (SELECT 1 FROM follows fo WHERE fo.follower_id = $1 AND fo.followee_id = cu.id)` + order + `) AS author_following
+			FROM (
+				SELECT c.* FROM comments c
+				WHERE c.article_id = a.id AND ` + window + order + `
+				LIMIT ` + args.add(limit+1) + ` OFFSET ` + args.add(max(p.Offset, 0)) + `
+			) c
+			JOIN users cu ON cu.id = c.author_id
+		) p
+		WHERE a.slug = $2`
+	rows, _ := d.pool.Query(ctx, sql, args...)
+	r, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByPos[articleCommentsRow])
+	if err != nil {
+		return conduit.Article{}, conduit.CommentPage{}, d.storeError("select article with comments", conduit.ThingArticle, err)
+	}
+	page := conduit.CommentPage{ArticleID: r.ID, Comments: make([]conduit.Comment, len(r.IDs)), Total: r.CommentTotal}
+	for i := range r.IDs {
+		page.Comments[i] = conduit.Comment{
+			ID:        r.IDs[i],
+			ArticleID: r.ID,
+			Body:      r.Bodies[i],
+			CreatedAt: r.CreatedAts[i],
+			UpdatedAt: r.UpdatedAts[i],
+			Author: conduit.Profile{
+				ID:        r.AuthorIDs[i],
+				Username:  r.AuthorUsernames[i],
+				Bio:       r.AuthorBios[i],
+				Image:     r.AuthorImages[i],
+				Following: r.AuthorFollowing[i],
+			},
+		}
+	}
+	trimPage(&page, limit, p.FromEnd)
+	return r.article(), page, nil
+}
+
+// articleCommentsRow is the row of ArticleWithComments, by position: the
+// article, then its page of comments column by column (nil when empty).
+type articleCommentsRow struct {
+	articleRow
+	CommentTotal    int
+	IDs             []int64
+	Bodies          []string
+	CreatedAts      []time.Time
+	UpdatedAts      []time.Time
+	AuthorIDs       []int64
+	AuthorUsernames []string
+	AuthorBios      []*string
+	AuthorImages    []*string
+	AuthorFollowing []bool
 }
 
 // CommentsBySlug returns every comment of the article with the slug,

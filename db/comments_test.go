@@ -2,6 +2,7 @@ package db_test
 
 import (
 	"context"
+	"reflect"
 	"slices"
 	"testing"
 	"time"
@@ -232,5 +233,67 @@ func TestCommentPages(t *testing.T) {
 		if err != nil || got == nil || len(got) != 0 {
 			t.Errorf("CommentPages(nil) = %v, %v, want an empty slice", got, err)
 		}
+	})
+}
+
+// TestArticleWithComments proves that the one statement answers what
+// ArticleBySlug and CommentPages answer, page for page.
+func TestArticleWithComments(t *testing.T) {
+	t.Parallel()
+	d := dbtest.New(t)
+	ctx := context.Background()
+	jake := mustCreateUser(t, d, "jake")
+	anna := mustCreateUser(t, d, "anna")
+	mustCreateArticle(t, d, jake.ID, "post", "b", "a")
+	mustCreateArticle(t, d, jake.ID, "quiet")
+	var all []conduit.Comment
+	for _, body := range []string{"one", "two", "three", "four", "five"} {
+		author := jake.ID
+		if body == "two" {
+			author = anna.ID
+		}
+		all = append(all, mustComment(t, d, "post", author, body))
+	}
+	mustFollow(t, d, anna.ID, jake.ID)
+	cursor := func(i int) *conduit.Cursor { c := all[i].Cursor(); return &c }
+
+	for _, tc := range []struct {
+		name string
+		slug string
+		page conduit.Page
+	}{
+		{"First", "post", conduit.Page{Limit: 20}},
+		{"Limited", "post", conduit.Page{Limit: 2}},
+		{"Zero", "post", conduit.Page{Limit: 0}},
+		{"After", "post", conduit.Page{Limit: 2, After: cursor(3)}},
+		{"Before", "post", conduit.Page{Limit: 2, Before: cursor(1)}},
+		{"Last", "post", conduit.Page{Limit: 2, FromEnd: true}},
+		{"LastBefore", "post", conduit.Page{Limit: 2, FromEnd: true, Before: cursor(0), After: cursor(4)}},
+		{"Offset", "post", conduit.Page{Limit: 2, Offset: 1}},
+		{"NoComments", "quiet", conduit.Page{Limit: 20}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, viewer := range []int64{0, anna.ID} {
+				a, page, err := d.ArticleWithComments(ctx, viewer, tc.slug, tc.page)
+				if err != nil {
+					t.Fatal(err)
+				}
+				wantArticle := mustArticle(t, d, viewer, tc.slug)
+				pages, err := d.CommentPages(ctx, viewer, []int64{wantArticle.ID}, tc.page)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got, want := fmtArticle(a), fmtArticle(wantArticle); got != want {
+					t.Errorf("article = %s, want %s", got, want)
+				}
+				if !reflect.DeepEqual(page, pages[0]) {
+					t.Errorf("viewer %d: page = %+v, want %+v", viewer, page, pages[0])
+				}
+			}
+		})
+	}
+	t.Run("ErrNotFound", func(t *testing.T) {
+		_, _, err := d.ArticleWithComments(ctx, anna.ID, "nope", conduit.Page{Limit: 20})
+		wantError(t, err, conduit.NotFound, map[string][]string{conduit.NoField: {"article not found"}})
 	})
 }

@@ -16,8 +16,6 @@ import (
 // region    ************************** generated!.gotpl **************************
 
 type ProfileResolver interface {
-	ID(ctx context.Context, obj *conduit.Profile) (string, error)
-
 	Articles(ctx context.Context, obj *conduit.Profile, first *int, after *string) (*ArticleConnection, error)
 }
 
@@ -124,18 +122,18 @@ func (ec *executionContext) _Profile_id(ctx context.Context, field graphql.Colle
 			return ec.fieldContext_Profile_id(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Profile().ID(ctx, obj)
+			return obj.ID, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNID2string(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNID2int64(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_Profile_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Profile", field, true, true, "ID")
+	return graphql.NewScalarFieldContext("Profile", field, false, false, "ID")
 }
 
 func (ec *executionContext) _Profile_username(ctx context.Context, field graphql.CollectedField, obj *conduit.Profile) (ret graphql.Marshaler) {
@@ -484,11 +482,10 @@ func (ec *executionContext) _Profile(ctx context.Context, sel ast.SelectionSet, 
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Profile")
 		case "id":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Profile_id(ctx, field, obj)
-				})
+			out.Values[i] = ec._Profile_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "username":
 			out.Values[i] = ec._Profile_username(ctx, field, obj)
 			if out.Values[i] == graphql.Null {

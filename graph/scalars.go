@@ -1,6 +1,7 @@
 // Package graph holds the GraphQL schema (*.graphqls, the source of truth)
 // and what gqlgen generates from it: the executor and the models the domain
-// has no type for. Only this file is written by hand: the custom scalars.
+// has no type for. Only the custom scalars (scalars.go, int.go, ids.go) and
+// the Node interface (node.go) are written by hand.
 package graph
 
 import (

@@ -12,11 +12,6 @@ import (
 	"github.com/conduit-dev/conduit/graph"
 )
 
-// ID is the resolver for the id field.
-func (r *articleResolver) ID(ctx context.Context, obj *conduit.Article) (string, error) {
-	return globalID(articleType, obj.ID), nil
-}
-
 // Comments is the batch resolver for the comments field.
 func (r *articleResolver) Comments(ctx context.Context, objs []*conduit.Article, first *int, after *string) ([]*graph.CommentConnection, error) {
 	p, err := newPage(first, after, nil, nil)
@@ -29,7 +24,7 @@ func (r *articleResolver) Comments(ctx context.Context, objs []*conduit.Article,
 	}
 	conns := make([]*graph.CommentConnection, len(pages))
 	for i, page := range pages {
-		conns[i], _ = commentConnection(page, p, nil)
+		conns[i], _ = commentConnection(ctx, page, p, nil)
 	}
 	return conns, nil
 }

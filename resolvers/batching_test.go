@@ -1,6 +1,7 @@
 package resolvers_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"reflect"
 	"sort"
@@ -107,9 +108,10 @@ func TestBatching(t *testing.T) {
 	})
 }
 
-// TestCommentsOfOneArticle proves that the comments of an article outside
-// any list cost one statement, fetched without waiting for a batch, and
-// that asking for the same page twice does not fetch it twice.
+// TestCommentsOfOneArticle proves that the comments of an article asked
+// for by slug come with it in its one statement, that asking for the same
+// page twice does not fetch it twice, and that two different pages cost
+// one statement each beside the article's.
 func TestCommentsOfOneArticle(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
@@ -130,10 +132,114 @@ func TestCommentsOfOneArticle(t *testing.T) {
 	one := count(t, `query($slug: String!) { article(slug: $slug) { comments(first: 3) { totalCount nodes { body } } } }`)
 	twice := count(t, `query($slug: String!) { article(slug: $slug) {
 		a: comments(first: 3) { totalCount nodes { body } } b: comments(first: 3) { nodes { body author { username } } } } }`)
-	t.Logf("statements: no comments %d, one page %d, the same page twice %d", none, one, twice)
-	if one != none+1 || twice != one {
-		t.Fatalf("one page ran %d statements, the same page twice %d, no comments %d; want %d, %d", one, twice, none, none+1, none+1)
+	two := count(t, `query($slug: String!) { article(slug: $slug) {
+		a: comments(first: 3) { totalCount nodes { body } } b: comments(first: 2) { nodes { body } } } }`)
+	t.Logf("statements: no comments %d, one page %d, the same page twice %d, two pages %d", none, one, twice, two)
+	if none != 1 || one != 1 || twice != 1 || two != 3 {
+		t.Fatalf("no comments ran %d statements, one page %d, the same page twice %d, two pages %d; want 1, 1, 1, 3", none, one, twice, two)
 	}
+}
+
+// TestArticleWithComments proves that article(slug) { comments } answers
+// in one statement what the two of the general path answer (an article by
+// id, then its page of comments, as node(id) reaches them), for every
+// page, and that a slug no article has is still null without errors.
+func TestArticleWithComments(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	alice, bob, carol := e.mustUser(t, "alice"), e.mustUser(t, "bob"), e.mustUser(t, "carol")
+	e.mustFollow(t, alice, bob)
+	a := e.mustArticle(t, bob, "With comments", "b", "a")
+	e.mustFavorite(t, alice, a.Slug)
+	quiet := e.mustArticle(t, bob, "Quiet")
+	for i := range 7 {
+		author := carol
+		if i%2 == 0 {
+			author = bob
+		}
+		e.mustComment(t, author, a.Slug, fmt.Sprintf("comment %d", i))
+	}
+	// cursors[i] points at comment i.
+	var edges struct {
+		Article struct {
+			Comments struct{ Edges []struct{ Cursor string } }
+		}
+	}
+	mustUnmarshal(t, e.post(t, request{query: `{ article(slug: "` + a.Slug + `") { comments { edges { cursor } } } }`}).Data, &edges)
+	cursors := make([]string, 7)
+	for i, edge := range edges.Article.Comments.Edges {
+		cursors[6-i] = edge.Cursor
+	}
+
+	const sel = `id slug title tagList favorited favoritesCount author { id username following }
+		comments(first: $first, after: $after) { totalCount
+			edges { cursor node { id body createdAt updatedAt author { id username bio image following } } }
+			nodes { id body } pageInfo { hasNextPage hasPreviousPage startCursor endCursor } }`
+	const bySlug = `query($slug: String!, $first: Int, $after: String) { article(slug: $slug) { ` + sel + ` } }`
+	const byID = `query($id: ID!, $first: Int, $after: String) { node(id: $id) { ... on Article { ` + sel + ` } } }`
+	for _, tc := range []struct {
+		name  string
+		slug  string
+		id    int64
+		first any
+		after any
+	}{
+		{"Default", a.Slug, a.ID, nil, nil},
+		{"First20", a.Slug, a.ID, 20, nil},
+		{"First3", a.Slug, a.ID, 3, nil},
+		{"After", a.Slug, a.ID, 3, cursors[4]},
+		{"AfterTheLast", a.Slug, a.ID, 3, cursors[0]},
+		{"Zero", a.Slug, a.ID, 0, nil},
+		{"OverTheMaximum", a.Slug, a.ID, 1000, nil},
+		{"NoComments", quiet.Slug, quiet.ID, 20, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, token := range []string{"", alice.token} {
+				before := e.db.Statements()
+				got := e.post(t, request{query: bySlug, token: token,
+					variables: map[string]any{"slug": tc.slug, "first": tc.first, "after": tc.after}})
+				statements := e.db.Statements() - before
+				wantErrorCodes(t, got)
+				want := e.post(t, request{query: byID, token: token,
+					variables: map[string]any{"id": gid("Article", tc.id), "first": tc.first, "after": tc.after}})
+				wantErrorCodes(t, want)
+				var g, w map[string]json.RawMessage
+				mustUnmarshal(t, got.Data, &g)
+				mustUnmarshal(t, want.Data, &w)
+				wantJSON(t, g["article"], string(w["node"]))
+				if statements != 1 {
+					t.Fatalf("article with comments ran %d statements, want 1", statements)
+				}
+			}
+		})
+	}
+	t.Run("Literals", func(t *testing.T) {
+		before := e.db.Statements()
+		res := e.post(t, request{query: `{ article(slug: "` + a.Slug + `") { comments(first: 2, after: "` + cursors[6] + `") { nodes { body } } } }`})
+		statements := e.db.Statements() - before
+		wantErrorCodes(t, res)
+		wantJSON(t, res.Data, `{"article": {"comments": {"nodes": [{"body": "comment 5"}, {"body": "comment 4"}]}}}`)
+		if statements != 1 {
+			t.Fatalf("%d statements, want 1", statements)
+		}
+	})
+	t.Run("UnknownSlug", func(t *testing.T) {
+		before := e.db.Statements()
+		res := e.post(t, request{query: bySlug, variables: map[string]any{"slug": "no-such-article", "first": 20}})
+		statements := e.db.Statements() - before
+		wantErrorCodes(t, res)
+		wantJSON(t, res.Data, `{"article": null}`)
+		if statements != 1 {
+			t.Fatalf("%d statements, want 1", statements)
+		}
+	})
+	t.Run("BadPage", func(t *testing.T) {
+		res := e.post(t, request{query: bySlug, variables: map[string]any{"slug": a.Slug, "first": -1}})
+		wantErrorCodes(t, res, "BAD_USER_INPUT")
+		if got, want := fmt.Sprint(res.Errors[0].Path), "[article comments]"; got != want {
+			t.Fatalf("error path = %s, want %s", got, want)
+		}
+	})
 }
 
 // TestCommentsOutsideLists counts what the comments of articles that no
@@ -173,9 +279,10 @@ func TestCommentsOutsideLists(t *testing.T) {
 		base, query string
 		want        int64
 	}{
+		// By slug, the article and its comments come in one statement.
 		{"SameArticleAliased",
 			`{ a: article(slug: $one) { title } b: article(slug: $one) { title } }`,
-			`{ a: article(slug: $one) { ` + comments + ` } b: article(slug: $one) { ` + comments + ` } }`, 1},
+			`{ a: article(slug: $one) { ` + comments + ` } b: article(slug: $one) { ` + comments + ` } }`, 0},
 		{"Node",
 			`{ node(id: $idOne) { ... on Article { title } } }`,
 			`{ node(id: $idOne) { ... on Article { ` + comments + ` } } }`, 1},
@@ -187,7 +294,7 @@ func TestCommentsOutsideLists(t *testing.T) {
 			`{ article(slug: $one) { comments(first: 3) { nodes { article { comments(first: 1) { totalCount } } } } } }`, 1},
 		{"ArticlesAliased",
 			`{ a: article(slug: $one) { title } b: article(slug: $two) { title } }`,
-			`{ a: article(slug: $one) { ` + comments + ` } b: article(slug: $two) { ` + comments + ` } }`, 2},
+			`{ a: article(slug: $one) { ` + comments + ` } b: article(slug: $two) { ` + comments + ` } }`, 0},
 		{"Nodes",
 			`{ a: node(id: $idOne) { ... on Article { title } } b: node(id: $idTwo) { ... on Article { title } } }`,
 			`{ a: node(id: $idOne) { ... on Article { ` + comments + ` } } b: node(id: $idTwo) { ... on Article { ` + comments + ` } } }`, 2},

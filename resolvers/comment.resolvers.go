@@ -12,11 +12,6 @@ import (
 	"github.com/conduit-dev/conduit/graph"
 )
 
-// ID is the resolver for the id field.
-func (r *commentResolver) ID(ctx context.Context, obj *conduit.Comment) (string, error) {
-	return globalID(commentType, obj.ID), nil
-}
-
 // Article is the resolver for the article field.
 func (r *commentResolver) Article(ctx context.Context, obj *conduit.Comment) (*conduit.Article, error) {
 	return orNull(loadersFor(ctx).articleLoader().Load(ctx, obj.ArticleID))

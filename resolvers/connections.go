@@ -1,6 +1,10 @@
 package resolvers
 
 import (
+	"context"
+
+	"github.com/99designs/gqlgen/graphql"
+
 	"github.com/conduit-dev/conduit/conduit"
 	"github.com/conduit-dev/conduit/graph"
 )
@@ -49,30 +53,55 @@ func cursorArg(arg string, s *string) (*conduit.Cursor, error) {
 	return &c, nil
 }
 
-// articleConnection encodes a page of articles fetched for p, or passes err on.
-func articleConnection(list conduit.ArticlePage, p conduit.Page, err error) (*graph.ArticleConnection, error) {
+// articleConnection encodes a page of articles fetched for p, or passes err
+// on, for the connection field of ctx.
+func articleConnection(ctx context.Context, list conduit.ArticlePage, p conduit.Page, err error) (*graph.ArticleConnection, error) {
 	if err != nil {
 		return nil, err
 	}
-	nodes, cursors, info := connection(list.Articles, p, list.HasMore)
-	edges := make([]*graph.ArticleEdge, len(nodes))
-	for i, n := range nodes {
-		edges[i] = &graph.ArticleEdge{Cursor: cursors[i], Node: n}
+	nodes, cursors, info := connection(list.Articles, p, list.HasMore, selectsEdges(ctx, "ArticleConnection"))
+	var edges []*graph.ArticleEdge
+	if cursors != nil {
+		edges = make([]*graph.ArticleEdge, len(nodes))
+		for i, n := range nodes {
+			edges[i] = &graph.ArticleEdge{Cursor: cursors[i], Node: n}
+		}
 	}
 	return &graph.ArticleConnection{Edges: edges, Nodes: nodes, PageInfo: info, TotalCount: list.Total}, nil
 }
 
-// commentConnection encodes a page of comments fetched for p, or passes err on.
-func commentConnection(list conduit.CommentPage, p conduit.Page, err error) (*graph.CommentConnection, error) {
+// commentConnection encodes a page of comments fetched for p, or passes err
+// on, for the connection field of ctx.
+func commentConnection(ctx context.Context, list conduit.CommentPage, p conduit.Page, err error) (*graph.CommentConnection, error) {
 	if err != nil {
 		return nil, err
 	}
-	nodes, cursors, info := connection(list.Comments, p, list.HasMore)
-	edges := make([]*graph.CommentEdge, len(nodes))
-	for i, n := range nodes {
-		edges[i] = &graph.CommentEdge{Cursor: cursors[i], Node: n}
+	nodes, cursors, info := connection(list.Comments, p, list.HasMore, selectsEdges(ctx, "CommentConnection"))
+	var edges []*graph.CommentEdge
+	if cursors != nil {
+		edges = make([]*graph.CommentEdge, len(nodes))
+		for i, n := range nodes {
+			edges[i] = &graph.CommentEdge{Cursor: cursors[i], Node: n}
+		}
 	}
 	return &graph.CommentConnection{Edges: edges, Nodes: nodes, PageInfo: info, TotalCount: list.Total}, nil
+}
+
+// selectsEdges tells whether the connection field of ctx, of type typ,
+// selects its edges: when it does not, which is how the lists of the
+// frontend read (nodes), no edge is made and no cursor but the page
+// info's two is encoded. Without a field (not the executor's call), it
+// says yes.
+func selectsEdges(ctx context.Context, typ string) bool {
+	if graphql.GetFieldContext(ctx) == nil {
+		return true
+	}
+	for _, f := range graphql.CollectFieldsCtx(ctx, []string{typ}) {
+		if f.Name == "edges" {
+			return true
+		}
+	}
+	return false
 }
 
 // connection returns what every connection holds: its nodes, their
@@ -81,19 +110,32 @@ func commentConnection(list conduit.CommentPage, p conduit.Page, err error) (*gr
 // paging. The other direction is answered from the cursor alone, as the
 // Relay specification allows: a page that starts after a cursor has rows
 // before it.
-func connection[T interface{ Cursor() conduit.Cursor }](items []T, p conduit.Page, hasMore bool) ([]*T, []string, *graph.PageInfo) {
+//
+// The cursors of every node come only withCursors (for the edges);
+// otherwise cursors is nil.
+func connection[T interface{ Cursor() conduit.Cursor }](items []T, p conduit.Page, hasMore, withCursors bool) ([]*T, []string, *graph.PageInfo) {
 	nodes := make([]*T, len(items))
-	cursors := make([]string, len(items))
 	for i := range items {
 		nodes[i] = &items[i]
-		cursors[i] = encodeCursor(items[i].Cursor())
+	}
+	var cursors []string
+	if withCursors {
+		cursors = make([]string, len(items))
+		for i := range items {
+			cursors[i] = encodeCursor(items[i].Cursor())
+		}
 	}
 	info := &graph.PageInfo{HasNextPage: hasMore, HasPreviousPage: p.After != nil}
 	if p.FromEnd {
 		info.HasNextPage, info.HasPreviousPage = p.Before != nil, hasMore
 	}
-	if len(cursors) > 0 {
-		info.StartCursor, info.EndCursor = &cursors[0], &cursors[len(cursors)-1]
+	if n := len(items); n > 0 {
+		if cursors != nil {
+			info.StartCursor, info.EndCursor = &cursors[0], &cursors[n-1]
+		} else {
+			start, end := encodeCursor(items[0].Cursor()), encodeCursor(items[n-1].Cursor())
+			info.StartCursor, info.EndCursor = &start, &end
+		}
 	}
 	return nodes, cursors, info
 }

@@ -57,7 +57,6 @@ func (c *costLimit) MutateOperationContext(ctx context.Context, opCtx *graphql.O
 		es:        c.es,
 		vars:      opCtx.Variables,
 		nodesLeft: c.maxNodes,
-		fragments: map[string]*fragmentCost{},
 	}
 	cost := m.set(opCtx.Operation.SelectionSet)
 	// gqlgen's stats, for tracers that read them.
@@ -125,6 +124,9 @@ func (m *costMeter) fragment(s *ast.FragmentSpread) int {
 	}
 	fc := m.fragments[s.Name]
 	if fc == nil {
+		if m.fragments == nil {
+			m.fragments = map[string]*fragmentCost{}
+		}
 		fc = &fragmentCost{}
 		m.fragments[s.Name] = fc
 	}
@@ -157,7 +159,12 @@ func (m *costMeter) field(f *ast.Field) int {
 			child = m.set(f.SelectionSet)
 		}
 	}
-	args := f.ArgumentMap(m.vars)
+	// A field without arguments has none to price it by: the map would
+	// be empty, and made for every such field of every request.
+	var args map[string]any
+	if len(f.Definition.Arguments) > 0 {
+		args = f.ArgumentMap(m.vars)
+	}
 	if f.ObjectDefinition.Kind != ast.Interface {
 		return m.price(f.ObjectDefinition.Name, f.Name, child, args)
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/conduit-dev/conduit/conduit"
+	"github.com/conduit-dev/conduit/graph"
 )
 
 // The type names that prefix global ids.
@@ -18,10 +19,9 @@ const (
 )
 
 // globalID returns the opaque id of the object of type typ with database id
-// id: base64url of "Type:id", so that ids are unique across types and carry
-// no promise about their content.
+// id, as the id fields write it (graph.MarshalGlobalID).
 func globalID(typ string, id int64) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(typ + ":" + strconv.FormatInt(id, 10)))
+	return graph.EncodeGlobalID(typ, id)
 }
 
 // parseGlobalID undoes globalID. It reports false for anything globalID
@@ -56,8 +56,13 @@ func idOf(gid, typ, field string) (int64, error) {
 // encodeCursor returns the opaque form of a position in a list: base64url
 // of the row's creation time at full precision and its id.
 func encodeCursor(c conduit.Cursor) string {
-	s := c.CreatedAt.UTC().Format(time.RFC3339Nano) + "|" + strconv.FormatInt(c.ID, 10)
-	return base64.RawURLEncoding.EncodeToString([]byte(s))
+	// Built on the stack: one allocation, the string, per cursor.
+	var raw [64]byte
+	b := c.CreatedAt.UTC().AppendFormat(raw[:0], time.RFC3339Nano)
+	b = append(b, '|')
+	b = strconv.AppendInt(b, c.ID, 10)
+	var out [96]byte
+	return string(base64.RawURLEncoding.AppendEncode(out[:0], b))
 }
 
 // decodeCursor undoes encodeCursor. It reports false for anything

@@ -76,6 +76,13 @@ func (c *int32Variables) MutateOperationContext(_ context.Context, opCtx *graphq
 		if !ok {
 			continue
 		}
+		if name := def.Type.Name(); name != "Int" {
+			// A variable of another scalar or of an enum holds no Int,
+			// and needs no walk (nor the path made for it).
+			if d := c.schema.Types[name]; d == nil || d.Kind != ast.InputObject {
+				continue
+			}
+		}
 		path := ast.Path{ast.PathName("variable"), ast.PathName(def.Variable)}
 		if bad, at := c.find(def.Type, v, path); bad != nil {
 			err := gqlerror.ErrorPathf(at, "Variable \"$%s\" got invalid value %v; Int cannot represent non 32-bit signed integer value: %v", def.Variable, bad, bad)

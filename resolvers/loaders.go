@@ -45,7 +45,7 @@ type loaders struct {
 	// otherwise run its own statement.
 	viewerMemo   memo[struct{}, *conduit.User]
 	tagsMemo     memo[struct{}, []string]
-	articlesMemo memo[string, *conduit.Article]
+	articlesMemo memo[articleKey, *conduit.Article]
 	profilesMemo memo[string, *conduit.Profile]
 }
 
@@ -77,6 +77,21 @@ func (m *memo[K, V]) do(key K, fetch func() (V, error)) (V, error) {
 	return c.value, c.err
 }
 
+// prime makes value the answer for key, unless key was asked for already.
+func (m *memo[K, V]) prime(key K, value V) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.calls == nil {
+		m.calls = make(map[K]*memoCall[V])
+	}
+	if _, ok := m.calls[key]; ok {
+		return
+	}
+	c := &memoCall[V]{value: value}
+	c.once.Do(func() {})
+	m.calls[key] = c
+}
+
 // viewer returns the viewer's account (nil when anonymous), looked up once
 // per request.
 func (l *loaders) viewer(ctx context.Context) (*conduit.User, error) {
@@ -88,10 +103,57 @@ func (l *loaders) tags(ctx context.Context) ([]string, error) {
 	return l.tagsMemo.do(struct{}{}, func() ([]string, error) { return l.svc.Tags(ctx) })
 }
 
+// articleKey is what an article looked up by slug was fetched with: alone,
+// or with one page of its comments.
+type articleKey struct {
+	slug     string
+	comments bool
+	page     pageKey
+}
+
 // articleBySlug returns the article with the slug, or nil, looked up once per
-// slug and request.
+// slug, page of comments and request. When the selection of the field of
+// ctx asks for one page of the article's comments (see commentsAhead), the
+// article comes with that page in one statement, and the page is kept
+// where Article.comments will look for it (see primeComments): the
+// statements are those of the legacy surface, one for an article and its
+// comments. Aliases that ask for the same article with different pages
+// get each their own article, with its own page.
 func (l *loaders) articleBySlug(ctx context.Context, slug string) (*conduit.Article, error) {
-	return l.articlesMemo.do(slug, func() (*conduit.Article, error) { return orNull(l.svc.Article(ctx, slug)) })
+	p, ok := commentsAhead(ctx)
+	if !ok {
+		return l.articlesMemo.do(articleKey{slug: slug}, func() (*conduit.Article, error) { return orNull(l.svc.Article(ctx, slug)) })
+	}
+	return l.articlesMemo.do(articleKey{slug: slug, comments: true, page: newPageKey(p)}, func() (*conduit.Article, error) {
+		a, page, err := l.svc.ArticleWithComments(ctx, slug, p)
+		if conduit.ErrorCode(err) == conduit.Invalid {
+			// The page's error, which belongs to the comments field: it
+			// gets it by asking for the page itself.
+			return orNull(l.svc.Article(ctx, slug))
+		}
+		article, err := orNull(a, err)
+		if article != nil {
+			l.primeComments(article, p, page)
+		}
+		return article, err
+	})
+}
+
+// primeComments makes page the answer of page p of the comments of a, an
+// article no list holds yet, so that Article.comments finds it without a
+// statement. a is a list of its own, not the lone list of its id: another
+// way to the same article (node, a comment's article) may have asked for
+// its comments already, and sharing would make what it costs depend on
+// which of the two ran first.
+func (l *loaders) primeComments(a *conduit.Article, p conduit.Page, page conduit.CommentPage) {
+	list := &articleList{ids: []int64{a.ID}}
+	list.pages.prime(newPageKey(p), []conduit.CommentPage{page})
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.initLists(1)
+	if _, ok := l.lists[a]; !ok {
+		l.lists[a] = listEntry{list: list}
+	}
 }
 
 // profileByUsername returns the profile of the user with the username, or nil,
@@ -210,9 +272,10 @@ func (l *loaders) commentPages(ctx context.Context, articles []*conduit.Article,
 //
 // An article is served by the first list it was recorded in, so that the
 // nodes and the edges of one connection, and aliases of either, share
-// their statements. An article no list holds (Query.article, Query.node,
-// Comment.article, a payload's article) is a list of its own, one per
-// article id: nothing tells its resolver whether another such article is
+// their statements. An article of Query.article that came with its page
+// of comments is a list of its own (see primeComments). Any other article
+// no list holds (Query.article, Query.node, Comment.article, a payload's
+// article) is a list of its own, one per article id: nothing tells its resolver whether another such article is
 // on its way, so two of them cost two statements, always, and the one
 // article a query names does not wait for a batch window.
 type articleList struct {
@@ -251,10 +314,7 @@ func (l *loaders) listOf(articles []*conduit.Article) (*articleList, int) {
 	if e, ok := l.lists[articles[0]]; ok && e.holds(articles) {
 		return e.list, e.index
 	}
-	if l.lists == nil {
-		l.lists = make(map[*conduit.Article]listEntry, len(articles))
-		l.lone = make(map[int64]*articleList)
-	}
+	l.initLists(len(articles))
 	var list *articleList
 	if len(articles) == 1 {
 		list = l.lone[articles[0].ID]
@@ -274,6 +334,14 @@ func (l *loaders) listOf(articles []*conduit.Article) (*articleList, int) {
 		}
 	}
 	return list, 0
+}
+
+// initLists makes the maps of lists, with room for n articles; l.mu is held.
+func (l *loaders) initLists(n int) {
+	if l.lists == nil {
+		l.lists = make(map[*conduit.Article]listEntry, n)
+		l.lone = make(map[int64]*articleList)
+	}
 }
 
 type loadersKey struct{}

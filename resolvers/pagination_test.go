@@ -164,3 +164,60 @@ func TestProfileArticles(t *testing.T) {
 	p2 := get(t, map[string]any{"after": *p1.PageInfo.EndCursor})
 	wantPage(t, p2, []string{"A1"}, 2, false, true)
 }
+
+// TestEdgesSelectedAnyWay proves that the edges of a connection are there
+// however the document selects them: in a fragment, merged from a field of
+// the same name, under @include; and that a connection without edges
+// still has the page info's cursors.
+func TestEdgesSelectedAnyWay(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	bob, carol := e.mustUser(t, "bob"), e.mustUser(t, "carol")
+	for i := range 3 {
+		a := e.mustArticle(t, bob, fmt.Sprintf("Article %d", i))
+		e.mustComment(t, carol, a.Slug, fmt.Sprintf("Comment %d", i))
+	}
+	want := mustData[struct{ Articles page }](t, e, request{query: `{ articles(first: 2) { ` + pageSel + ` } }`}).Articles
+	if len(want.Edges) != 2 || want.PageInfo.StartCursor == nil {
+		t.Fatalf("page = %+v, want 2 edges and cursors", want)
+	}
+	for _, tc := range []struct{ name, query string }{
+		{"Fragment", `{ articles(first: 2) { nodes { title } ...E } } fragment E on ArticleConnection { edges { cursor node { title } } }`},
+		{"InlineFragment", `{ articles(first: 2) { nodes { title } ... on ArticleConnection { edges { cursor node { title } } } } }`},
+		{"Merged", `{ articles(first: 2) { nodes { title } } articles(first: 2) { edges { cursor node { title } } } }`},
+		{"Included", `query($yes: Boolean = true) { articles(first: 2) { nodes { title } edges @include(if: $yes) { cursor node { title } } } }`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := mustData[struct{ Articles page }](t, e, request{query: tc.query}).Articles
+			if len(got.Edges) != 2 {
+				t.Fatalf("%d edges, want 2", len(got.Edges))
+			}
+			for i := range got.Edges {
+				if got.Edges[i].Cursor != want.Edges[i].Cursor || got.Edges[i].Node.Title != want.Edges[i].Node.Title {
+					t.Fatalf("edges[%d] = %+v, want %+v", i, got.Edges[i], want.Edges[i])
+				}
+			}
+		})
+	}
+	t.Run("PageInfoWithoutEdges", func(t *testing.T) {
+		got := mustData[struct{ Articles page }](t, e, request{query: `{ articles(first: 2) { nodes { title } pageInfo { startCursor endCursor } } }`}).Articles
+		if got.PageInfo.StartCursor == nil || *got.PageInfo.StartCursor != *want.PageInfo.StartCursor ||
+			got.PageInfo.EndCursor == nil || *got.PageInfo.EndCursor != *want.PageInfo.EndCursor {
+			t.Fatalf("page info = %v %v, want %v %v", got.PageInfo.StartCursor, got.PageInfo.EndCursor, *want.PageInfo.StartCursor, *want.PageInfo.EndCursor)
+		}
+	})
+	t.Run("Comments", func(t *testing.T) {
+		type comments struct {
+			Comments struct {
+				Edges []struct{ Cursor string }
+			}
+		}
+		got := mustData[struct{ Articles struct{ Nodes []comments } }](t, e, request{query: `{ articles(first: 2) { nodes { comments { ...C } } } }
+			fragment C on CommentConnection { edges { cursor } }`})
+		for _, n := range got.Articles.Nodes {
+			if len(n.Comments.Edges) != 1 || n.Comments.Edges[0].Cursor == "" {
+				t.Fatalf("comments = %+v, want one edge with a cursor", n.Comments)
+			}
+		}
+	})
+}

@@ -12,11 +12,6 @@ import (
 	"github.com/conduit-dev/conduit/graph"
 )
 
-// ID is the resolver for the id field.
-func (r *profileResolver) ID(ctx context.Context, obj *conduit.Profile) (string, error) {
-	return globalID(profileType, obj.ID), nil
-}
-
 // Articles is the resolver for the articles field.
 func (r *profileResolver) Articles(ctx context.Context, obj *conduit.Profile, first *int, after *string) (*graph.ArticleConnection, error) {
 	p, err := newPage(first, after, nil, nil)
@@ -24,7 +19,7 @@ func (r *profileResolver) Articles(ctx context.Context, obj *conduit.Profile, fi
 		return nil, err
 	}
 	list, err := r.Service.Articles(ctx, conduit.ArticleFilter{Author: obj.Username}, p)
-	return articleConnection(list, p, err)
+	return articleConnection(ctx, list, p, err)
 }
 
 // Profile returns graph.ProfileResolver implementation.

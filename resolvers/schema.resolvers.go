@@ -133,7 +133,7 @@ func (r *queryResolver) Articles(ctx context.Context, first *int, after *string,
 		return nil, err
 	}
 	list, err := r.Service.Articles(ctx, value(filter), p)
-	return articleConnection(list, p, err)
+	return articleConnection(ctx, list, p, err)
 }
 
 // Feed is the resolver for the feed field.
@@ -143,7 +143,7 @@ func (r *queryResolver) Feed(ctx context.Context, first *int, after *string) (*g
 		return nil, err
 	}
 	list, err := r.Service.Feed(ctx, p)
-	return articleConnection(list, p, err)
+	return articleConnection(ctx, list, p, err)
 }
 
 // Tags is the resolver for the tags field.

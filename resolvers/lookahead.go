@@ -1,0 +1,62 @@
+package resolvers
+
+import (
+	"context"
+
+	"github.com/99designs/gqlgen/graphql"
+
+	"github.com/conduit-dev/conduit/conduit"
+	"github.com/conduit-dev/conduit/graph"
+)
+
+// articleTypes are the types whose fields an Article's selection holds.
+var articleTypes = []string{"Article", "Node"}
+
+// commentsAhead returns the page of comments that the selection of the
+// Article field of ctx asks for, read from its arguments with the
+// operation's variables as Article.comments will read them, when it asks
+// for exactly one page: then the article and that page can be fetched
+// together. It reports false when the selection has no comments field,
+// fields of different pages (aliases), or a page it cannot read, which
+// the comments field then reports itself.
+func commentsAhead(ctx context.Context) (conduit.Page, bool) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return conduit.Page{}, false
+	}
+	vars := graphql.GetOperationContext(ctx).Variables
+	var page conduit.Page
+	found := false
+	for _, f := range graphql.CollectFieldsCtx(ctx, articleTypes) {
+		if f.Name != "comments" {
+			continue
+		}
+		p, err := commentsPage(f.ArgumentMap(vars))
+		if err != nil || found && newPageKey(p) != newPageKey(page) {
+			return conduit.Page{}, false
+		}
+		page, found = p, true
+	}
+	return page, found
+}
+
+// commentsPage reads the arguments of Article.comments into a page.
+func commentsPage(args map[string]any) (conduit.Page, error) {
+	var first *int
+	if v := args["first"]; v != nil {
+		n, err := graph.UnmarshalInt(v)
+		if err != nil {
+			return conduit.Page{}, err
+		}
+		first = &n
+	}
+	var after *string
+	if v := args["after"]; v != nil {
+		s, err := graphql.UnmarshalString(v)
+		if err != nil {
+			return conduit.Page{}, err
+		}
+		after = &s
+	}
+	return newPage(first, after, nil, nil)
+}
