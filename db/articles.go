@@ -178,7 +178,7 @@ func articleSource(args *sqlArgs, f conduit.ArticleFilter, p conduit.Page) (from
 // otherwise a count of the matching rows. An unknown name counts 0 either
 // way.
 func articleTotal(args *sqlArgs, f conduit.ArticleFilter) string {
-	const sum = `(SELECT coalesce(sum(n), 0) FROM article_counts WHERE `
+	const sum = `(SELECT coalesce(sum(n), 0)::bigint FROM article_counts WHERE `
 	switch f {
 	case conduit.ArticleFilter{}:
 		return sum + `scope = 'all' AND key = 0)`
@@ -534,7 +534,7 @@ func (d *DB) Tags(ctx context.Context) ([]string, error) {
 	// shards: a few rows per tag in use, whatever the number of articles.
 	rows, _ := d.pool.Query(ctx, `
 		SELECT t.name FROM (
-			SELECT key, sum(n) AS n FROM article_counts WHERE scope = 'tag'
+			SELECT key, sum(n)::bigint AS n FROM article_counts WHERE scope = 'tag'
 			GROUP BY key HAVING sum(n) > 0
 		) c JOIN tags t ON t.id = c.key
 		ORDER BY c.n DESC, t.name COLLATE "C"`)
