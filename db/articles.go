@@ -333,12 +333,14 @@ func articleByID(ctx context.Context, q querier, viewerID, id int64) (conduit.Ar
 // round trip and one transaction: it writes everything or nothing. It
 // returns no row when the slug is taken, having written nothing.
 //
-// A tag the statement's snapshot does not see is inserted; should a
-// concurrent transaction have created it meanwhile, the insert waits for
-// it and the DO UPDATE then takes that row, so its id comes back either
-// way (DO NOTHING would return nothing, and a second statement would be
-// needed to see it). A tag that exists is only read, never locked or
-// written, so articles sharing a popular tag do not queue on its row.
+// A tag that exists is only read, never locked or written here. A tag
+// that a concurrent writer creates while this statement runs is not seen
+// by its snapshot, and the insert skips it: then fewer tags are linked than
+// named, and retry_write (migration 8) aborts the statement as a
+// serialization failure, which runs it again, seeing the tag. Inserting
+// with DO UPDATE instead would return the tag, but lock tag rows in name
+// order while the counting triggers lock them in id order: two writers of
+// new tags would deadlock.
 const createArticle = `
 	WITH a AS (
 		INSERT INTO articles (slug, author_id, title, description, body)
@@ -352,7 +354,7 @@ const createArticle = `
 		INSERT INTO tags (name)
 		SELECT name FROM names WHERE name NOT IN (SELECT name FROM known) AND EXISTS (SELECT FROM a)
 		ORDER BY name
-		ON CONFLICT (name) DO UPDATE SET name = excluded.name
+		ON CONFLICT (name) DO NOTHING
 		RETURNING id
 	),
 	linked AS (
@@ -361,7 +363,9 @@ const createArticle = `
 		ORDER BY t.id
 		RETURNING tag_id
 	)
-	SELECT a.id, a.created_at, a.updated_at, u.username, u.bio, u.image, (SELECT count(*) FROM linked)
+	SELECT a.id, a.created_at, a.updated_at, u.username, u.bio, u.image,
+		CASE WHEN (SELECT count(*) FROM linked) = (SELECT count(*) FROM names) THEN 0
+		ELSE retry_write('a tag was created by a concurrent writer') END
 	FROM a JOIN users u ON u.id = a.author_id`
 
 // CreateArticle inserts a and links its tags. Returns Conflict on "slug"
@@ -377,15 +381,12 @@ func (d *DB) CreateArticle(ctx context.Context, a conduit.NewArticle) (conduit.A
 		Author: conduit.Profile{ID: a.AuthorID},
 	}
 	err := retried(func() error {
-		var linked int
+		var retry int
 		err := d.pool.QueryRow(ctx, createArticle, a.Slug, a.AuthorID, a.Title, a.Description, a.Body, tags).Scan(
 			&created.ID, &created.CreatedAt, &created.UpdatedAt,
-			&created.Author.Username, &created.Author.Bio, &created.Author.Image, &linked)
+			&created.Author.Username, &created.Author.Bio, &created.Author.Image, &retry)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return conduit.TakenError(nil, "slug")
-		}
-		if err == nil && linked != len(tags) { // cannot happen: every name yields an id
-			return fmt.Errorf("linked %d tags of %d", linked, len(tags))
 		}
 		return err
 	})
@@ -443,6 +444,16 @@ func (d *DB) UpdateArticle(ctx context.Context, viewerID, id int64, ch conduit.A
 			return conduit.NotFoundError(conduit.ThingArticle, nil)
 		}
 		if ch.TagList.Set {
+			// Every tag the change touches is locked first, in id order, as
+			// the triggers that count links lock them: two changes trading
+			// tags (one drops what the other adds) then queue instead of
+			// each holding the tag the other waits for.
+			if _, err := tx.Exec(ctx, `
+				SELECT 1 FROM tags
+				WHERE id IN (SELECT tag_id FROM article_tags WHERE article_id = $1) OR name = ANY($2)
+				ORDER BY id FOR NO KEY UPDATE`, id, ch.TagList.Value); err != nil {
+				return fmt.Errorf("lock tags: %w", err)
+			}
 			if _, err := tx.Exec(ctx, `
 				DELETE FROM article_tags
 				WHERE article_id = $1 AND tag_id NOT IN (SELECT id FROM tags WHERE name = ANY($2))`,
@@ -462,8 +473,20 @@ func (d *DB) UpdateArticle(ctx context.Context, viewerID, id int64, ch conduit.A
 // DeleteArticle deletes article id; its comments, favorites and tag links
 // go with it (ON DELETE CASCADE). Returns NotFound.
 func (d *DB) DeleteArticle(ctx context.Context, id int64) error {
+	// The counters of the article itself are locked before the delete: the
+	// cascade's triggers move the tag counters first and these last, where
+	// CreateArticle moves these first, and two writers of one shard would
+	// otherwise each hold what the other waits for.
 	err := d.inTx(ctx, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `DELETE FROM articles WHERE id = $1`, id)
+		tag, err := tx.Exec(ctx, `
+			WITH locked AS (
+				SELECT 1 FROM article_counts c JOIN articles a
+					ON c.shard = a.id % 16 AND (c.scope, c.key) IN (('all', 0), ('author', a.author_id))
+				WHERE a.id = $1
+				ORDER BY c.scope, c.key, c.shard
+				FOR UPDATE OF c
+			)
+			DELETE FROM articles WHERE id = $1 AND (SELECT count(*) FROM locked) >= 0`, id)
 		if err != nil {
 			return err
 		}

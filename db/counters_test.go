@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/conduit-dev/conduit/conduit"
 	"github.com/conduit-dev/conduit/db"
@@ -82,6 +83,12 @@ func TestCountersUnderConcurrency(t *testing.T) {
 		t.Error(err)
 	}
 
+	// The writers queue on shared rows rather than deadlock (which retries
+	// would hide, at a second each): every path takes its locks in one order.
+	time.Sleep(1100 * time.Millisecond) // backends report their statistics within a second
+	if n := dbtest.QueryInt(t, url, `SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()`); n != 0 {
+		t.Errorf("%d deadlocks among the writers, want 0", n)
+	}
 	// No code path moves a link; an operator's UPDATE may, and is counted.
 	dbtest.Exec(t, url, `UPDATE article_tags SET tag_id = (SELECT id FROM tags WHERE name = 'go')
 		WHERE tag_id = (SELECT id FROM tags WHERE name = 'css')

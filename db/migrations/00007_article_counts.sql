@@ -158,9 +158,13 @@ CREATE TRIGGER articles_counted_insert AFTER INSERT ON articles
 	REFERENCING NEW TABLE AS added FOR EACH STATEMENT EXECUTE FUNCTION articles_counted();
 CREATE TRIGGER articles_counted_delete AFTER DELETE ON articles
 	REFERENCING OLD TABLE AS removed FOR EACH STATEMENT EXECUTE FUNCTION articles_counted();
-CREATE TRIGGER article_tags_counted_insert AFTER INSERT ON article_tags
+-- Triggers of one event fire in the order of their names: these are named
+-- to come after migration 2's article_tags_added and article_tags_removed,
+-- so that every write locks a tag's row before its counters, and two
+-- writers cannot wait for each other in opposite orders.
+CREATE TRIGGER article_tags_sharded_insert AFTER INSERT ON article_tags
 	REFERENCING NEW TABLE AS added FOR EACH STATEMENT EXECUTE FUNCTION article_tags_counted();
-CREATE TRIGGER article_tags_counted_delete AFTER DELETE ON article_tags
+CREATE TRIGGER article_tags_sharded_delete AFTER DELETE ON article_tags
 	REFERENCING OLD TABLE AS removed FOR EACH STATEMENT EXECUTE FUNCTION article_tags_counted();
 CREATE TRIGGER favorites_counted_insert AFTER INSERT ON favorites
 	REFERENCING NEW TABLE AS added FOR EACH STATEMENT EXECUTE FUNCTION favorites_counted();
@@ -182,8 +186,8 @@ DROP TRIGGER articles_counted_move ON articles;
 DROP FUNCTION moved_counted();
 DROP TRIGGER favorites_counted_delete ON favorites;
 DROP TRIGGER favorites_counted_insert ON favorites;
-DROP TRIGGER article_tags_counted_delete ON article_tags;
-DROP TRIGGER article_tags_counted_insert ON article_tags;
+DROP TRIGGER article_tags_sharded_delete ON article_tags;
+DROP TRIGGER article_tags_sharded_insert ON article_tags;
 DROP TRIGGER articles_counted_delete ON articles;
 DROP TRIGGER articles_counted_insert ON articles;
 DROP FUNCTION count_articles_truth();

@@ -37,6 +37,18 @@ DROP TRIGGER IF EXISTS favorites_created_at ON favorites;
 CREATE TRIGGER favorites_created_at BEFORE INSERT ON favorites
 	FOR EACH ROW EXECUTE FUNCTION link_article_created_at();
 
+-- +goose StatementBegin
+-- retry_write aborts the statement that calls it as a serialization
+-- failure, which the store runs again (db.retried): for a one-statement
+-- write that found the database changed under it (a tag created by a
+-- concurrent writer, which its snapshot cannot see).
+CREATE OR REPLACE FUNCTION retry_write(reason text) RETURNS bigint LANGUAGE plpgsql AS $$
+BEGIN
+	RAISE EXCEPTION USING ERRCODE = 'serialization_failure', MESSAGE = reason;
+END
+$$;
+-- +goose StatementEnd
+
 -- Rows linked before the trigger existed.
 UPDATE article_tags x SET article_created_at = a.created_at FROM articles a
 	WHERE a.id = x.article_id AND x.article_created_at IS NULL;
@@ -57,5 +69,6 @@ DROP INDEX CONCURRENTLY IF EXISTS article_tags_tag_id_created_at_idx;
 DROP TRIGGER IF EXISTS favorites_created_at ON favorites;
 DROP TRIGGER IF EXISTS article_tags_created_at ON article_tags;
 DROP FUNCTION IF EXISTS link_article_created_at();
+DROP FUNCTION IF EXISTS retry_write(text);
 ALTER TABLE favorites DROP COLUMN IF EXISTS article_created_at;
 ALTER TABLE article_tags DROP COLUMN IF EXISTS article_created_at;
