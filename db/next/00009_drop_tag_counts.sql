@@ -1,0 +1,46 @@
+-- +goose Up
+
+-- Contract half of migration 7: nothing reads tags.article_count since the
+-- release that added article_counts, so its triggers, which lock a tag's
+-- row until the commit of every article linked to it, and the column go.
+DROP TRIGGER article_tags_removed ON article_tags;
+DROP TRIGGER article_tags_added ON article_tags;
+DROP FUNCTION article_tags_removed();
+DROP FUNCTION article_tags_added();
+DROP INDEX tags_in_use_idx;
+ALTER TABLE tags DROP COLUMN article_count;
+
+-- +goose Down
+ALTER TABLE tags ADD COLUMN article_count integer NOT NULL DEFAULT 0
+	CONSTRAINT tags_article_count_check CHECK (article_count >= 0);
+UPDATE tags t SET article_count = (SELECT count(*) FROM article_tags x WHERE x.tag_id = t.id);
+CREATE INDEX tags_in_use_idx ON tags (article_count DESC, name COLLATE "C") WHERE article_count > 0;
+
+-- +goose StatementBegin
+CREATE FUNCTION article_tags_added() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+	PERFORM 1 FROM tags WHERE id IN (SELECT tag_id FROM added) ORDER BY id FOR NO KEY UPDATE;
+	UPDATE tags t SET article_count = t.article_count + d.n
+	FROM (SELECT tag_id, count(*) AS n FROM added GROUP BY tag_id) d
+	WHERE t.id = d.tag_id;
+	RETURN NULL;
+END
+$$;
+-- +goose StatementEnd
+
+-- +goose StatementBegin
+CREATE FUNCTION article_tags_removed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+	PERFORM 1 FROM tags WHERE id IN (SELECT tag_id FROM removed) ORDER BY id FOR NO KEY UPDATE;
+	UPDATE tags t SET article_count = t.article_count - d.n
+	FROM (SELECT tag_id, count(*) AS n FROM removed GROUP BY tag_id) d
+	WHERE t.id = d.tag_id;
+	RETURN NULL;
+END
+$$;
+-- +goose StatementEnd
+
+CREATE TRIGGER article_tags_added AFTER INSERT ON article_tags
+	REFERENCING NEW TABLE AS added FOR EACH STATEMENT EXECUTE FUNCTION article_tags_added();
+CREATE TRIGGER article_tags_removed AFTER DELETE ON article_tags
+	REFERENCING OLD TABLE AS removed FOR EACH STATEMENT EXECUTE FUNCTION article_tags_removed();
