@@ -553,14 +553,13 @@ func (d *DB) setFavorite(ctx context.Context, userID int64, slug, change string)
 
 // Tags returns every tag in use, most used first, ties alphabetical.
 func (d *DB) Tags(ctx context.Context) ([]string, error) {
-	// The counts are kept by triggers on article_tags (migration 7), in
-	// shards: a few rows per tag in use, whatever the number of articles.
+	// article_count is kept by triggers on article_tags (migration 2); the
+	// partial index holds the tags in use, in this order. Summing migration
+	// 7's shards instead reads every tag ever counted, zeros included: 40
+	// req/s on the bench's data against 5,000 (db/next/README.md).
 	rows, _ := d.pool.Query(ctx, `
-		SELECT t.name FROM (
-			SELECT key, sum(n)::bigint AS n FROM article_counts WHERE scope = 'tag'
-			GROUP BY key HAVING sum(n) > 0
-		) c JOIN tags t ON t.id = c.key
-		ORDER BY c.n DESC, t.name COLLATE "C"`)
+		SELECT name FROM tags WHERE article_count > 0
+		ORDER BY article_count DESC, name COLLATE "C"`)
 	tags, err := pgx.CollectRows(rows, pgx.RowTo[string])
 	if err != nil {
 		return nil, d.storeError("select tags", "", err)

@@ -20,13 +20,13 @@
 -- changes, each shard is itself an exact count (`conduit check-counters`
 -- compares them shard by shard) and never goes below zero.
 --
--- These replace tags.article_count (migration 2), which every article with
--- a popular tag has to lock until its commit: GET /api/tags sums the
--- shards instead. The previous release still reads tags.article_count
--- during a rolling deploy, and after a rollback, so its triggers keep it
--- exact for now (expand/contract, README "Migrations during a rolling
--- deploy"): the release after this one drops them and the column, and with
--- them the last hot row of a write.
+-- The tag scope is meant to replace tags.article_count (migration 2), which
+-- every article with a popular tag has to lock until its commit. For now
+-- GET /api/tags still reads the column (summing the shards reads every tag
+-- ever counted, see db/next/README.md), and the previous release reads it
+-- too during a rolling deploy and after a rollback, so its triggers stay
+-- (expand/contract, README "Migrations during a rolling deploy"); their
+-- removal waits in db/next.
 CREATE TABLE article_counts (
 	scope text     NOT NULL CONSTRAINT article_counts_scope_check CHECK (scope IN ('all', 'tag', 'author', 'favorited')),
 	key   bigint   NOT NULL,
