@@ -92,15 +92,14 @@ func (a *sqlArgs) add(v any) string {
 	return fmt.Sprintf("$%d", len(*a))
 }
 
-// articleFilter returns the condition on articles a that f asks for. Each
+// articleFilter returns the condition on articles a that f asks for (all
+// but a tag: see articleSource). Each
 // filter looks its name up in a subquery, so an unknown name matches
 // nothing rather than failing.
 func articleFilter(args *sqlArgs, f conduit.ArticleFilter) string {
+	// A tag is never among them: articleSource reads a tag's articles from
+	// its links, and only the other filters become conditions.
 	conds := []string{"TRUE"}
-	if f.Tag != "" {
-		conds = append(conds, `a.id IN (SELECT x.article_id FROM article_tags x JOIN tags t ON t.id = x.tag_id
-			WHERE t.name = `+args.add(f.Tag)+`)`)
-	}
 	if f.Author != "" {
 		conds = append(conds, `a.author_id = (SELECT id FROM users WHERE username = `+args.add(f.Author)+`)`)
 	}
