@@ -336,7 +336,12 @@ func articleByID(ctx context.Context, q querier, viewerID, id int64) (conduit.Ar
 // that a concurrent writer creates while this statement runs is not seen
 // by its snapshot, and the insert skips it: then fewer tags are linked than
 // named, and retry_write (migration 8) aborts the statement as a
-// serialization failure, which runs it again, seeing the tag. Inserting
+// serialization failure. Running it again is not enough: the aborted
+// statement rolls back the tags it created, a writer waiting on one of them
+// creates it, and the next run can lose to that writer in turn, as often as
+// such hand-offs chain. So CreateArticle then writes in a transaction whose
+// first statement creates the tags, waiting for every concurrent creator,
+// and whose second, this one, sees them all. Inserting
 // with DO UPDATE instead would return the tag, but lock tag rows in name
 // order while the counting triggers lock them in id order: two writers of
 // new tags would deadlock.
@@ -379,17 +384,43 @@ func (d *DB) CreateArticle(ctx context.Context, a conduit.NewArticle) (conduit.A
 		// New, so nobody's favorite yet; and its author cannot follow themself.
 		Author: conduit.Profile{ID: a.AuthorID},
 	}
-	err := retried(func() error {
+	insert := func(q querier) error {
 		var retry int
-		err := d.pool.QueryRow(ctx, createArticle, a.Slug, a.AuthorID, a.Title, a.Description, a.Body, tags).Scan(
+		err := q.QueryRow(ctx, createArticle, a.Slug, a.AuthorID, a.Title, a.Description, a.Body, tags).Scan(
 			&created.ID, &created.CreatedAt, &created.UpdatedAt,
 			&created.Author.Username, &created.Author.Bio, &created.Author.Image, &retry)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return conduit.TakenError(nil, "slug")
 		}
 		return err
-	})
+	}
+	err := insert(d.pool)
+	if isRetryable(err) {
+		// A tag was created meanwhile (or a deadlock was broken): the
+		// slow way, which cannot lose to a creator of tags.
+		err = d.inTx(ctx, func(tx pgx.Tx) error {
+			if err := createTags(ctx, tx, tags); err != nil {
+				return err
+			}
+			return insert(tx)
+		})
+	}
 	return created, d.storeError("insert article", "", err)
+}
+
+// createTags creates the tags with the names that do not exist yet. It
+// waits for any concurrent transaction creating one of them, so that the
+// transaction's next statement sees every tag named. The names go in
+// sorted, so that two transactions creating the same tags take their locks
+// in the same order and cannot deadlock.
+func createTags(ctx context.Context, tx pgx.Tx, names []string) error {
+	if _, err := tx.Exec(ctx, `
+		INSERT INTO tags (name)
+		SELECT DISTINCT name FROM unnest($1::text[]) AS name ORDER BY name
+		ON CONFLICT (name) DO NOTHING`, names); err != nil {
+		return fmt.Errorf("insert tags: %w", err)
+	}
+	return nil
 }
 
 // linkTags links article id to the tags with the names, creating the tags
@@ -399,14 +430,9 @@ func linkTags(ctx context.Context, tx pgx.Tx, id int64, names []string) error {
 		return nil
 	}
 	// Two statements, because one would not see a tag that a concurrent
-	// transaction created while this one waited on it. The names go in
-	// sorted, so that two transactions creating the same tags take their
-	// locks in the same order and cannot deadlock.
-	if _, err := tx.Exec(ctx, `
-		INSERT INTO tags (name)
-		SELECT DISTINCT name FROM unnest($1::text[]) AS name ORDER BY name
-		ON CONFLICT (name) DO NOTHING`, names); err != nil {
-		return fmt.Errorf("insert tags: %w", err)
+	// transaction created while this one waited on it.
+	if err := createTags(ctx, tx, names); err != nil {
+		return err
 	}
 	if _, err := tx.Exec(ctx, `
 		INSERT INTO article_tags (article_id, tag_id, article_created_at)

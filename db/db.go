@@ -145,13 +145,18 @@ func (d *DB) inTx(ctx context.Context, fn func(pgx.Tx) error) error {
 func retried(write func() error) error {
 	var err error
 	for range txAttempts {
-		err = write()
-		var pgErr *pgconn.PgError
-		if !errors.As(err, &pgErr) || (pgErr.Code != deadlockDetected && pgErr.Code != serializationFailure) {
+		if err = write(); !isRetryable(err) {
 			return err
 		}
 	}
 	return err
+}
+
+// isRetryable reports whether err is PostgreSQL aborting a write to break
+// a deadlock or a serialization conflict, having written nothing.
+func isRetryable(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && (pgErr.Code == deadlockDetected || pgErr.Code == serializationFailure)
 }
 
 // querier is what the store's helpers need, satisfied both by the pool and
