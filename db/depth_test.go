@@ -64,28 +64,9 @@ func TestPageCostAtDepth(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close(ctx)
-	// buffers returns the blocks the list statement for f and p reads,
-	// and its plan.
 	buffers := func(f conduit.ArticleFilter, p conduit.Page) (int, string) {
 		t.Helper()
-		sql, args := db.ListArticlesSQL(jake.ID, f, p)
-		var out []byte
-		// The first run warms the cache, so that both count hits alike.
-		for range 2 {
-			if err := conn.QueryRow(ctx, "EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) "+sql, args...).Scan(&out); err != nil {
-				t.Fatal(err)
-			}
-		}
-		var plan []struct {
-			Plan struct {
-				Hit  int `json:"Shared Hit Blocks"`
-				Read int `json:"Shared Read Blocks"`
-			}
-		}
-		if err := json.Unmarshal(out, &plan); err != nil {
-			t.Fatal(err)
-		}
-		return plan[0].Plan.Hit + plan[0].Plan.Read, string(out)
+		return listBlocks(t, conn, jake.ID, f, p)
 	}
 	// at returns the cursor of the article n places from the newest.
 	at := func(f conduit.ArticleFilter, n int) *conduit.Cursor {
@@ -195,6 +176,73 @@ func TestPageCostAtDepth(t *testing.T) {
 	start := time.Now()
 	mustList(t, d, jake.ID, conduit.ArticleFilter{}, conduit.Page{Limit: 20, Offset: depthArticles - 20})
 	t.Logf("the deepest offset page took %v (for the record, not asserted)", time.Since(start))
+}
+
+// listBlocks returns the blocks the list statement for f and p, read by
+// viewerID, reads, and its plan.
+func listBlocks(t *testing.T, conn *pgx.Conn, viewerID int64, f conduit.ArticleFilter, p conduit.Page) (int, string) {
+	t.Helper()
+	sql, args := db.ListArticlesSQL(viewerID, f, p)
+	var out []byte
+	// The first run warms the cache, so that both count hits alike.
+	for range 2 {
+		if err := conn.QueryRow(context.Background(), "EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) "+sql, args...).Scan(&out); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var plan []struct {
+		Plan struct {
+			Hit  int `json:"Shared Hit Blocks"`
+			Read int `json:"Shared Read Blocks"`
+		}
+	}
+	if err := json.Unmarshal(out, &plan); err != nil {
+		t.Fatal(err)
+	}
+	return plan[0].Plan.Hit + plan[0].Plan.Read, string(out)
+}
+
+// TestFeedTotalCost holds a feed's page, its total included, to what the
+// reader follows: with 3,000 authors, each counted in all 16 shards, a
+// reader of three of them reads a few hundred blocks, not every author's
+// counters (about 400 blocks of them, more once they bloat), and the
+// total is exact.
+func TestFeedTotalCost(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	d, url := dbtest.NewWithURL(t)
+	reader := mustCreateUser(t, d, "reader")
+	dbtest.Exec(t, url, `ALTER TABLE articles DISABLE TRIGGER articles_notify`)
+	dbtest.Exec(t, url, `
+		INSERT INTO users (username, email, password_hash)
+		SELECT 'author' || i, 'author' || i || '@example.com', 'x' FROM generate_series(1, 3000) AS i`)
+	dbtest.Exec(t, url, `
+		INSERT INTO articles (slug, author_id, title, description, body, created_at)
+		SELECT 'a-' || u.id || '-' || i, u.id, 'T', 'D', 'B', timestamp '2026-01-01' + (u.id * 16 + i) * interval '1 second'
+		FROM users u, generate_series(1, 16) AS i WHERE u.username LIKE 'author%' ORDER BY u.id, i`)
+	dbtest.Exec(t, url, `
+		INSERT INTO follows (follower_id, followee_id)
+		SELECT $1, id FROM users WHERE username IN ('author1', 'author1500', 'author3000')`, reader.ID)
+	dbtest.Exec(t, url, `VACUUM ANALYZE`)
+	if n := dbtest.QueryInt(t, url, `SELECT count(*) FROM article_counts WHERE scope = 'author'`); n != 3000*16 {
+		t.Fatalf("%d author counters, want %d", n, 3000*16)
+	}
+
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	feed := conduit.ArticleFilter{FeedOf: reader.ID}
+	n, plan := listBlocks(t, conn, reader.ID, feed, conduit.Page{Limit: 20})
+	t.Logf("the feed's first page reads %d blocks", n)
+	if n > 250 {
+		t.Errorf("the feed's first page reads %d blocks: its total reads more than the counters of the authors followed\n%s", n, plan)
+	}
+	page := mustList(t, d, reader.ID, feed, conduit.Page{Limit: 20})
+	if page.Total != 48 || len(page.Articles) != 20 {
+		t.Errorf("feed: %d articles of %d, want 20 of 48", len(page.Articles), page.Total)
+	}
 }
 
 // TestLinksOfAnOlderWriter inserts tag links and favorites as the previous
