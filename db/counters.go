@@ -70,6 +70,12 @@ func (d *DB) CheckCounters(ctx context.Context, repair bool) ([]CounterMismatch,
 			FULL JOIN count_articles_truth() t ON (t.scope, t.key, t.shard) = (k.scope, k.key, k.shard)
 			WHERE coalesce(k.n, 0) <> coalesce(t.n, 0)
 			ON CONFLICT (scope, key, shard) DO UPDATE SET n = excluded.n`)
+		if err != nil {
+			return err
+		}
+		// As the triggers do (migration 9): the tag shards are those of
+		// tags in use.
+		_, err = tx.Exec(ctx, `DELETE FROM article_counts WHERE scope = 'tag' AND n = 0`)
 		return err
 	})
 	if err != nil {

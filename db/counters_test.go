@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/conduit-dev/conduit/conduit"
 	"github.com/conduit-dev/conduit/db"
 	"github.com/conduit-dev/conduit/db/dbtest"
@@ -106,6 +108,30 @@ func TestCountersUnderConcurrency(t *testing.T) {
 	if got, want := dbtest.QueryInt(t, url, `SELECT count(*) FROM articles`), int64(writers*4); got != want {
 		t.Errorf("%d articles, want %d", got, want)
 	}
+	// The tag shards are those of tags in use (migration 9): deletes,
+	// retags and the move above left none at zero, and the tag list, read
+	// from them, is every tag in use, most used first, ties by name.
+	if n := dbtest.QueryInt(t, url, `SELECT count(*) FROM article_counts WHERE scope = 'tag' AND n = 0`); n != 0 {
+		t.Errorf("%d tag shards at zero are left", n)
+	}
+	gotTags, err := d.Tags(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	r, _ := conn.Query(ctx, `SELECT t.name FROM tags t JOIN article_tags x ON x.tag_id = t.id
+		GROUP BY t.name ORDER BY count(*) DESC, t.name COLLATE "C"`)
+	wantTags, err := pgx.CollectRows(r, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(gotTags, wantTags) || len(wantTags) < 4 {
+		t.Errorf("Tags = %v, want %v", gotTags, wantTags)
+	}
 
 	// Each filter's total, read from the counters, against a count(*).
 	for _, tc := range []struct {
@@ -176,10 +202,69 @@ func TestCheckCounters(t *testing.T) {
 	if got, err := d.CheckCounters(ctx, false); err != nil || len(got) > 0 {
 		t.Errorf("after the repair, CheckCounters = %+v, %v; want none", got, err)
 	}
+	if n := dbtest.QueryInt(t, url, `SELECT count(*) FROM article_counts WHERE scope = 'tag' AND n = 0`); n != 0 {
+		t.Errorf("the repair left %d tag shards at zero, want them deleted", n)
+	}
 	if got := mustList(t, d, 0, conduit.ArticleFilter{}, conduit.Page{Limit: 1}).Total; got != 2 {
 		t.Errorf("after the repair, the list's total = %d, want 2", got)
 	}
 	if got := mustList(t, d, 0, conduit.ArticleFilter{FavoritedBy: "anna"}, conduit.Page{Limit: 1}).Total; got != 1 {
 		t.Errorf("after the repair, anna's favorites total = %d, want 1", got)
+	}
+}
+
+// TestMigrateTagCountsInUse runs migration 9 over counters that the
+// previous release left: tag shards at zero (an article deleted, a tag
+// removed from an article) are deleted, the others kept, and the tag list
+// read from them is the one the old column gave.
+func TestMigrateTagCountsInUse(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	url := dbtest.NewURL(t)
+	old, err := db.Open(ctx, url, db.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := old.MigrateDownTo(ctx, 8); err != nil {
+		t.Fatal(err)
+	}
+	jake := mustCreateUser(t, old, "jake")
+	a := mustCreateArticle(t, old, jake.ID, "a1", "go", "gone")
+	mustCreateArticle(t, old, jake.ID, "a2", "go", "sql")
+	mustCreateArticle(t, old, jake.ID, "a3", "sql", "go")
+	if _, err := old.UpdateArticle(ctx, jake.ID, a.ID, conduit.ArticleChanges{TagList: conduit.Some([]string{"go"})}); err != nil {
+		t.Fatal(err)
+	}
+	dbtest.Exec(t, url, `DELETE FROM articles WHERE slug = 'a3'`)
+	old.Close()
+	if n := dbtest.QueryInt(t, url, `SELECT count(*) FROM article_counts WHERE scope = 'tag' AND n = 0`); n != 3 {
+		t.Fatalf("before migration 9, %d tag shards at zero, want 3 (gone's, and a3's go and sql)", n)
+	}
+
+	d, err := db.Open(ctx, url, db.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if err := d.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := dbtest.QueryInt(t, url, `SELECT count(*) FROM article_counts WHERE scope = 'tag' AND n = 0`); n != 0 {
+		t.Errorf("after migration 9, %d tag shards at zero, want 0", n)
+	}
+	if wrong, err := d.CheckCounters(ctx, false); err != nil || len(wrong) > 0 {
+		t.Errorf("CheckCounters = %+v, %v; want none", wrong, err)
+	}
+	tags, err := d.Tags(ctx)
+	if err != nil || !slices.Equal(tags, []string{"go", "sql"}) {
+		t.Errorf("Tags = %v, %v; want [go sql]", tags, err)
+	}
+	// And from here a removal deletes the shard it empties.
+	dbtest.Exec(t, url, `DELETE FROM articles WHERE slug = 'a2'`)
+	if n := dbtest.QueryInt(t, url, `SELECT count(*) FROM article_counts WHERE scope = 'tag' AND n = 0`); n != 0 {
+		t.Errorf("after a delete, %d tag shards at zero, want 0", n)
+	}
+	if tags, err := d.Tags(ctx); err != nil || !slices.Equal(tags, []string{"go"}) {
+		t.Errorf("Tags = %v, %v; want [go]", tags, err)
 	}
 }

@@ -1,8 +1,9 @@
 -- +goose Up
 
--- Contract half of migration 7: nothing reads tags.article_count since the
--- release that added article_counts, so its triggers, which lock a tag's
--- row until the commit of every article linked to it, and the column go.
+-- Contract half of migrations 7 and 9: nothing reads tags.article_count
+-- since the release of migration 9 (db.Tags sums the tag shards), so its
+-- triggers, which lock a tag's row until the commit of every article
+-- linked to it, and the column go.
 DROP TRIGGER article_tags_removed ON article_tags;
 DROP TRIGGER article_tags_added ON article_tags;
 DROP FUNCTION article_tags_removed();
