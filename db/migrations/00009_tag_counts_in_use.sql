@@ -1,14 +1,17 @@
 -- +goose Up
 
--- GET /api/tags lists the tags in use, most used first. Migration 7 keeps
--- each tag's count in up to 16 shards, but a shard that falls to zero
--- stays: on a site where tags come and go, a read of the tags in use from
--- the shards would read every tag ever counted (on the bench's data,
--- thousands of rows at zero: 40 requests a second against 5,000 for
--- tags.article_count). From here a tag's shard that falls to zero is
--- deleted in the statement that moved it, so the tag shards are those of
--- the tags in use, at most 16 rows each, and db.Tags reads them instead of
--- tags.article_count, which the next release can then drop (db/next).
+-- GET /api/tags lists the tags in use, most used first, from
+-- tags.article_count (migration 2), whose triggers lock a tag's row until
+-- the commit of every article linked to it. Migration 7 keeps each tag's
+-- count in up to 16 shards too, but a shard that falls to zero stays: on a
+-- site where tags come and go, a read of the tags in use from the shards
+-- would read every tag ever counted (on the bench's data, thousands of
+-- rows at zero: 40 requests a second against 5,000 for the column). From
+-- here a tag's shard that falls to zero is deleted in the statement that
+-- moved it, so the tag shards are those of the tags in use, at most 16
+-- rows each, and the table does not grow with tags that are gone. A tag
+-- list read from them is then bounded, though still slower than the
+-- column's (db/next/README.md).
 --
 -- The delete is safe against a concurrent writer of the same shard: that
 -- writer's upsert waits on the row, which this transaction has locked, and

@@ -1,7 +1,7 @@
 -- +goose Up
 
--- Contract half of migrations 7 and 9: nothing reads tags.article_count
--- since the release of migration 9 (db.Tags sums the tag shards), so its
+-- Contract half of migration 7, for the release after the one whose
+-- db.Tags stops reading tags.article_count (db/next/README.md): its
 -- triggers, which lock a tag's row until the commit of every article
 -- linked to it, and the column go.
 DROP TRIGGER article_tags_removed ON article_tags;
