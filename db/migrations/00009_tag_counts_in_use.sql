@@ -81,7 +81,30 @@ $$;
 
 DELETE FROM article_counts WHERE scope = 'tag' AND n = 0;
 
+-- tags.article_count, which GET /api/tags reads, did not follow an UPDATE
+-- that moves a link to another tag (no code path does; an operator's may),
+-- while article_counts did. Named to fire before article_tags_counted_move,
+-- so that a move locks the tags' rows before their counters, as inserts
+-- and deletes do (migration 7), and in id order.
+-- +goose StatementBegin
+CREATE FUNCTION article_tags_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+	PERFORM 1 FROM tags WHERE id IN (OLD.tag_id, NEW.tag_id) ORDER BY id FOR NO KEY UPDATE;
+	UPDATE tags SET article_count = article_count - 1 WHERE id = OLD.tag_id;
+	UPDATE tags SET article_count = article_count + 1 WHERE id = NEW.tag_id;
+	RETURN NULL;
+END
+$$;
+-- +goose StatementEnd
+CREATE TRIGGER article_tags_changed AFTER UPDATE OF tag_id ON article_tags
+	FOR EACH ROW WHEN (OLD.tag_id <> NEW.tag_id) EXECUTE FUNCTION article_tags_changed();
+UPDATE tags t SET article_count = x.n
+FROM (SELECT t2.id, count(l.tag_id) AS n FROM tags t2 LEFT JOIN article_tags l ON l.tag_id = t2.id GROUP BY t2.id) x
+WHERE x.id = t.id AND t.article_count <> x.n;
+
 -- +goose Down
+DROP TRIGGER article_tags_changed ON article_tags;
+DROP FUNCTION article_tags_changed();
 -- (Tag shards at zero that are missing are created again by the next write.)
 
 -- +goose StatementBegin

@@ -1,9 +1,11 @@
 -- +goose Up
 
--- Contract half of migration 7, for the release after the one whose
+-- Contract half of migrations 7 and 9, for the release after the one whose
 -- db.Tags stops reading tags.article_count (db/next/README.md): its
 -- triggers, which lock a tag's row until the commit of every article
 -- linked to it, and the column go.
+DROP TRIGGER article_tags_changed ON article_tags;
+DROP FUNCTION article_tags_changed();
 DROP TRIGGER article_tags_removed ON article_tags;
 DROP TRIGGER article_tags_added ON article_tags;
 DROP FUNCTION article_tags_removed();
@@ -41,6 +43,19 @@ END
 $$;
 -- +goose StatementEnd
 
+-- +goose StatementBegin
+CREATE FUNCTION article_tags_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+	PERFORM 1 FROM tags WHERE id IN (OLD.tag_id, NEW.tag_id) ORDER BY id FOR NO KEY UPDATE;
+	UPDATE tags SET article_count = article_count - 1 WHERE id = OLD.tag_id;
+	UPDATE tags SET article_count = article_count + 1 WHERE id = NEW.tag_id;
+	RETURN NULL;
+END
+$$;
+-- +goose StatementEnd
+
+CREATE TRIGGER article_tags_changed AFTER UPDATE OF tag_id ON article_tags
+	FOR EACH ROW WHEN (OLD.tag_id <> NEW.tag_id) EXECUTE FUNCTION article_tags_changed();
 CREATE TRIGGER article_tags_added AFTER INSERT ON article_tags
 	REFERENCING NEW TABLE AS added FOR EACH STATEMENT EXECUTE FUNCTION article_tags_added();
 CREATE TRIGGER article_tags_removed AFTER DELETE ON article_tags
