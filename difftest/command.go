@@ -41,7 +41,9 @@ func Command(ctx context.Context, args []string, stdout io.Writer) error {
 	if fs.NArg() > 0 {
 		return fmt.Errorf("diff: unexpected argument %q", fs.Arg(0))
 	}
-	for name, v := range map[string]string{"-old": *oldURL, "-new": *newURL} {
+	// In order (not a map's), so that the first flag missing is named.
+	for _, f := range []struct{ name, v string }{{"-old", *oldURL}, {"-new", *newURL}} {
+		name, v := f.name, f.v
 		u, err := url.Parse(v)
 		if v == "" || err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return fmt.Errorf("diff: %s wants the base URL of a REST API, such as http://127.0.0.1:5000/api", name)
