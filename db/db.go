@@ -136,16 +136,9 @@ const txAttempts = 3
 // a client should see. fn must only assign, never accumulate, what it
 // returns through its closure.
 func (d *DB) inTx(ctx context.Context, fn func(pgx.Tx) error) error {
-	return retried(func() error { return pgx.BeginFunc(ctx, d.pool, fn) })
-}
-
-// retried runs write, a transaction or a statement that is one, again when
-// PostgreSQL aborted it to order it with others (see inTx), up to
-// txAttempts times.
-func retried(write func() error) error {
 	var err error
 	for range txAttempts {
-		if err = write(); !isRetryable(err) {
+		if err = pgx.BeginFunc(ctx, d.pool, fn); !isRetryable(err) {
 			return err
 		}
 	}

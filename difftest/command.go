@@ -42,11 +42,10 @@ func Command(ctx context.Context, args []string, stdout io.Writer) error {
 		return fmt.Errorf("diff: unexpected argument %q", fs.Arg(0))
 	}
 	// In order (not a map's), so that the first flag missing is named.
-	for _, f := range []struct{ name, v string }{{"-old", *oldURL}, {"-new", *newURL}} {
-		name, v := f.name, f.v
-		u, err := url.Parse(v)
-		if v == "" || err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return fmt.Errorf("diff: %s wants the base URL of a REST API, such as http://127.0.0.1:5000/api", name)
+	for _, f := range []struct{ name, url string }{{"-old", *oldURL}, {"-new", *newURL}} {
+		u, err := url.Parse(f.url)
+		if f.url == "" || err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("diff: %s wants the base URL of a REST API, such as http://127.0.0.1:5000/api", f.name)
 		}
 	}
 	if *sequences < 0 || *replays < 1 || *reduce < 0 || *parallel < 1 {

@@ -328,10 +328,9 @@ func (r *runner) play(ctx context.Context, steps []Step, prefix string) ([]playe
 			name string
 			a    answer
 		}{{"old", oa}, {"new", na}} {
-			name, a := b.name, b.a
-			if a.Status == http.StatusTooManyRequests {
+			if b.a.Status == http.StatusTooManyRequests {
 				return nil, fmt.Errorf("the %s backend answered 429 Too Many Requests to %s: turn its rate limits off for the diff "+
-					"(on this server: RATE_LIMIT_REGISTER_PER_ADDRESS=off RATE_LIMIT_LOGIN_PER_ADDRESS=off RATE_LIMIT_LOGIN_PER_ACCOUNT=off)", name, st.Op)
+					"(on this server: RATE_LIMIT_REGISTER_PER_ADDRESS=off RATE_LIMIT_LOGIN_PER_ADDRESS=off RATE_LIMIT_LOGIN_PER_ACCOUNT=off)", b.name, st.Op)
 			}
 		}
 		oldS.bind(st, oa)
