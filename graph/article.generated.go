@@ -1589,7 +1589,7 @@ func (ec *executionContext) _UpdateArticlePayload(ctx context.Context, sel ast.S
 
 func (ec *executionContext) marshalNArticle2ᚕᚖgithubᚗcomᚋconduitᚑdevᚋconduitᚋconduitᚐArticleᚄ(ctx context.Context, sel ast.SelectionSet, v []*conduit.Article) graphql.Marshaler {
 	ctx = graphql.WithBatchParents(ctx, "Article", v, nil)
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNArticle2ᚖgithubᚗcomᚋconduitᚑdevᚋconduitᚋconduitᚐArticle(ctx, sel, v[i])
@@ -1622,7 +1622,7 @@ func (ec *executionContext) marshalNArticleConnection2ᚖgithubᚗcomᚋconduit�
 
 func (ec *executionContext) marshalNArticleEdge2ᚕᚖgithubᚗcomᚋconduitᚑdevᚋconduitᚋgraphᚐArticleEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*ArticleEdge) graphql.Marshaler {
 	ctx = graphql.WithBatchParents(ctx, "ArticleEdge", v, nil)
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNArticleEdge2ᚖgithubᚗcomᚋconduitᚑdevᚋconduitᚋgraphᚐArticleEdge(ctx, sel, v[i])

@@ -826,7 +826,7 @@ func (ec *executionContext) marshalNAddCommentPayload2ᚖgithubᚗcomᚋconduit�
 }
 
 func (ec *executionContext) marshalNComment2ᚕᚖgithubᚗcomᚋconduitᚑdevᚋconduitᚋconduitᚐCommentᚄ(ctx context.Context, sel ast.SelectionSet, v []*conduit.Comment) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNComment2ᚖgithubᚗcomᚋconduitᚑdevᚋconduitᚋconduitᚐComment(ctx, sel, v[i])
@@ -858,7 +858,7 @@ func (ec *executionContext) marshalNCommentConnection2ᚖgithubᚗcomᚋconduit�
 }
 
 func (ec *executionContext) marshalNCommentEdge2ᚕᚖgithubᚗcomᚋconduitᚑdevᚋconduitᚋgraphᚐCommentEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*CommentEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNCommentEdge2ᚖgithubᚗcomᚋconduitᚑdevᚋconduitᚋgraphᚐCommentEdge(ctx, sel, v[i])

@@ -1943,7 +1943,7 @@ func (ec *executionContext) marshalNPageInfo2ᚖgithubᚗcomᚋconduitᚑdevᚋc
 }
 
 func (ec *executionContext) marshalNUserError2ᚕᚖgithubᚗcomᚋconduitᚑdevᚋconduitᚋgraphᚐUserErrorᚄ(ctx context.Context, sel ast.SelectionSet, v []*UserError) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalList(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNUserError2ᚖgithubᚗcomᚋconduitᚑdevᚋconduitᚋgraphᚐUserError(ctx, sel, v[i])

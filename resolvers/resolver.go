@@ -7,7 +7,7 @@
 // and encodes the result; every rule lives in the service.
 package resolvers
 
-//go:generate go tool gqlgen generate
+//go:generate go run ../graph/gen
 //go:generate sh -c "cd .. && go run . schema > schema.graphql"
 
 import (
