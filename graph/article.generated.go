@@ -1220,6 +1220,9 @@ func UnmarshalUpdateArticleInput(ctx context.Context, raw any) (UpdateArticleInp
 var articleImplementors = []string{"Article", "Node"}
 
 func (ec *executionContext) _Article(ctx context.Context, sel ast.SelectionSet, obj *conduit.Article) graphql.Marshaler {
+	if !plainWritersOff.Load() && ec.plain_Article(sel, obj) {
+		return ec.marshalPlain_Article(ctx, sel, obj)
+	}
 	fields := graphql.CollectFields(ec.OperationContext, sel, articleImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -1309,6 +1312,9 @@ func (ec *executionContext) _Article(ctx context.Context, sel ast.SelectionSet, 
 var articleConnectionImplementors = []string{"ArticleConnection"}
 
 func (ec *executionContext) _ArticleConnection(ctx context.Context, sel ast.SelectionSet, obj *ArticleConnection) graphql.Marshaler {
+	if !plainWritersOff.Load() && ec.plain_ArticleConnection(sel, obj) {
+		return ec.marshalPlain_ArticleConnection(ctx, sel, obj)
+	}
 	fields := graphql.CollectFields(ec.OperationContext, sel, articleConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -1357,6 +1363,9 @@ func (ec *executionContext) _ArticleConnection(ctx context.Context, sel ast.Sele
 var articleEdgeImplementors = []string{"ArticleEdge"}
 
 func (ec *executionContext) _ArticleEdge(ctx context.Context, sel ast.SelectionSet, obj *ArticleEdge) graphql.Marshaler {
+	if !plainWritersOff.Load() && ec.plain_ArticleEdge(sel, obj) {
+		return ec.marshalPlain_ArticleEdge(ctx, sel, obj)
+	}
 	fields := graphql.CollectFields(ec.OperationContext, sel, articleEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -1396,6 +1405,9 @@ func (ec *executionContext) _ArticleEdge(ctx context.Context, sel ast.SelectionS
 var createArticlePayloadImplementors = []string{"CreateArticlePayload"}
 
 func (ec *executionContext) _CreateArticlePayload(ctx context.Context, sel ast.SelectionSet, obj *CreateArticlePayload) graphql.Marshaler {
+	if !plainWritersOff.Load() && ec.plain_CreateArticlePayload(sel, obj) {
+		return ec.marshalPlain_CreateArticlePayload(ctx, sel, obj)
+	}
 	fields := graphql.CollectFields(ec.OperationContext, sel, createArticlePayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -1434,6 +1446,9 @@ func (ec *executionContext) _CreateArticlePayload(ctx context.Context, sel ast.S
 var deleteArticlePayloadImplementors = []string{"DeleteArticlePayload"}
 
 func (ec *executionContext) _DeleteArticlePayload(ctx context.Context, sel ast.SelectionSet, obj *DeleteArticlePayload) graphql.Marshaler {
+	if !plainWritersOff.Load() && ec.plain_DeleteArticlePayload(sel, obj) {
+		return ec.marshalPlain_DeleteArticlePayload(ctx, sel, obj)
+	}
 	fields := graphql.CollectFields(ec.OperationContext, sel, deleteArticlePayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -1472,6 +1487,9 @@ func (ec *executionContext) _DeleteArticlePayload(ctx context.Context, sel ast.S
 var favoriteArticlePayloadImplementors = []string{"FavoriteArticlePayload"}
 
 func (ec *executionContext) _FavoriteArticlePayload(ctx context.Context, sel ast.SelectionSet, obj *FavoriteArticlePayload) graphql.Marshaler {
+	if !plainWritersOff.Load() && ec.plain_FavoriteArticlePayload(sel, obj) {
+		return ec.marshalPlain_FavoriteArticlePayload(ctx, sel, obj)
+	}
 	fields := graphql.CollectFields(ec.OperationContext, sel, favoriteArticlePayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -1510,6 +1528,9 @@ func (ec *executionContext) _FavoriteArticlePayload(ctx context.Context, sel ast
 var unfavoriteArticlePayloadImplementors = []string{"UnfavoriteArticlePayload"}
 
 func (ec *executionContext) _UnfavoriteArticlePayload(ctx context.Context, sel ast.SelectionSet, obj *UnfavoriteArticlePayload) graphql.Marshaler {
+	if !plainWritersOff.Load() && ec.plain_UnfavoriteArticlePayload(sel, obj) {
+		return ec.marshalPlain_UnfavoriteArticlePayload(ctx, sel, obj)
+	}
 	fields := graphql.CollectFields(ec.OperationContext, sel, unfavoriteArticlePayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -1548,6 +1569,9 @@ func (ec *executionContext) _UnfavoriteArticlePayload(ctx context.Context, sel a
 var updateArticlePayloadImplementors = []string{"UpdateArticlePayload"}
 
 func (ec *executionContext) _UpdateArticlePayload(ctx context.Context, sel ast.SelectionSet, obj *UpdateArticlePayload) graphql.Marshaler {
+	if !plainWritersOff.Load() && ec.plain_UpdateArticlePayload(sel, obj) {
+		return ec.marshalPlain_UpdateArticlePayload(ctx, sel, obj)
+	}
 	fields := graphql.CollectFields(ec.OperationContext, sel, updateArticlePayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)

@@ -590,6 +590,9 @@ func UnmarshalDeleteCommentInput(ctx context.Context, raw any) (DeleteCommentInp
 var addCommentPayloadImplementors = []string{"AddCommentPayload"}
 
 func (ec *executionContext) _AddCommentPayload(ctx context.Context, sel ast.SelectionSet, obj *AddCommentPayload) graphql.Marshaler {
+	if !plainWritersOff.Load() && ec.plain_AddCommentPayload(sel, obj) {
+		return ec.marshalPlain_AddCommentPayload(ctx, sel, obj)
+	}
 	fields := graphql.CollectFields(ec.OperationContext, sel, addCommentPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -628,6 +631,9 @@ func (ec *executionContext) _AddCommentPayload(ctx context.Context, sel ast.Sele
 var commentImplementors = []string{"Comment", "Node"}
 
 func (ec *executionContext) _Comment(ctx context.Context, sel ast.SelectionSet, obj *conduit.Comment) graphql.Marshaler {
+	if !plainWritersOff.Load() && ec.plain_Comment(sel, obj) {
+		return ec.marshalPlain_Comment(ctx, sel, obj)
+	}
 	fields := graphql.CollectFields(ec.OperationContext, sel, commentImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -687,6 +693,9 @@ func (ec *executionContext) _Comment(ctx context.Context, sel ast.SelectionSet, 
 var commentConnectionImplementors = []string{"CommentConnection"}
 
 func (ec *executionContext) _CommentConnection(ctx context.Context, sel ast.SelectionSet, obj *CommentConnection) graphql.Marshaler {
+	if !plainWritersOff.Load() && ec.plain_CommentConnection(sel, obj) {
+		return ec.marshalPlain_CommentConnection(ctx, sel, obj)
+	}
 	fields := graphql.CollectFields(ec.OperationContext, sel, commentConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -735,6 +744,9 @@ func (ec *executionContext) _CommentConnection(ctx context.Context, sel ast.Sele
 var commentEdgeImplementors = []string{"CommentEdge"}
 
 func (ec *executionContext) _CommentEdge(ctx context.Context, sel ast.SelectionSet, obj *CommentEdge) graphql.Marshaler {
+	if !plainWritersOff.Load() && ec.plain_CommentEdge(sel, obj) {
+		return ec.marshalPlain_CommentEdge(ctx, sel, obj)
+	}
 	fields := graphql.CollectFields(ec.OperationContext, sel, commentEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -773,6 +785,9 @@ func (ec *executionContext) _CommentEdge(ctx context.Context, sel ast.SelectionS
 var deleteCommentPayloadImplementors = []string{"DeleteCommentPayload"}
 
 func (ec *executionContext) _DeleteCommentPayload(ctx context.Context, sel ast.SelectionSet, obj *DeleteCommentPayload) graphql.Marshaler {
+	if !plainWritersOff.Load() && ec.plain_DeleteCommentPayload(sel, obj) {
+		return ec.marshalPlain_DeleteCommentPayload(ctx, sel, obj)
+	}
 	fields := graphql.CollectFields(ec.OperationContext, sel, deleteCommentPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)

@@ -435,6 +435,9 @@ func UnmarshalUnfollowProfileInput(ctx context.Context, raw any) (UnfollowProfil
 var followProfilePayloadImplementors = []string{"FollowProfilePayload"}
 
 func (ec *executionContext) _FollowProfilePayload(ctx context.Context, sel ast.SelectionSet, obj *FollowProfilePayload) graphql.Marshaler {
+	if !plainWritersOff.Load() && ec.plain_FollowProfilePayload(sel, obj) {
+		return ec.marshalPlain_FollowProfilePayload(ctx, sel, obj)
+	}
 	fields := graphql.CollectFields(ec.OperationContext, sel, followProfilePayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -473,6 +476,9 @@ func (ec *executionContext) _FollowProfilePayload(ctx context.Context, sel ast.S
 var profileImplementors = []string{"Profile", "Node"}
 
 func (ec *executionContext) _Profile(ctx context.Context, sel ast.SelectionSet, obj *conduit.Profile) graphql.Marshaler {
+	if !plainWritersOff.Load() && ec.plain_Profile(sel, obj) {
+		return ec.marshalPlain_Profile(ctx, sel, obj)
+	}
 	fields := graphql.CollectFields(ec.OperationContext, sel, profileImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -532,6 +538,9 @@ func (ec *executionContext) _Profile(ctx context.Context, sel ast.SelectionSet, 
 var unfollowProfilePayloadImplementors = []string{"UnfollowProfilePayload"}
 
 func (ec *executionContext) _UnfollowProfilePayload(ctx context.Context, sel ast.SelectionSet, obj *UnfollowProfilePayload) graphql.Marshaler {
+	if !plainWritersOff.Load() && ec.plain_UnfollowProfilePayload(sel, obj) {
+		return ec.marshalPlain_UnfollowProfilePayload(ctx, sel, obj)
+	}
 	fields := graphql.CollectFields(ec.OperationContext, sel, unfollowProfilePayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)

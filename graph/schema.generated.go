@@ -1712,6 +1712,9 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 var pageInfoImplementors = []string{"PageInfo"}
 
 func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet, obj *PageInfo) graphql.Marshaler {
+	if !plainWritersOff.Load() && ec.plain_PageInfo(sel, obj) {
+		return ec.marshalPlain_PageInfo(ctx, sel, obj)
+	}
 	fields := graphql.CollectFields(ec.OperationContext, sel, pageInfoImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -1876,6 +1879,9 @@ func (ec *executionContext) _Subscription(ctx context.Context, sel ast.Selection
 var userErrorImplementors = []string{"UserError"}
 
 func (ec *executionContext) _UserError(ctx context.Context, sel ast.SelectionSet, obj *UserError) graphql.Marshaler {
+	if !plainWritersOff.Load() && ec.plain_UserError(sel, obj) {
+		return ec.marshalPlain_UserError(ctx, sel, obj)
+	}
 	fields := graphql.CollectFields(ec.OperationContext, sel, userErrorImplementors)
 
 	out := graphql.NewFieldSet(fields)

@@ -589,6 +589,9 @@ func UnmarshalUpdateViewerInput(ctx context.Context, raw any) (UpdateViewerInput
 var loginPayloadImplementors = []string{"LoginPayload"}
 
 func (ec *executionContext) _LoginPayload(ctx context.Context, sel ast.SelectionSet, obj *LoginPayload) graphql.Marshaler {
+	if !plainWritersOff.Load() && ec.plain_LoginPayload(sel, obj) {
+		return ec.marshalPlain_LoginPayload(ctx, sel, obj)
+	}
 	fields := graphql.CollectFields(ec.OperationContext, sel, loginPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -632,6 +635,9 @@ func (ec *executionContext) _LoginPayload(ctx context.Context, sel ast.Selection
 var registerPayloadImplementors = []string{"RegisterPayload"}
 
 func (ec *executionContext) _RegisterPayload(ctx context.Context, sel ast.SelectionSet, obj *RegisterPayload) graphql.Marshaler {
+	if !plainWritersOff.Load() && ec.plain_RegisterPayload(sel, obj) {
+		return ec.marshalPlain_RegisterPayload(ctx, sel, obj)
+	}
 	fields := graphql.CollectFields(ec.OperationContext, sel, registerPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -675,6 +681,9 @@ func (ec *executionContext) _RegisterPayload(ctx context.Context, sel ast.Select
 var updateViewerPayloadImplementors = []string{"UpdateViewerPayload"}
 
 func (ec *executionContext) _UpdateViewerPayload(ctx context.Context, sel ast.SelectionSet, obj *UpdateViewerPayload) graphql.Marshaler {
+	if !plainWritersOff.Load() && ec.plain_UpdateViewerPayload(sel, obj) {
+		return ec.marshalPlain_UpdateViewerPayload(ctx, sel, obj)
+	}
 	fields := graphql.CollectFields(ec.OperationContext, sel, updateViewerPayloadImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -718,6 +727,9 @@ func (ec *executionContext) _UpdateViewerPayload(ctx context.Context, sel ast.Se
 var userImplementors = []string{"User", "Node"}
 
 func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj *conduit.User) graphql.Marshaler {
+	if !plainWritersOff.Load() && ec.plain_User(sel, obj) {
+		return ec.marshalPlain_User(ctx, sel, obj)
+	}
 	fields := graphql.CollectFields(ec.OperationContext, sel, userImplementors)
 
 	out := graphql.NewFieldSet(fields)

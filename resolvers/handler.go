@@ -5,11 +5,13 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
@@ -237,6 +239,15 @@ func newHandler(svc *conduit.Service, logger *slog.Logger, opts Options) (*Handl
 	}
 
 	srv := handler.New(es)
+	// graph's plain writers (graph/plain_gen.go) write plain fields
+	// without running the field middleware: an extension that intercepts
+	// fields would miss them, so none may be installed.
+	use := func(ext graphql.HandlerExtension) {
+		if _, ok := ext.(graphql.FieldInterceptor); ok {
+			panic(fmt.Sprintf("resolvers: %T intercepts fields, which graph's plain writers do not run", ext))
+		}
+		srv.Use(ext)
+	}
 	srv.SetErrorPresenter(presentError(logger))
 	srv.SetRecoverFunc(recoverPanic)
 	srv.SetQueryCache(caches.query)
@@ -244,15 +255,15 @@ func newHandler(svc *conduit.Service, logger *slog.Logger, opts Options) (*Handl
 	srv.SetValidationRulesFn(validationRules)
 	if ops := newOperations(opts.TracerProvider, opts.Metrics); ops != nil {
 		// First, so that it sees each response as the client does.
-		srv.Use(ops)
+		use(ops)
 	}
-	srv.Use(errorLimit{max: opts.MaxErrors})
+	use(errorLimit{max: opts.MaxErrors})
 	streams := newStreams(svc, logger, opts.Streams)
-	srv.Use(newSubscriptionEnds(svc, logger, streams.opts.MaxSubscriptionsPerConnection))
+	use(newSubscriptionEnds(svc, logger, streams.opts.MaxSubscriptionsPerConnection))
 	// Before parsing, in this order: the persisted query fills in the text
 	// that the document limits measure.
-	srv.Use(persistedQueries{cache: caches.persisted})
-	srv.Use(documentLimits{
+	use(persistedQueries{cache: caches.persisted})
+	use(documentLimits{
 		cache:        caches.query,
 		maxBytes:     opts.MaxDocumentBytes,
 		maxTokens:    opts.TokenLimit,
@@ -263,12 +274,12 @@ func newHandler(svc *conduit.Service, logger *slog.Logger, opts Options) (*Handl
 		maxDepth:     opts.DepthLimit,
 	})
 	// After validation, before anything runs.
-	srv.Use(extension.Introspection{})
+	use(extension.Introspection{})
 	if !opts.Introspection {
-		srv.Use(noIntrospection{})
+		use(noIntrospection{})
 	}
-	srv.Use(&int32Variables{})
-	srv.Use(&costLimit{max: opts.ComplexityLimit, maxNodes: opts.ComplexityNodeLimit})
+	use(&int32Variables{})
+	use(&costLimit{max: opts.ComplexityLimit, maxNodes: opts.ComplexityNodeLimit})
 	srv.AroundRootFields(freshLoadersPerMutation(svc))
 
 	// The first transport that supports a request serves it.

@@ -40,10 +40,14 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	if err := api.Generate(cfg, api.AddPlugin(&concurrentFields{})); err != nil {
+	plain := &plainObjects{}
+	if err := api.Generate(cfg, api.AddPlugin(&concurrentFields{}), api.AddPlugin(plain)); err != nil {
 		log.Fatal(err)
 	}
 	if err := rewriteLists(cfg.Exec.Dir()); err != nil {
+		log.Fatal(err)
+	}
+	if err := plain.hookPlain(cfg.Exec.Dir()); err != nil {
 		log.Fatal(err)
 	}
 }
