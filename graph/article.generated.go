@@ -1221,7 +1221,7 @@ var articleImplementors = []string{"Article", "Node"}
 
 func (ec *executionContext) _Article(ctx context.Context, sel ast.SelectionSet, obj *conduit.Article) graphql.Marshaler {
 	if !plainWritersOff.Load() && ec.plain_Article(sel, obj) {
-		return ec.marshalPlain_Article(ctx, sel, obj)
+		return ec.marshalPlain_Article(sel, obj)
 	}
 	fields := graphql.CollectFields(ec.OperationContext, sel, articleImplementors)
 
@@ -1313,7 +1313,7 @@ var articleConnectionImplementors = []string{"ArticleConnection"}
 
 func (ec *executionContext) _ArticleConnection(ctx context.Context, sel ast.SelectionSet, obj *ArticleConnection) graphql.Marshaler {
 	if !plainWritersOff.Load() && ec.plain_ArticleConnection(sel, obj) {
-		return ec.marshalPlain_ArticleConnection(ctx, sel, obj)
+		return ec.marshalPlain_ArticleConnection(sel, obj)
 	}
 	fields := graphql.CollectFields(ec.OperationContext, sel, articleConnectionImplementors)
 
@@ -1364,7 +1364,7 @@ var articleEdgeImplementors = []string{"ArticleEdge"}
 
 func (ec *executionContext) _ArticleEdge(ctx context.Context, sel ast.SelectionSet, obj *ArticleEdge) graphql.Marshaler {
 	if !plainWritersOff.Load() && ec.plain_ArticleEdge(sel, obj) {
-		return ec.marshalPlain_ArticleEdge(ctx, sel, obj)
+		return ec.marshalPlain_ArticleEdge(sel, obj)
 	}
 	fields := graphql.CollectFields(ec.OperationContext, sel, articleEdgeImplementors)
 
@@ -1406,7 +1406,7 @@ var createArticlePayloadImplementors = []string{"CreateArticlePayload"}
 
 func (ec *executionContext) _CreateArticlePayload(ctx context.Context, sel ast.SelectionSet, obj *CreateArticlePayload) graphql.Marshaler {
 	if !plainWritersOff.Load() && ec.plain_CreateArticlePayload(sel, obj) {
-		return ec.marshalPlain_CreateArticlePayload(ctx, sel, obj)
+		return ec.marshalPlain_CreateArticlePayload(sel, obj)
 	}
 	fields := graphql.CollectFields(ec.OperationContext, sel, createArticlePayloadImplementors)
 
@@ -1447,7 +1447,7 @@ var deleteArticlePayloadImplementors = []string{"DeleteArticlePayload"}
 
 func (ec *executionContext) _DeleteArticlePayload(ctx context.Context, sel ast.SelectionSet, obj *DeleteArticlePayload) graphql.Marshaler {
 	if !plainWritersOff.Load() && ec.plain_DeleteArticlePayload(sel, obj) {
-		return ec.marshalPlain_DeleteArticlePayload(ctx, sel, obj)
+		return ec.marshalPlain_DeleteArticlePayload(sel, obj)
 	}
 	fields := graphql.CollectFields(ec.OperationContext, sel, deleteArticlePayloadImplementors)
 
@@ -1488,7 +1488,7 @@ var favoriteArticlePayloadImplementors = []string{"FavoriteArticlePayload"}
 
 func (ec *executionContext) _FavoriteArticlePayload(ctx context.Context, sel ast.SelectionSet, obj *FavoriteArticlePayload) graphql.Marshaler {
 	if !plainWritersOff.Load() && ec.plain_FavoriteArticlePayload(sel, obj) {
-		return ec.marshalPlain_FavoriteArticlePayload(ctx, sel, obj)
+		return ec.marshalPlain_FavoriteArticlePayload(sel, obj)
 	}
 	fields := graphql.CollectFields(ec.OperationContext, sel, favoriteArticlePayloadImplementors)
 
@@ -1529,7 +1529,7 @@ var unfavoriteArticlePayloadImplementors = []string{"UnfavoriteArticlePayload"}
 
 func (ec *executionContext) _UnfavoriteArticlePayload(ctx context.Context, sel ast.SelectionSet, obj *UnfavoriteArticlePayload) graphql.Marshaler {
 	if !plainWritersOff.Load() && ec.plain_UnfavoriteArticlePayload(sel, obj) {
-		return ec.marshalPlain_UnfavoriteArticlePayload(ctx, sel, obj)
+		return ec.marshalPlain_UnfavoriteArticlePayload(sel, obj)
 	}
 	fields := graphql.CollectFields(ec.OperationContext, sel, unfavoriteArticlePayloadImplementors)
 
@@ -1570,7 +1570,7 @@ var updateArticlePayloadImplementors = []string{"UpdateArticlePayload"}
 
 func (ec *executionContext) _UpdateArticlePayload(ctx context.Context, sel ast.SelectionSet, obj *UpdateArticlePayload) graphql.Marshaler {
 	if !plainWritersOff.Load() && ec.plain_UpdateArticlePayload(sel, obj) {
-		return ec.marshalPlain_UpdateArticlePayload(ctx, sel, obj)
+		return ec.marshalPlain_UpdateArticlePayload(sel, obj)
 	}
 	fields := graphql.CollectFields(ec.OperationContext, sel, updateArticlePayloadImplementors)
 

@@ -591,7 +591,7 @@ var addCommentPayloadImplementors = []string{"AddCommentPayload"}
 
 func (ec *executionContext) _AddCommentPayload(ctx context.Context, sel ast.SelectionSet, obj *AddCommentPayload) graphql.Marshaler {
 	if !plainWritersOff.Load() && ec.plain_AddCommentPayload(sel, obj) {
-		return ec.marshalPlain_AddCommentPayload(ctx, sel, obj)
+		return ec.marshalPlain_AddCommentPayload(sel, obj)
 	}
 	fields := graphql.CollectFields(ec.OperationContext, sel, addCommentPayloadImplementors)
 
@@ -632,7 +632,7 @@ var commentImplementors = []string{"Comment", "Node"}
 
 func (ec *executionContext) _Comment(ctx context.Context, sel ast.SelectionSet, obj *conduit.Comment) graphql.Marshaler {
 	if !plainWritersOff.Load() && ec.plain_Comment(sel, obj) {
-		return ec.marshalPlain_Comment(ctx, sel, obj)
+		return ec.marshalPlain_Comment(sel, obj)
 	}
 	fields := graphql.CollectFields(ec.OperationContext, sel, commentImplementors)
 
@@ -694,7 +694,7 @@ var commentConnectionImplementors = []string{"CommentConnection"}
 
 func (ec *executionContext) _CommentConnection(ctx context.Context, sel ast.SelectionSet, obj *CommentConnection) graphql.Marshaler {
 	if !plainWritersOff.Load() && ec.plain_CommentConnection(sel, obj) {
-		return ec.marshalPlain_CommentConnection(ctx, sel, obj)
+		return ec.marshalPlain_CommentConnection(sel, obj)
 	}
 	fields := graphql.CollectFields(ec.OperationContext, sel, commentConnectionImplementors)
 
@@ -745,7 +745,7 @@ var commentEdgeImplementors = []string{"CommentEdge"}
 
 func (ec *executionContext) _CommentEdge(ctx context.Context, sel ast.SelectionSet, obj *CommentEdge) graphql.Marshaler {
 	if !plainWritersOff.Load() && ec.plain_CommentEdge(sel, obj) {
-		return ec.marshalPlain_CommentEdge(ctx, sel, obj)
+		return ec.marshalPlain_CommentEdge(sel, obj)
 	}
 	fields := graphql.CollectFields(ec.OperationContext, sel, commentEdgeImplementors)
 
@@ -786,7 +786,7 @@ var deleteCommentPayloadImplementors = []string{"DeleteCommentPayload"}
 
 func (ec *executionContext) _DeleteCommentPayload(ctx context.Context, sel ast.SelectionSet, obj *DeleteCommentPayload) graphql.Marshaler {
 	if !plainWritersOff.Load() && ec.plain_DeleteCommentPayload(sel, obj) {
-		return ec.marshalPlain_DeleteCommentPayload(ctx, sel, obj)
+		return ec.marshalPlain_DeleteCommentPayload(sel, obj)
 	}
 	fields := graphql.CollectFields(ec.OperationContext, sel, deleteCommentPayloadImplementors)
 

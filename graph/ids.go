@@ -33,13 +33,19 @@ func MarshalGlobalID(id int64) graphql.ContextMarshaler {
 		if fc == nil {
 			return errors.New("global id: no field")
 		}
-		var raw [48]byte
 		var out [72]byte
-		b := append(out[:0], '"')
-		b = base64.RawURLEncoding.AppendEncode(b, appendTypedID(raw[:0], fc.Object, id))
-		_, err := w.Write(append(b, '"'))
+		_, err := w.Write(appendGlobalID(out[:0], fc.Object, id))
 		return err
 	})
+}
+
+// appendGlobalID appends the global id of the object of type typ with
+// database id id, quoted.
+func appendGlobalID(b []byte, typ string, id int64) []byte {
+	var raw [48]byte
+	b = append(b, '"')
+	b = base64.RawURLEncoding.AppendEncode(b, appendTypedID(raw[:0], typ, id))
+	return append(b, '"')
 }
 
 // UnmarshalGlobalID refuses: global ids are read by the resolvers, which

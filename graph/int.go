@@ -3,7 +3,6 @@ package graph
 import (
 	"fmt"
 	"io"
-	"strconv"
 
 	"github.com/99designs/gqlgen/graphql"
 )
@@ -11,9 +10,7 @@ import (
 // MarshalInt writes i as a GraphQL Int. The values the schema answers with
 // (counts of rows) stay far below 2^31, so no range check is made here.
 func MarshalInt(i int) graphql.Marshaler {
-	return graphql.WriterFunc(func(w io.Writer) {
-		_, _ = io.WriteString(w, strconv.Itoa(i))
-	})
+	return graphql.WriterFunc(func(w io.Writer) { writeInt(w, i) })
 }
 
 // UnmarshalInt reads a GraphQL Int into a Go int, refusing what does not

@@ -1,16 +1,19 @@
 package graph
 
 import (
-	"encoding/base64"
+	"bytes"
 	"io"
+	"strconv"
 	"sync/atomic"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 )
 
 // The helpers of the plain writers (plain_gen.go, written by graph/gen):
 // what gqlgen's executor writes around and for a field it resolved, for
-// a selection of plain fields only.
+// a selection of plain fields only, byte for byte
+// (TestPlainWritersWriteWhatGqlgenWrites compares the two).
 
 // plainWritersOff, set, leaves every object to gqlgen's own execution: the
 // tests compare the two (export_test.go).
@@ -33,30 +36,109 @@ func plainFields(fields []graphql.CollectedField) bool {
 	return true
 }
 
-func writeOpen(w io.Writer)  { _, _ = io.WriteString(w, "{") }
-func writeClose(w io.Writer) { _, _ = io.WriteString(w, "}") }
-func writeNull(w io.Writer)  { _, _ = io.WriteString(w, "null") }
-func writeComma(w io.Writer) { _, _ = io.WriteString(w, ",") }
+// emit writes what add appends. The executor writes a response into a
+// bytes.Buffer, whose spare capacity takes the bytes without an
+// allocation.
+func emit[T any](w io.Writer, add func([]byte, T) []byte, v T) {
+	if b, ok := w.(*bytes.Buffer); ok {
+		_, _ = b.Write(add(b.AvailableBuffer(), v))
+		return
+	}
+	_, _ = w.Write(add(nil, v))
+}
 
+func writeOpen(w io.Writer)      { _, _ = io.WriteString(w, "{") }
+func writeClose(w io.Writer)     { _, _ = io.WriteString(w, "}") }
+func writeNull(w io.Writer)      { _, _ = io.WriteString(w, "null") }
+func writeComma(w io.Writer)     { _, _ = io.WriteString(w, ",") }
 func writeListOpen(w io.Writer)  { _, _ = io.WriteString(w, "[") }
 func writeListClose(w io.Writer) { _, _ = io.WriteString(w, "]") }
 
 // writeName writes the name of the i-th field of an object, after a comma
-// for all but the first.
+// for all but the first. A name is a GraphQL Name ([_A-Za-z][_0-9A-Za-z]*),
+// which JSON needs no escape for.
 func writeName(w io.Writer, i int, alias string) {
 	if i > 0 {
-		_, _ = io.WriteString(w, ",")
+		writeComma(w)
 	}
-	graphql.MarshalString(alias).MarshalGQL(w)
-	_, _ = io.WriteString(w, ":")
+	emit(w, appendName, alias)
 }
+
+func appendName(b []byte, alias string) []byte {
+	b = append(b, '"')
+	b = append(b, alias...)
+	return append(b, '"', ':')
+}
+
+func writeString(w io.Writer, s string) { emit(w, appendString, s) }
+
+// writeOptString writes s, or null for nil.
+func writeOptString(w io.Writer, s *string) {
+	if s == nil {
+		writeNull(w)
+		return
+	}
+	writeString(w, *s)
+}
+
+// writeStrings writes a list of strings.
+func writeStrings(w io.Writer, list []string) {
+	writeListOpen(w)
+	for i, s := range list {
+		if i > 0 {
+			writeComma(w)
+		}
+		writeString(w, s)
+	}
+	writeListClose(w)
+}
+
+const upperHex = "0123456789ABCDEF"
+
+// appendString appends s as a JSON string the way gqlgen's String
+// marshaler writes one: control characters, '"' and '\' escaped, the rest
+// as it is (gqlgen leaves <, >, & and U+2028 unescaped too). Bytes are
+// looked at one by one: every byte of a multi-byte UTF-8 sequence is at
+// least 0x80, so none of them is escaped, as gqlgen's loop over runes
+// escapes no rune from 0x80 on.
+func appendString(b []byte, s string) []byte {
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 0x20 && c != '"' && c != '\\' {
+			continue
+		}
+		b = append(b, s[start:i]...)
+		switch c {
+		case '\t':
+			b = append(b, `\t`...)
+		case '\r':
+			b = append(b, `\r`...)
+		case '\n':
+			b = append(b, `\n`...)
+		case '"', '\\':
+			b = append(b, '\\', c)
+		default:
+			b = append(b, `\u00`...)
+			b = append(b, upperHex[c>>4], upperHex[c&0xf])
+		}
+		start = i + 1
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}
+
+func writeBool(w io.Writer, v bool) { emit(w, strconv.AppendBool, v) }
+
+func writeInt(w io.Writer, i int) { emit(w, appendInt, i) }
+
+func appendInt(b []byte, i int) []byte { return strconv.AppendInt(b, int64(i), 10) }
+
+func writeDateTime(w io.Writer, t time.Time) { emit(w, appendDateTime, t) }
 
 // writeGlobalID writes the global id of the object of type typ with
 // database id id, as MarshalGlobalID does in a field of that type.
 func writeGlobalID(w io.Writer, typ string, id int64) {
-	var raw [48]byte
-	var out [72]byte
-	b := append(out[:0], '"')
-	b = base64.RawURLEncoding.AppendEncode(b, appendTypedID(raw[:0], typ, id))
-	_, _ = w.Write(append(b, '"'))
+	emit(w, func(b []byte, id int64) []byte { return appendGlobalID(b, typ, id) }, id)
 }

@@ -3,7 +3,6 @@
 package graph
 
 import (
-	"context"
 	"io"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -14,7 +13,11 @@ import (
 // plain_AddCommentPayload tells whether sel, over obj, holds only plain fields, which
 // writePlain_AddCommentPayload writes.
 func (ec *executionContext) plain_AddCommentPayload(sel ast.SelectionSet, obj *AddCommentPayload) bool {
-	fields := graphql.CollectFields(ec.OperationContext, sel, addCommentPayloadImplementors)
+	return ec.plainFields_AddCommentPayload(graphql.CollectFields(ec.OperationContext, sel, addCommentPayloadImplementors), obj)
+}
+
+// plainFields_AddCommentPayload is plain_AddCommentPayload of the fields collected from a selection.
+func (ec *executionContext) plainFields_AddCommentPayload(fields []graphql.CollectedField, obj *AddCommentPayload) bool {
 	if !plainFields(fields) {
 		return false
 	}
@@ -37,60 +40,69 @@ func (ec *executionContext) plain_AddCommentPayload(sel ast.SelectionSet, obj *A
 	return true
 }
 
-// writePlain_AddCommentPayload writes sel over obj, which plain_AddCommentPayload accepted.
-func (ec *executionContext) writePlain_AddCommentPayload(ctx context.Context, w io.Writer, sel ast.SelectionSet, obj *AddCommentPayload) {
-	fields := graphql.CollectFields(ec.OperationContext, sel, addCommentPayloadImplementors)
-	writeOpen(w)
-	for i, f := range fields {
-		writeName(w, i, f.Alias)
-		switch f.Name {
-		case "__typename":
-			graphql.MarshalString("AddCommentPayload").MarshalGQL(w)
-		case "comment":
-			if obj.Comment == nil {
-				writeNull(w)
-			} else {
-				ec.writePlain_Comment(ctx, w, f.Selections, obj.Comment)
-			}
-		case "userErrors":
-			ec.writePlainAll_UserError(ctx, w, f.Selections, obj.UserErrors)
-		}
-	}
-	writeClose(w)
-	_ = ctx
-}
-
 // plainAll_AddCommentPayload is plain_AddCommentPayload of every element of list.
 func (ec *executionContext) plainAll_AddCommentPayload(sel ast.SelectionSet, list []*AddCommentPayload) bool {
+	fields := graphql.CollectFields(ec.OperationContext, sel, addCommentPayloadImplementors)
 	for _, obj := range list {
-		if obj == nil || !ec.plain_AddCommentPayload(sel, obj) {
+		if obj == nil || !ec.plainFields_AddCommentPayload(fields, obj) {
 			return false
 		}
 	}
 	return true
 }
 
+// writePlain_AddCommentPayload writes sel over obj, which plain_AddCommentPayload accepted.
+func (ec *executionContext) writePlain_AddCommentPayload(w io.Writer, sel ast.SelectionSet, obj *AddCommentPayload) {
+	ec.writePlainFields_AddCommentPayload(w, graphql.CollectFields(ec.OperationContext, sel, addCommentPayloadImplementors), obj)
+}
+
+// writePlainFields_AddCommentPayload is writePlain_AddCommentPayload of the fields collected from a selection.
+func (ec *executionContext) writePlainFields_AddCommentPayload(w io.Writer, fields []graphql.CollectedField, obj *AddCommentPayload) {
+	writeOpen(w)
+	for i, f := range fields {
+		writeName(w, i, f.Alias)
+		switch f.Name {
+		case "__typename":
+			writeString(w, "AddCommentPayload")
+		case "comment":
+			if obj.Comment == nil {
+				writeNull(w)
+			} else {
+				ec.writePlain_Comment(w, f.Selections, obj.Comment)
+			}
+		case "userErrors":
+			ec.writePlainAll_UserError(w, f.Selections, obj.UserErrors)
+		}
+	}
+	writeClose(w)
+}
+
 // writePlainAll_AddCommentPayload writes list, which plainAll_AddCommentPayload accepted.
-func (ec *executionContext) writePlainAll_AddCommentPayload(ctx context.Context, w io.Writer, sel ast.SelectionSet, list []*AddCommentPayload) {
+func (ec *executionContext) writePlainAll_AddCommentPayload(w io.Writer, sel ast.SelectionSet, list []*AddCommentPayload) {
+	fields := graphql.CollectFields(ec.OperationContext, sel, addCommentPayloadImplementors)
 	writeListOpen(w)
 	for i, obj := range list {
 		if i > 0 {
 			writeComma(w)
 		}
-		ec.writePlain_AddCommentPayload(ctx, w, sel, obj)
+		ec.writePlainFields_AddCommentPayload(w, fields, obj)
 	}
 	writeListClose(w)
 }
 
 // marshalPlain_AddCommentPayload is writePlain_AddCommentPayload as the executor's marshaler.
-func (ec *executionContext) marshalPlain_AddCommentPayload(ctx context.Context, sel ast.SelectionSet, obj *AddCommentPayload) graphql.Marshaler {
-	return graphql.WriterFunc(func(w io.Writer) { ec.writePlain_AddCommentPayload(ctx, w, sel, obj) })
+func (ec *executionContext) marshalPlain_AddCommentPayload(sel ast.SelectionSet, obj *AddCommentPayload) graphql.Marshaler {
+	return graphql.WriterFunc(func(w io.Writer) { ec.writePlain_AddCommentPayload(w, sel, obj) })
 }
 
 // plain_Article tells whether sel, over obj, holds only plain fields, which
 // writePlain_Article writes.
 func (ec *executionContext) plain_Article(sel ast.SelectionSet, obj *conduit.Article) bool {
-	fields := graphql.CollectFields(ec.OperationContext, sel, articleImplementors)
+	return ec.plainFields_Article(graphql.CollectFields(ec.OperationContext, sel, articleImplementors), obj)
+}
+
+// plainFields_Article is plain_Article of the fields collected from a selection.
+func (ec *executionContext) plainFields_Article(fields []graphql.CollectedField, obj *conduit.Article) bool {
 	if !plainFields(fields) {
 		return false
 	}
@@ -109,74 +121,83 @@ func (ec *executionContext) plain_Article(sel ast.SelectionSet, obj *conduit.Art
 	return true
 }
 
-// writePlain_Article writes sel over obj, which plain_Article accepted.
-func (ec *executionContext) writePlain_Article(ctx context.Context, w io.Writer, sel ast.SelectionSet, obj *conduit.Article) {
-	fields := graphql.CollectFields(ec.OperationContext, sel, articleImplementors)
-	writeOpen(w)
-	for i, f := range fields {
-		writeName(w, i, f.Alias)
-		switch f.Name {
-		case "__typename":
-			graphql.MarshalString("Article").MarshalGQL(w)
-		case "id":
-			writeGlobalID(w, "Article", obj.ID)
-		case "slug":
-			ec.marshalNString2string(ctx, f.Selections, obj.Slug).MarshalGQL(w)
-		case "title":
-			ec.marshalNString2string(ctx, f.Selections, obj.Title).MarshalGQL(w)
-		case "description":
-			ec.marshalNString2string(ctx, f.Selections, obj.Description).MarshalGQL(w)
-		case "body":
-			ec.marshalNString2string(ctx, f.Selections, obj.Body).MarshalGQL(w)
-		case "tagList":
-			ec.marshalNString2ᚕstringᚄ(ctx, f.Selections, obj.TagList).MarshalGQL(w)
-		case "createdAt":
-			ec.marshalNDateTime2timeᚐTime(ctx, f.Selections, obj.CreatedAt).MarshalGQL(w)
-		case "updatedAt":
-			ec.marshalNDateTime2timeᚐTime(ctx, f.Selections, obj.UpdatedAt).MarshalGQL(w)
-		case "favorited":
-			ec.marshalNBoolean2bool(ctx, f.Selections, obj.Favorited).MarshalGQL(w)
-		case "favoritesCount":
-			ec.marshalNInt2int(ctx, f.Selections, obj.FavoritesCount).MarshalGQL(w)
-		case "author":
-			ec.writePlain_Profile(ctx, w, f.Selections, &obj.Author)
-		}
-	}
-	writeClose(w)
-	_ = ctx
-}
-
 // plainAll_Article is plain_Article of every element of list.
 func (ec *executionContext) plainAll_Article(sel ast.SelectionSet, list []*conduit.Article) bool {
+	fields := graphql.CollectFields(ec.OperationContext, sel, articleImplementors)
 	for _, obj := range list {
-		if obj == nil || !ec.plain_Article(sel, obj) {
+		if obj == nil || !ec.plainFields_Article(fields, obj) {
 			return false
 		}
 	}
 	return true
 }
 
+// writePlain_Article writes sel over obj, which plain_Article accepted.
+func (ec *executionContext) writePlain_Article(w io.Writer, sel ast.SelectionSet, obj *conduit.Article) {
+	ec.writePlainFields_Article(w, graphql.CollectFields(ec.OperationContext, sel, articleImplementors), obj)
+}
+
+// writePlainFields_Article is writePlain_Article of the fields collected from a selection.
+func (ec *executionContext) writePlainFields_Article(w io.Writer, fields []graphql.CollectedField, obj *conduit.Article) {
+	writeOpen(w)
+	for i, f := range fields {
+		writeName(w, i, f.Alias)
+		switch f.Name {
+		case "__typename":
+			writeString(w, "Article")
+		case "id":
+			writeGlobalID(w, "Article", obj.ID)
+		case "slug":
+			writeString(w, obj.Slug)
+		case "title":
+			writeString(w, obj.Title)
+		case "description":
+			writeString(w, obj.Description)
+		case "body":
+			writeString(w, obj.Body)
+		case "tagList":
+			writeStrings(w, obj.TagList)
+		case "createdAt":
+			writeDateTime(w, obj.CreatedAt)
+		case "updatedAt":
+			writeDateTime(w, obj.UpdatedAt)
+		case "favorited":
+			writeBool(w, obj.Favorited)
+		case "favoritesCount":
+			writeInt(w, obj.FavoritesCount)
+		case "author":
+			ec.writePlain_Profile(w, f.Selections, &obj.Author)
+		}
+	}
+	writeClose(w)
+}
+
 // writePlainAll_Article writes list, which plainAll_Article accepted.
-func (ec *executionContext) writePlainAll_Article(ctx context.Context, w io.Writer, sel ast.SelectionSet, list []*conduit.Article) {
+func (ec *executionContext) writePlainAll_Article(w io.Writer, sel ast.SelectionSet, list []*conduit.Article) {
+	fields := graphql.CollectFields(ec.OperationContext, sel, articleImplementors)
 	writeListOpen(w)
 	for i, obj := range list {
 		if i > 0 {
 			writeComma(w)
 		}
-		ec.writePlain_Article(ctx, w, sel, obj)
+		ec.writePlainFields_Article(w, fields, obj)
 	}
 	writeListClose(w)
 }
 
 // marshalPlain_Article is writePlain_Article as the executor's marshaler.
-func (ec *executionContext) marshalPlain_Article(ctx context.Context, sel ast.SelectionSet, obj *conduit.Article) graphql.Marshaler {
-	return graphql.WriterFunc(func(w io.Writer) { ec.writePlain_Article(ctx, w, sel, obj) })
+func (ec *executionContext) marshalPlain_Article(sel ast.SelectionSet, obj *conduit.Article) graphql.Marshaler {
+	return graphql.WriterFunc(func(w io.Writer) { ec.writePlain_Article(w, sel, obj) })
 }
 
 // plain_ArticleConnection tells whether sel, over obj, holds only plain fields, which
 // writePlain_ArticleConnection writes.
 func (ec *executionContext) plain_ArticleConnection(sel ast.SelectionSet, obj *ArticleConnection) bool {
-	fields := graphql.CollectFields(ec.OperationContext, sel, articleConnectionImplementors)
+	return ec.plainFields_ArticleConnection(graphql.CollectFields(ec.OperationContext, sel, articleConnectionImplementors), obj)
+}
+
+// plainFields_ArticleConnection is plain_ArticleConnection of the fields collected from a selection.
+func (ec *executionContext) plainFields_ArticleConnection(fields []graphql.CollectedField, obj *ArticleConnection) bool {
 	if !plainFields(fields) {
 		return false
 	}
@@ -203,60 +224,69 @@ func (ec *executionContext) plain_ArticleConnection(sel ast.SelectionSet, obj *A
 	return true
 }
 
-// writePlain_ArticleConnection writes sel over obj, which plain_ArticleConnection accepted.
-func (ec *executionContext) writePlain_ArticleConnection(ctx context.Context, w io.Writer, sel ast.SelectionSet, obj *ArticleConnection) {
-	fields := graphql.CollectFields(ec.OperationContext, sel, articleConnectionImplementors)
-	writeOpen(w)
-	for i, f := range fields {
-		writeName(w, i, f.Alias)
-		switch f.Name {
-		case "__typename":
-			graphql.MarshalString("ArticleConnection").MarshalGQL(w)
-		case "edges":
-			ec.writePlainAll_ArticleEdge(ctx, w, f.Selections, obj.Edges)
-		case "nodes":
-			ec.writePlainAll_Article(ctx, w, f.Selections, obj.Nodes)
-		case "pageInfo":
-			ec.writePlain_PageInfo(ctx, w, f.Selections, obj.PageInfo)
-		case "totalCount":
-			ec.marshalNInt2int(ctx, f.Selections, obj.TotalCount).MarshalGQL(w)
-		}
-	}
-	writeClose(w)
-	_ = ctx
-}
-
 // plainAll_ArticleConnection is plain_ArticleConnection of every element of list.
 func (ec *executionContext) plainAll_ArticleConnection(sel ast.SelectionSet, list []*ArticleConnection) bool {
+	fields := graphql.CollectFields(ec.OperationContext, sel, articleConnectionImplementors)
 	for _, obj := range list {
-		if obj == nil || !ec.plain_ArticleConnection(sel, obj) {
+		if obj == nil || !ec.plainFields_ArticleConnection(fields, obj) {
 			return false
 		}
 	}
 	return true
 }
 
+// writePlain_ArticleConnection writes sel over obj, which plain_ArticleConnection accepted.
+func (ec *executionContext) writePlain_ArticleConnection(w io.Writer, sel ast.SelectionSet, obj *ArticleConnection) {
+	ec.writePlainFields_ArticleConnection(w, graphql.CollectFields(ec.OperationContext, sel, articleConnectionImplementors), obj)
+}
+
+// writePlainFields_ArticleConnection is writePlain_ArticleConnection of the fields collected from a selection.
+func (ec *executionContext) writePlainFields_ArticleConnection(w io.Writer, fields []graphql.CollectedField, obj *ArticleConnection) {
+	writeOpen(w)
+	for i, f := range fields {
+		writeName(w, i, f.Alias)
+		switch f.Name {
+		case "__typename":
+			writeString(w, "ArticleConnection")
+		case "edges":
+			ec.writePlainAll_ArticleEdge(w, f.Selections, obj.Edges)
+		case "nodes":
+			ec.writePlainAll_Article(w, f.Selections, obj.Nodes)
+		case "pageInfo":
+			ec.writePlain_PageInfo(w, f.Selections, obj.PageInfo)
+		case "totalCount":
+			writeInt(w, obj.TotalCount)
+		}
+	}
+	writeClose(w)
+}
+
 // writePlainAll_ArticleConnection writes list, which plainAll_ArticleConnection accepted.
-func (ec *executionContext) writePlainAll_ArticleConnection(ctx context.Context, w io.Writer, sel ast.SelectionSet, list []*ArticleConnection) {
+func (ec *executionContext) writePlainAll_ArticleConnection(w io.Writer, sel ast.SelectionSet, list []*ArticleConnection) {
+	fields := graphql.CollectFields(ec.OperationContext, sel, articleConnectionImplementors)
 	writeListOpen(w)
 	for i, obj := range list {
 		if i > 0 {
 			writeComma(w)
 		}
-		ec.writePlain_ArticleConnection(ctx, w, sel, obj)
+		ec.writePlainFields_ArticleConnection(w, fields, obj)
 	}
 	writeListClose(w)
 }
 
 // marshalPlain_ArticleConnection is writePlain_ArticleConnection as the executor's marshaler.
-func (ec *executionContext) marshalPlain_ArticleConnection(ctx context.Context, sel ast.SelectionSet, obj *ArticleConnection) graphql.Marshaler {
-	return graphql.WriterFunc(func(w io.Writer) { ec.writePlain_ArticleConnection(ctx, w, sel, obj) })
+func (ec *executionContext) marshalPlain_ArticleConnection(sel ast.SelectionSet, obj *ArticleConnection) graphql.Marshaler {
+	return graphql.WriterFunc(func(w io.Writer) { ec.writePlain_ArticleConnection(w, sel, obj) })
 }
 
 // plain_ArticleEdge tells whether sel, over obj, holds only plain fields, which
 // writePlain_ArticleEdge writes.
 func (ec *executionContext) plain_ArticleEdge(sel ast.SelectionSet, obj *ArticleEdge) bool {
-	fields := graphql.CollectFields(ec.OperationContext, sel, articleEdgeImplementors)
+	return ec.plainFields_ArticleEdge(graphql.CollectFields(ec.OperationContext, sel, articleEdgeImplementors), obj)
+}
+
+// plainFields_ArticleEdge is plain_ArticleEdge of the fields collected from a selection.
+func (ec *executionContext) plainFields_ArticleEdge(fields []graphql.CollectedField, obj *ArticleEdge) bool {
 	if !plainFields(fields) {
 		return false
 	}
@@ -271,54 +301,63 @@ func (ec *executionContext) plain_ArticleEdge(sel ast.SelectionSet, obj *Article
 	return true
 }
 
-// writePlain_ArticleEdge writes sel over obj, which plain_ArticleEdge accepted.
-func (ec *executionContext) writePlain_ArticleEdge(ctx context.Context, w io.Writer, sel ast.SelectionSet, obj *ArticleEdge) {
-	fields := graphql.CollectFields(ec.OperationContext, sel, articleEdgeImplementors)
-	writeOpen(w)
-	for i, f := range fields {
-		writeName(w, i, f.Alias)
-		switch f.Name {
-		case "__typename":
-			graphql.MarshalString("ArticleEdge").MarshalGQL(w)
-		case "cursor":
-			ec.marshalNString2string(ctx, f.Selections, obj.Cursor).MarshalGQL(w)
-		}
-	}
-	writeClose(w)
-	_ = ctx
-}
-
 // plainAll_ArticleEdge is plain_ArticleEdge of every element of list.
 func (ec *executionContext) plainAll_ArticleEdge(sel ast.SelectionSet, list []*ArticleEdge) bool {
+	fields := graphql.CollectFields(ec.OperationContext, sel, articleEdgeImplementors)
 	for _, obj := range list {
-		if obj == nil || !ec.plain_ArticleEdge(sel, obj) {
+		if obj == nil || !ec.plainFields_ArticleEdge(fields, obj) {
 			return false
 		}
 	}
 	return true
 }
 
+// writePlain_ArticleEdge writes sel over obj, which plain_ArticleEdge accepted.
+func (ec *executionContext) writePlain_ArticleEdge(w io.Writer, sel ast.SelectionSet, obj *ArticleEdge) {
+	ec.writePlainFields_ArticleEdge(w, graphql.CollectFields(ec.OperationContext, sel, articleEdgeImplementors), obj)
+}
+
+// writePlainFields_ArticleEdge is writePlain_ArticleEdge of the fields collected from a selection.
+func (ec *executionContext) writePlainFields_ArticleEdge(w io.Writer, fields []graphql.CollectedField, obj *ArticleEdge) {
+	writeOpen(w)
+	for i, f := range fields {
+		writeName(w, i, f.Alias)
+		switch f.Name {
+		case "__typename":
+			writeString(w, "ArticleEdge")
+		case "cursor":
+			writeString(w, obj.Cursor)
+		}
+	}
+	writeClose(w)
+}
+
 // writePlainAll_ArticleEdge writes list, which plainAll_ArticleEdge accepted.
-func (ec *executionContext) writePlainAll_ArticleEdge(ctx context.Context, w io.Writer, sel ast.SelectionSet, list []*ArticleEdge) {
+func (ec *executionContext) writePlainAll_ArticleEdge(w io.Writer, sel ast.SelectionSet, list []*ArticleEdge) {
+	fields := graphql.CollectFields(ec.OperationContext, sel, articleEdgeImplementors)
 	writeListOpen(w)
 	for i, obj := range list {
 		if i > 0 {
 			writeComma(w)
 		}
-		ec.writePlain_ArticleEdge(ctx, w, sel, obj)
+		ec.writePlainFields_ArticleEdge(w, fields, obj)
 	}
 	writeListClose(w)
 }
 
 // marshalPlain_ArticleEdge is writePlain_ArticleEdge as the executor's marshaler.
-func (ec *executionContext) marshalPlain_ArticleEdge(ctx context.Context, sel ast.SelectionSet, obj *ArticleEdge) graphql.Marshaler {
-	return graphql.WriterFunc(func(w io.Writer) { ec.writePlain_ArticleEdge(ctx, w, sel, obj) })
+func (ec *executionContext) marshalPlain_ArticleEdge(sel ast.SelectionSet, obj *ArticleEdge) graphql.Marshaler {
+	return graphql.WriterFunc(func(w io.Writer) { ec.writePlain_ArticleEdge(w, sel, obj) })
 }
 
 // plain_Comment tells whether sel, over obj, holds only plain fields, which
 // writePlain_Comment writes.
 func (ec *executionContext) plain_Comment(sel ast.SelectionSet, obj *conduit.Comment) bool {
-	fields := graphql.CollectFields(ec.OperationContext, sel, commentImplementors)
+	return ec.plainFields_Comment(graphql.CollectFields(ec.OperationContext, sel, commentImplementors), obj)
+}
+
+// plainFields_Comment is plain_Comment of the fields collected from a selection.
+func (ec *executionContext) plainFields_Comment(fields []graphql.CollectedField, obj *conduit.Comment) bool {
 	if !plainFields(fields) {
 		return false
 	}
@@ -337,62 +376,71 @@ func (ec *executionContext) plain_Comment(sel ast.SelectionSet, obj *conduit.Com
 	return true
 }
 
-// writePlain_Comment writes sel over obj, which plain_Comment accepted.
-func (ec *executionContext) writePlain_Comment(ctx context.Context, w io.Writer, sel ast.SelectionSet, obj *conduit.Comment) {
-	fields := graphql.CollectFields(ec.OperationContext, sel, commentImplementors)
-	writeOpen(w)
-	for i, f := range fields {
-		writeName(w, i, f.Alias)
-		switch f.Name {
-		case "__typename":
-			graphql.MarshalString("Comment").MarshalGQL(w)
-		case "id":
-			writeGlobalID(w, "Comment", obj.ID)
-		case "body":
-			ec.marshalNString2string(ctx, f.Selections, obj.Body).MarshalGQL(w)
-		case "createdAt":
-			ec.marshalNDateTime2timeᚐTime(ctx, f.Selections, obj.CreatedAt).MarshalGQL(w)
-		case "updatedAt":
-			ec.marshalNDateTime2timeᚐTime(ctx, f.Selections, obj.UpdatedAt).MarshalGQL(w)
-		case "author":
-			ec.writePlain_Profile(ctx, w, f.Selections, &obj.Author)
-		}
-	}
-	writeClose(w)
-	_ = ctx
-}
-
 // plainAll_Comment is plain_Comment of every element of list.
 func (ec *executionContext) plainAll_Comment(sel ast.SelectionSet, list []*conduit.Comment) bool {
+	fields := graphql.CollectFields(ec.OperationContext, sel, commentImplementors)
 	for _, obj := range list {
-		if obj == nil || !ec.plain_Comment(sel, obj) {
+		if obj == nil || !ec.plainFields_Comment(fields, obj) {
 			return false
 		}
 	}
 	return true
 }
 
+// writePlain_Comment writes sel over obj, which plain_Comment accepted.
+func (ec *executionContext) writePlain_Comment(w io.Writer, sel ast.SelectionSet, obj *conduit.Comment) {
+	ec.writePlainFields_Comment(w, graphql.CollectFields(ec.OperationContext, sel, commentImplementors), obj)
+}
+
+// writePlainFields_Comment is writePlain_Comment of the fields collected from a selection.
+func (ec *executionContext) writePlainFields_Comment(w io.Writer, fields []graphql.CollectedField, obj *conduit.Comment) {
+	writeOpen(w)
+	for i, f := range fields {
+		writeName(w, i, f.Alias)
+		switch f.Name {
+		case "__typename":
+			writeString(w, "Comment")
+		case "id":
+			writeGlobalID(w, "Comment", obj.ID)
+		case "body":
+			writeString(w, obj.Body)
+		case "createdAt":
+			writeDateTime(w, obj.CreatedAt)
+		case "updatedAt":
+			writeDateTime(w, obj.UpdatedAt)
+		case "author":
+			ec.writePlain_Profile(w, f.Selections, &obj.Author)
+		}
+	}
+	writeClose(w)
+}
+
 // writePlainAll_Comment writes list, which plainAll_Comment accepted.
-func (ec *executionContext) writePlainAll_Comment(ctx context.Context, w io.Writer, sel ast.SelectionSet, list []*conduit.Comment) {
+func (ec *executionContext) writePlainAll_Comment(w io.Writer, sel ast.SelectionSet, list []*conduit.Comment) {
+	fields := graphql.CollectFields(ec.OperationContext, sel, commentImplementors)
 	writeListOpen(w)
 	for i, obj := range list {
 		if i > 0 {
 			writeComma(w)
 		}
-		ec.writePlain_Comment(ctx, w, sel, obj)
+		ec.writePlainFields_Comment(w, fields, obj)
 	}
 	writeListClose(w)
 }
 
 // marshalPlain_Comment is writePlain_Comment as the executor's marshaler.
-func (ec *executionContext) marshalPlain_Comment(ctx context.Context, sel ast.SelectionSet, obj *conduit.Comment) graphql.Marshaler {
-	return graphql.WriterFunc(func(w io.Writer) { ec.writePlain_Comment(ctx, w, sel, obj) })
+func (ec *executionContext) marshalPlain_Comment(sel ast.SelectionSet, obj *conduit.Comment) graphql.Marshaler {
+	return graphql.WriterFunc(func(w io.Writer) { ec.writePlain_Comment(w, sel, obj) })
 }
 
 // plain_CommentConnection tells whether sel, over obj, holds only plain fields, which
 // writePlain_CommentConnection writes.
 func (ec *executionContext) plain_CommentConnection(sel ast.SelectionSet, obj *CommentConnection) bool {
-	fields := graphql.CollectFields(ec.OperationContext, sel, commentConnectionImplementors)
+	return ec.plainFields_CommentConnection(graphql.CollectFields(ec.OperationContext, sel, commentConnectionImplementors), obj)
+}
+
+// plainFields_CommentConnection is plain_CommentConnection of the fields collected from a selection.
+func (ec *executionContext) plainFields_CommentConnection(fields []graphql.CollectedField, obj *CommentConnection) bool {
 	if !plainFields(fields) {
 		return false
 	}
@@ -419,60 +467,69 @@ func (ec *executionContext) plain_CommentConnection(sel ast.SelectionSet, obj *C
 	return true
 }
 
-// writePlain_CommentConnection writes sel over obj, which plain_CommentConnection accepted.
-func (ec *executionContext) writePlain_CommentConnection(ctx context.Context, w io.Writer, sel ast.SelectionSet, obj *CommentConnection) {
-	fields := graphql.CollectFields(ec.OperationContext, sel, commentConnectionImplementors)
-	writeOpen(w)
-	for i, f := range fields {
-		writeName(w, i, f.Alias)
-		switch f.Name {
-		case "__typename":
-			graphql.MarshalString("CommentConnection").MarshalGQL(w)
-		case "edges":
-			ec.writePlainAll_CommentEdge(ctx, w, f.Selections, obj.Edges)
-		case "nodes":
-			ec.writePlainAll_Comment(ctx, w, f.Selections, obj.Nodes)
-		case "pageInfo":
-			ec.writePlain_PageInfo(ctx, w, f.Selections, obj.PageInfo)
-		case "totalCount":
-			ec.marshalNInt2int(ctx, f.Selections, obj.TotalCount).MarshalGQL(w)
-		}
-	}
-	writeClose(w)
-	_ = ctx
-}
-
 // plainAll_CommentConnection is plain_CommentConnection of every element of list.
 func (ec *executionContext) plainAll_CommentConnection(sel ast.SelectionSet, list []*CommentConnection) bool {
+	fields := graphql.CollectFields(ec.OperationContext, sel, commentConnectionImplementors)
 	for _, obj := range list {
-		if obj == nil || !ec.plain_CommentConnection(sel, obj) {
+		if obj == nil || !ec.plainFields_CommentConnection(fields, obj) {
 			return false
 		}
 	}
 	return true
 }
 
+// writePlain_CommentConnection writes sel over obj, which plain_CommentConnection accepted.
+func (ec *executionContext) writePlain_CommentConnection(w io.Writer, sel ast.SelectionSet, obj *CommentConnection) {
+	ec.writePlainFields_CommentConnection(w, graphql.CollectFields(ec.OperationContext, sel, commentConnectionImplementors), obj)
+}
+
+// writePlainFields_CommentConnection is writePlain_CommentConnection of the fields collected from a selection.
+func (ec *executionContext) writePlainFields_CommentConnection(w io.Writer, fields []graphql.CollectedField, obj *CommentConnection) {
+	writeOpen(w)
+	for i, f := range fields {
+		writeName(w, i, f.Alias)
+		switch f.Name {
+		case "__typename":
+			writeString(w, "CommentConnection")
+		case "edges":
+			ec.writePlainAll_CommentEdge(w, f.Selections, obj.Edges)
+		case "nodes":
+			ec.writePlainAll_Comment(w, f.Selections, obj.Nodes)
+		case "pageInfo":
+			ec.writePlain_PageInfo(w, f.Selections, obj.PageInfo)
+		case "totalCount":
+			writeInt(w, obj.TotalCount)
+		}
+	}
+	writeClose(w)
+}
+
 // writePlainAll_CommentConnection writes list, which plainAll_CommentConnection accepted.
-func (ec *executionContext) writePlainAll_CommentConnection(ctx context.Context, w io.Writer, sel ast.SelectionSet, list []*CommentConnection) {
+func (ec *executionContext) writePlainAll_CommentConnection(w io.Writer, sel ast.SelectionSet, list []*CommentConnection) {
+	fields := graphql.CollectFields(ec.OperationContext, sel, commentConnectionImplementors)
 	writeListOpen(w)
 	for i, obj := range list {
 		if i > 0 {
 			writeComma(w)
 		}
-		ec.writePlain_CommentConnection(ctx, w, sel, obj)
+		ec.writePlainFields_CommentConnection(w, fields, obj)
 	}
 	writeListClose(w)
 }
 
 // marshalPlain_CommentConnection is writePlain_CommentConnection as the executor's marshaler.
-func (ec *executionContext) marshalPlain_CommentConnection(ctx context.Context, sel ast.SelectionSet, obj *CommentConnection) graphql.Marshaler {
-	return graphql.WriterFunc(func(w io.Writer) { ec.writePlain_CommentConnection(ctx, w, sel, obj) })
+func (ec *executionContext) marshalPlain_CommentConnection(sel ast.SelectionSet, obj *CommentConnection) graphql.Marshaler {
+	return graphql.WriterFunc(func(w io.Writer) { ec.writePlain_CommentConnection(w, sel, obj) })
 }
 
 // plain_CommentEdge tells whether sel, over obj, holds only plain fields, which
 // writePlain_CommentEdge writes.
 func (ec *executionContext) plain_CommentEdge(sel ast.SelectionSet, obj *CommentEdge) bool {
-	fields := graphql.CollectFields(ec.OperationContext, sel, commentEdgeImplementors)
+	return ec.plainFields_CommentEdge(graphql.CollectFields(ec.OperationContext, sel, commentEdgeImplementors), obj)
+}
+
+// plainFields_CommentEdge is plain_CommentEdge of the fields collected from a selection.
+func (ec *executionContext) plainFields_CommentEdge(fields []graphql.CollectedField, obj *CommentEdge) bool {
 	if !plainFields(fields) {
 		return false
 	}
@@ -491,56 +548,65 @@ func (ec *executionContext) plain_CommentEdge(sel ast.SelectionSet, obj *Comment
 	return true
 }
 
-// writePlain_CommentEdge writes sel over obj, which plain_CommentEdge accepted.
-func (ec *executionContext) writePlain_CommentEdge(ctx context.Context, w io.Writer, sel ast.SelectionSet, obj *CommentEdge) {
-	fields := graphql.CollectFields(ec.OperationContext, sel, commentEdgeImplementors)
-	writeOpen(w)
-	for i, f := range fields {
-		writeName(w, i, f.Alias)
-		switch f.Name {
-		case "__typename":
-			graphql.MarshalString("CommentEdge").MarshalGQL(w)
-		case "cursor":
-			ec.marshalNString2string(ctx, f.Selections, obj.Cursor).MarshalGQL(w)
-		case "node":
-			ec.writePlain_Comment(ctx, w, f.Selections, obj.Node)
-		}
-	}
-	writeClose(w)
-	_ = ctx
-}
-
 // plainAll_CommentEdge is plain_CommentEdge of every element of list.
 func (ec *executionContext) plainAll_CommentEdge(sel ast.SelectionSet, list []*CommentEdge) bool {
+	fields := graphql.CollectFields(ec.OperationContext, sel, commentEdgeImplementors)
 	for _, obj := range list {
-		if obj == nil || !ec.plain_CommentEdge(sel, obj) {
+		if obj == nil || !ec.plainFields_CommentEdge(fields, obj) {
 			return false
 		}
 	}
 	return true
 }
 
+// writePlain_CommentEdge writes sel over obj, which plain_CommentEdge accepted.
+func (ec *executionContext) writePlain_CommentEdge(w io.Writer, sel ast.SelectionSet, obj *CommentEdge) {
+	ec.writePlainFields_CommentEdge(w, graphql.CollectFields(ec.OperationContext, sel, commentEdgeImplementors), obj)
+}
+
+// writePlainFields_CommentEdge is writePlain_CommentEdge of the fields collected from a selection.
+func (ec *executionContext) writePlainFields_CommentEdge(w io.Writer, fields []graphql.CollectedField, obj *CommentEdge) {
+	writeOpen(w)
+	for i, f := range fields {
+		writeName(w, i, f.Alias)
+		switch f.Name {
+		case "__typename":
+			writeString(w, "CommentEdge")
+		case "cursor":
+			writeString(w, obj.Cursor)
+		case "node":
+			ec.writePlain_Comment(w, f.Selections, obj.Node)
+		}
+	}
+	writeClose(w)
+}
+
 // writePlainAll_CommentEdge writes list, which plainAll_CommentEdge accepted.
-func (ec *executionContext) writePlainAll_CommentEdge(ctx context.Context, w io.Writer, sel ast.SelectionSet, list []*CommentEdge) {
+func (ec *executionContext) writePlainAll_CommentEdge(w io.Writer, sel ast.SelectionSet, list []*CommentEdge) {
+	fields := graphql.CollectFields(ec.OperationContext, sel, commentEdgeImplementors)
 	writeListOpen(w)
 	for i, obj := range list {
 		if i > 0 {
 			writeComma(w)
 		}
-		ec.writePlain_CommentEdge(ctx, w, sel, obj)
+		ec.writePlainFields_CommentEdge(w, fields, obj)
 	}
 	writeListClose(w)
 }
 
 // marshalPlain_CommentEdge is writePlain_CommentEdge as the executor's marshaler.
-func (ec *executionContext) marshalPlain_CommentEdge(ctx context.Context, sel ast.SelectionSet, obj *CommentEdge) graphql.Marshaler {
-	return graphql.WriterFunc(func(w io.Writer) { ec.writePlain_CommentEdge(ctx, w, sel, obj) })
+func (ec *executionContext) marshalPlain_CommentEdge(sel ast.SelectionSet, obj *CommentEdge) graphql.Marshaler {
+	return graphql.WriterFunc(func(w io.Writer) { ec.writePlain_CommentEdge(w, sel, obj) })
 }
 
 // plain_CreateArticlePayload tells whether sel, over obj, holds only plain fields, which
 // writePlain_CreateArticlePayload writes.
 func (ec *executionContext) plain_CreateArticlePayload(sel ast.SelectionSet, obj *CreateArticlePayload) bool {
-	fields := graphql.CollectFields(ec.OperationContext, sel, createArticlePayloadImplementors)
+	return ec.plainFields_CreateArticlePayload(graphql.CollectFields(ec.OperationContext, sel, createArticlePayloadImplementors), obj)
+}
+
+// plainFields_CreateArticlePayload is plain_CreateArticlePayload of the fields collected from a selection.
+func (ec *executionContext) plainFields_CreateArticlePayload(fields []graphql.CollectedField, obj *CreateArticlePayload) bool {
 	if !plainFields(fields) {
 		return false
 	}
@@ -563,60 +629,69 @@ func (ec *executionContext) plain_CreateArticlePayload(sel ast.SelectionSet, obj
 	return true
 }
 
-// writePlain_CreateArticlePayload writes sel over obj, which plain_CreateArticlePayload accepted.
-func (ec *executionContext) writePlain_CreateArticlePayload(ctx context.Context, w io.Writer, sel ast.SelectionSet, obj *CreateArticlePayload) {
-	fields := graphql.CollectFields(ec.OperationContext, sel, createArticlePayloadImplementors)
-	writeOpen(w)
-	for i, f := range fields {
-		writeName(w, i, f.Alias)
-		switch f.Name {
-		case "__typename":
-			graphql.MarshalString("CreateArticlePayload").MarshalGQL(w)
-		case "article":
-			if obj.Article == nil {
-				writeNull(w)
-			} else {
-				ec.writePlain_Article(ctx, w, f.Selections, obj.Article)
-			}
-		case "userErrors":
-			ec.writePlainAll_UserError(ctx, w, f.Selections, obj.UserErrors)
-		}
-	}
-	writeClose(w)
-	_ = ctx
-}
-
 // plainAll_CreateArticlePayload is plain_CreateArticlePayload of every element of list.
 func (ec *executionContext) plainAll_CreateArticlePayload(sel ast.SelectionSet, list []*CreateArticlePayload) bool {
+	fields := graphql.CollectFields(ec.OperationContext, sel, createArticlePayloadImplementors)
 	for _, obj := range list {
-		if obj == nil || !ec.plain_CreateArticlePayload(sel, obj) {
+		if obj == nil || !ec.plainFields_CreateArticlePayload(fields, obj) {
 			return false
 		}
 	}
 	return true
 }
 
+// writePlain_CreateArticlePayload writes sel over obj, which plain_CreateArticlePayload accepted.
+func (ec *executionContext) writePlain_CreateArticlePayload(w io.Writer, sel ast.SelectionSet, obj *CreateArticlePayload) {
+	ec.writePlainFields_CreateArticlePayload(w, graphql.CollectFields(ec.OperationContext, sel, createArticlePayloadImplementors), obj)
+}
+
+// writePlainFields_CreateArticlePayload is writePlain_CreateArticlePayload of the fields collected from a selection.
+func (ec *executionContext) writePlainFields_CreateArticlePayload(w io.Writer, fields []graphql.CollectedField, obj *CreateArticlePayload) {
+	writeOpen(w)
+	for i, f := range fields {
+		writeName(w, i, f.Alias)
+		switch f.Name {
+		case "__typename":
+			writeString(w, "CreateArticlePayload")
+		case "article":
+			if obj.Article == nil {
+				writeNull(w)
+			} else {
+				ec.writePlain_Article(w, f.Selections, obj.Article)
+			}
+		case "userErrors":
+			ec.writePlainAll_UserError(w, f.Selections, obj.UserErrors)
+		}
+	}
+	writeClose(w)
+}
+
 // writePlainAll_CreateArticlePayload writes list, which plainAll_CreateArticlePayload accepted.
-func (ec *executionContext) writePlainAll_CreateArticlePayload(ctx context.Context, w io.Writer, sel ast.SelectionSet, list []*CreateArticlePayload) {
+func (ec *executionContext) writePlainAll_CreateArticlePayload(w io.Writer, sel ast.SelectionSet, list []*CreateArticlePayload) {
+	fields := graphql.CollectFields(ec.OperationContext, sel, createArticlePayloadImplementors)
 	writeListOpen(w)
 	for i, obj := range list {
 		if i > 0 {
 			writeComma(w)
 		}
-		ec.writePlain_CreateArticlePayload(ctx, w, sel, obj)
+		ec.writePlainFields_CreateArticlePayload(w, fields, obj)
 	}
 	writeListClose(w)
 }
 
 // marshalPlain_CreateArticlePayload is writePlain_CreateArticlePayload as the executor's marshaler.
-func (ec *executionContext) marshalPlain_CreateArticlePayload(ctx context.Context, sel ast.SelectionSet, obj *CreateArticlePayload) graphql.Marshaler {
-	return graphql.WriterFunc(func(w io.Writer) { ec.writePlain_CreateArticlePayload(ctx, w, sel, obj) })
+func (ec *executionContext) marshalPlain_CreateArticlePayload(sel ast.SelectionSet, obj *CreateArticlePayload) graphql.Marshaler {
+	return graphql.WriterFunc(func(w io.Writer) { ec.writePlain_CreateArticlePayload(w, sel, obj) })
 }
 
 // plain_DeleteArticlePayload tells whether sel, over obj, holds only plain fields, which
 // writePlain_DeleteArticlePayload writes.
 func (ec *executionContext) plain_DeleteArticlePayload(sel ast.SelectionSet, obj *DeleteArticlePayload) bool {
-	fields := graphql.CollectFields(ec.OperationContext, sel, deleteArticlePayloadImplementors)
+	return ec.plainFields_DeleteArticlePayload(graphql.CollectFields(ec.OperationContext, sel, deleteArticlePayloadImplementors), obj)
+}
+
+// plainFields_DeleteArticlePayload is plain_DeleteArticlePayload of the fields collected from a selection.
+func (ec *executionContext) plainFields_DeleteArticlePayload(fields []graphql.CollectedField, obj *DeleteArticlePayload) bool {
 	if !plainFields(fields) {
 		return false
 	}
@@ -635,54 +710,63 @@ func (ec *executionContext) plain_DeleteArticlePayload(sel ast.SelectionSet, obj
 	return true
 }
 
-// writePlain_DeleteArticlePayload writes sel over obj, which plain_DeleteArticlePayload accepted.
-func (ec *executionContext) writePlain_DeleteArticlePayload(ctx context.Context, w io.Writer, sel ast.SelectionSet, obj *DeleteArticlePayload) {
-	fields := graphql.CollectFields(ec.OperationContext, sel, deleteArticlePayloadImplementors)
-	writeOpen(w)
-	for i, f := range fields {
-		writeName(w, i, f.Alias)
-		switch f.Name {
-		case "__typename":
-			graphql.MarshalString("DeleteArticlePayload").MarshalGQL(w)
-		case "userErrors":
-			ec.writePlainAll_UserError(ctx, w, f.Selections, obj.UserErrors)
-		}
-	}
-	writeClose(w)
-	_ = ctx
-}
-
 // plainAll_DeleteArticlePayload is plain_DeleteArticlePayload of every element of list.
 func (ec *executionContext) plainAll_DeleteArticlePayload(sel ast.SelectionSet, list []*DeleteArticlePayload) bool {
+	fields := graphql.CollectFields(ec.OperationContext, sel, deleteArticlePayloadImplementors)
 	for _, obj := range list {
-		if obj == nil || !ec.plain_DeleteArticlePayload(sel, obj) {
+		if obj == nil || !ec.plainFields_DeleteArticlePayload(fields, obj) {
 			return false
 		}
 	}
 	return true
 }
 
+// writePlain_DeleteArticlePayload writes sel over obj, which plain_DeleteArticlePayload accepted.
+func (ec *executionContext) writePlain_DeleteArticlePayload(w io.Writer, sel ast.SelectionSet, obj *DeleteArticlePayload) {
+	ec.writePlainFields_DeleteArticlePayload(w, graphql.CollectFields(ec.OperationContext, sel, deleteArticlePayloadImplementors), obj)
+}
+
+// writePlainFields_DeleteArticlePayload is writePlain_DeleteArticlePayload of the fields collected from a selection.
+func (ec *executionContext) writePlainFields_DeleteArticlePayload(w io.Writer, fields []graphql.CollectedField, obj *DeleteArticlePayload) {
+	writeOpen(w)
+	for i, f := range fields {
+		writeName(w, i, f.Alias)
+		switch f.Name {
+		case "__typename":
+			writeString(w, "DeleteArticlePayload")
+		case "userErrors":
+			ec.writePlainAll_UserError(w, f.Selections, obj.UserErrors)
+		}
+	}
+	writeClose(w)
+}
+
 // writePlainAll_DeleteArticlePayload writes list, which plainAll_DeleteArticlePayload accepted.
-func (ec *executionContext) writePlainAll_DeleteArticlePayload(ctx context.Context, w io.Writer, sel ast.SelectionSet, list []*DeleteArticlePayload) {
+func (ec *executionContext) writePlainAll_DeleteArticlePayload(w io.Writer, sel ast.SelectionSet, list []*DeleteArticlePayload) {
+	fields := graphql.CollectFields(ec.OperationContext, sel, deleteArticlePayloadImplementors)
 	writeListOpen(w)
 	for i, obj := range list {
 		if i > 0 {
 			writeComma(w)
 		}
-		ec.writePlain_DeleteArticlePayload(ctx, w, sel, obj)
+		ec.writePlainFields_DeleteArticlePayload(w, fields, obj)
 	}
 	writeListClose(w)
 }
 
 // marshalPlain_DeleteArticlePayload is writePlain_DeleteArticlePayload as the executor's marshaler.
-func (ec *executionContext) marshalPlain_DeleteArticlePayload(ctx context.Context, sel ast.SelectionSet, obj *DeleteArticlePayload) graphql.Marshaler {
-	return graphql.WriterFunc(func(w io.Writer) { ec.writePlain_DeleteArticlePayload(ctx, w, sel, obj) })
+func (ec *executionContext) marshalPlain_DeleteArticlePayload(sel ast.SelectionSet, obj *DeleteArticlePayload) graphql.Marshaler {
+	return graphql.WriterFunc(func(w io.Writer) { ec.writePlain_DeleteArticlePayload(w, sel, obj) })
 }
 
 // plain_DeleteCommentPayload tells whether sel, over obj, holds only plain fields, which
 // writePlain_DeleteCommentPayload writes.
 func (ec *executionContext) plain_DeleteCommentPayload(sel ast.SelectionSet, obj *DeleteCommentPayload) bool {
-	fields := graphql.CollectFields(ec.OperationContext, sel, deleteCommentPayloadImplementors)
+	return ec.plainFields_DeleteCommentPayload(graphql.CollectFields(ec.OperationContext, sel, deleteCommentPayloadImplementors), obj)
+}
+
+// plainFields_DeleteCommentPayload is plain_DeleteCommentPayload of the fields collected from a selection.
+func (ec *executionContext) plainFields_DeleteCommentPayload(fields []graphql.CollectedField, obj *DeleteCommentPayload) bool {
 	if !plainFields(fields) {
 		return false
 	}
@@ -701,54 +785,63 @@ func (ec *executionContext) plain_DeleteCommentPayload(sel ast.SelectionSet, obj
 	return true
 }
 
-// writePlain_DeleteCommentPayload writes sel over obj, which plain_DeleteCommentPayload accepted.
-func (ec *executionContext) writePlain_DeleteCommentPayload(ctx context.Context, w io.Writer, sel ast.SelectionSet, obj *DeleteCommentPayload) {
-	fields := graphql.CollectFields(ec.OperationContext, sel, deleteCommentPayloadImplementors)
-	writeOpen(w)
-	for i, f := range fields {
-		writeName(w, i, f.Alias)
-		switch f.Name {
-		case "__typename":
-			graphql.MarshalString("DeleteCommentPayload").MarshalGQL(w)
-		case "userErrors":
-			ec.writePlainAll_UserError(ctx, w, f.Selections, obj.UserErrors)
-		}
-	}
-	writeClose(w)
-	_ = ctx
-}
-
 // plainAll_DeleteCommentPayload is plain_DeleteCommentPayload of every element of list.
 func (ec *executionContext) plainAll_DeleteCommentPayload(sel ast.SelectionSet, list []*DeleteCommentPayload) bool {
+	fields := graphql.CollectFields(ec.OperationContext, sel, deleteCommentPayloadImplementors)
 	for _, obj := range list {
-		if obj == nil || !ec.plain_DeleteCommentPayload(sel, obj) {
+		if obj == nil || !ec.plainFields_DeleteCommentPayload(fields, obj) {
 			return false
 		}
 	}
 	return true
 }
 
+// writePlain_DeleteCommentPayload writes sel over obj, which plain_DeleteCommentPayload accepted.
+func (ec *executionContext) writePlain_DeleteCommentPayload(w io.Writer, sel ast.SelectionSet, obj *DeleteCommentPayload) {
+	ec.writePlainFields_DeleteCommentPayload(w, graphql.CollectFields(ec.OperationContext, sel, deleteCommentPayloadImplementors), obj)
+}
+
+// writePlainFields_DeleteCommentPayload is writePlain_DeleteCommentPayload of the fields collected from a selection.
+func (ec *executionContext) writePlainFields_DeleteCommentPayload(w io.Writer, fields []graphql.CollectedField, obj *DeleteCommentPayload) {
+	writeOpen(w)
+	for i, f := range fields {
+		writeName(w, i, f.Alias)
+		switch f.Name {
+		case "__typename":
+			writeString(w, "DeleteCommentPayload")
+		case "userErrors":
+			ec.writePlainAll_UserError(w, f.Selections, obj.UserErrors)
+		}
+	}
+	writeClose(w)
+}
+
 // writePlainAll_DeleteCommentPayload writes list, which plainAll_DeleteCommentPayload accepted.
-func (ec *executionContext) writePlainAll_DeleteCommentPayload(ctx context.Context, w io.Writer, sel ast.SelectionSet, list []*DeleteCommentPayload) {
+func (ec *executionContext) writePlainAll_DeleteCommentPayload(w io.Writer, sel ast.SelectionSet, list []*DeleteCommentPayload) {
+	fields := graphql.CollectFields(ec.OperationContext, sel, deleteCommentPayloadImplementors)
 	writeListOpen(w)
 	for i, obj := range list {
 		if i > 0 {
 			writeComma(w)
 		}
-		ec.writePlain_DeleteCommentPayload(ctx, w, sel, obj)
+		ec.writePlainFields_DeleteCommentPayload(w, fields, obj)
 	}
 	writeListClose(w)
 }
 
 // marshalPlain_DeleteCommentPayload is writePlain_DeleteCommentPayload as the executor's marshaler.
-func (ec *executionContext) marshalPlain_DeleteCommentPayload(ctx context.Context, sel ast.SelectionSet, obj *DeleteCommentPayload) graphql.Marshaler {
-	return graphql.WriterFunc(func(w io.Writer) { ec.writePlain_DeleteCommentPayload(ctx, w, sel, obj) })
+func (ec *executionContext) marshalPlain_DeleteCommentPayload(sel ast.SelectionSet, obj *DeleteCommentPayload) graphql.Marshaler {
+	return graphql.WriterFunc(func(w io.Writer) { ec.writePlain_DeleteCommentPayload(w, sel, obj) })
 }
 
 // plain_FavoriteArticlePayload tells whether sel, over obj, holds only plain fields, which
 // writePlain_FavoriteArticlePayload writes.
 func (ec *executionContext) plain_FavoriteArticlePayload(sel ast.SelectionSet, obj *FavoriteArticlePayload) bool {
-	fields := graphql.CollectFields(ec.OperationContext, sel, favoriteArticlePayloadImplementors)
+	return ec.plainFields_FavoriteArticlePayload(graphql.CollectFields(ec.OperationContext, sel, favoriteArticlePayloadImplementors), obj)
+}
+
+// plainFields_FavoriteArticlePayload is plain_FavoriteArticlePayload of the fields collected from a selection.
+func (ec *executionContext) plainFields_FavoriteArticlePayload(fields []graphql.CollectedField, obj *FavoriteArticlePayload) bool {
 	if !plainFields(fields) {
 		return false
 	}
@@ -771,60 +864,69 @@ func (ec *executionContext) plain_FavoriteArticlePayload(sel ast.SelectionSet, o
 	return true
 }
 
-// writePlain_FavoriteArticlePayload writes sel over obj, which plain_FavoriteArticlePayload accepted.
-func (ec *executionContext) writePlain_FavoriteArticlePayload(ctx context.Context, w io.Writer, sel ast.SelectionSet, obj *FavoriteArticlePayload) {
-	fields := graphql.CollectFields(ec.OperationContext, sel, favoriteArticlePayloadImplementors)
-	writeOpen(w)
-	for i, f := range fields {
-		writeName(w, i, f.Alias)
-		switch f.Name {
-		case "__typename":
-			graphql.MarshalString("FavoriteArticlePayload").MarshalGQL(w)
-		case "article":
-			if obj.Article == nil {
-				writeNull(w)
-			} else {
-				ec.writePlain_Article(ctx, w, f.Selections, obj.Article)
-			}
-		case "userErrors":
-			ec.writePlainAll_UserError(ctx, w, f.Selections, obj.UserErrors)
-		}
-	}
-	writeClose(w)
-	_ = ctx
-}
-
 // plainAll_FavoriteArticlePayload is plain_FavoriteArticlePayload of every element of list.
 func (ec *executionContext) plainAll_FavoriteArticlePayload(sel ast.SelectionSet, list []*FavoriteArticlePayload) bool {
+	fields := graphql.CollectFields(ec.OperationContext, sel, favoriteArticlePayloadImplementors)
 	for _, obj := range list {
-		if obj == nil || !ec.plain_FavoriteArticlePayload(sel, obj) {
+		if obj == nil || !ec.plainFields_FavoriteArticlePayload(fields, obj) {
 			return false
 		}
 	}
 	return true
 }
 
+// writePlain_FavoriteArticlePayload writes sel over obj, which plain_FavoriteArticlePayload accepted.
+func (ec *executionContext) writePlain_FavoriteArticlePayload(w io.Writer, sel ast.SelectionSet, obj *FavoriteArticlePayload) {
+	ec.writePlainFields_FavoriteArticlePayload(w, graphql.CollectFields(ec.OperationContext, sel, favoriteArticlePayloadImplementors), obj)
+}
+
+// writePlainFields_FavoriteArticlePayload is writePlain_FavoriteArticlePayload of the fields collected from a selection.
+func (ec *executionContext) writePlainFields_FavoriteArticlePayload(w io.Writer, fields []graphql.CollectedField, obj *FavoriteArticlePayload) {
+	writeOpen(w)
+	for i, f := range fields {
+		writeName(w, i, f.Alias)
+		switch f.Name {
+		case "__typename":
+			writeString(w, "FavoriteArticlePayload")
+		case "article":
+			if obj.Article == nil {
+				writeNull(w)
+			} else {
+				ec.writePlain_Article(w, f.Selections, obj.Article)
+			}
+		case "userErrors":
+			ec.writePlainAll_UserError(w, f.Selections, obj.UserErrors)
+		}
+	}
+	writeClose(w)
+}
+
 // writePlainAll_FavoriteArticlePayload writes list, which plainAll_FavoriteArticlePayload accepted.
-func (ec *executionContext) writePlainAll_FavoriteArticlePayload(ctx context.Context, w io.Writer, sel ast.SelectionSet, list []*FavoriteArticlePayload) {
+func (ec *executionContext) writePlainAll_FavoriteArticlePayload(w io.Writer, sel ast.SelectionSet, list []*FavoriteArticlePayload) {
+	fields := graphql.CollectFields(ec.OperationContext, sel, favoriteArticlePayloadImplementors)
 	writeListOpen(w)
 	for i, obj := range list {
 		if i > 0 {
 			writeComma(w)
 		}
-		ec.writePlain_FavoriteArticlePayload(ctx, w, sel, obj)
+		ec.writePlainFields_FavoriteArticlePayload(w, fields, obj)
 	}
 	writeListClose(w)
 }
 
 // marshalPlain_FavoriteArticlePayload is writePlain_FavoriteArticlePayload as the executor's marshaler.
-func (ec *executionContext) marshalPlain_FavoriteArticlePayload(ctx context.Context, sel ast.SelectionSet, obj *FavoriteArticlePayload) graphql.Marshaler {
-	return graphql.WriterFunc(func(w io.Writer) { ec.writePlain_FavoriteArticlePayload(ctx, w, sel, obj) })
+func (ec *executionContext) marshalPlain_FavoriteArticlePayload(sel ast.SelectionSet, obj *FavoriteArticlePayload) graphql.Marshaler {
+	return graphql.WriterFunc(func(w io.Writer) { ec.writePlain_FavoriteArticlePayload(w, sel, obj) })
 }
 
 // plain_FollowProfilePayload tells whether sel, over obj, holds only plain fields, which
 // writePlain_FollowProfilePayload writes.
 func (ec *executionContext) plain_FollowProfilePayload(sel ast.SelectionSet, obj *FollowProfilePayload) bool {
-	fields := graphql.CollectFields(ec.OperationContext, sel, followProfilePayloadImplementors)
+	return ec.plainFields_FollowProfilePayload(graphql.CollectFields(ec.OperationContext, sel, followProfilePayloadImplementors), obj)
+}
+
+// plainFields_FollowProfilePayload is plain_FollowProfilePayload of the fields collected from a selection.
+func (ec *executionContext) plainFields_FollowProfilePayload(fields []graphql.CollectedField, obj *FollowProfilePayload) bool {
 	if !plainFields(fields) {
 		return false
 	}
@@ -847,60 +949,69 @@ func (ec *executionContext) plain_FollowProfilePayload(sel ast.SelectionSet, obj
 	return true
 }
 
-// writePlain_FollowProfilePayload writes sel over obj, which plain_FollowProfilePayload accepted.
-func (ec *executionContext) writePlain_FollowProfilePayload(ctx context.Context, w io.Writer, sel ast.SelectionSet, obj *FollowProfilePayload) {
-	fields := graphql.CollectFields(ec.OperationContext, sel, followProfilePayloadImplementors)
-	writeOpen(w)
-	for i, f := range fields {
-		writeName(w, i, f.Alias)
-		switch f.Name {
-		case "__typename":
-			graphql.MarshalString("FollowProfilePayload").MarshalGQL(w)
-		case "profile":
-			if obj.Profile == nil {
-				writeNull(w)
-			} else {
-				ec.writePlain_Profile(ctx, w, f.Selections, obj.Profile)
-			}
-		case "userErrors":
-			ec.writePlainAll_UserError(ctx, w, f.Selections, obj.UserErrors)
-		}
-	}
-	writeClose(w)
-	_ = ctx
-}
-
 // plainAll_FollowProfilePayload is plain_FollowProfilePayload of every element of list.
 func (ec *executionContext) plainAll_FollowProfilePayload(sel ast.SelectionSet, list []*FollowProfilePayload) bool {
+	fields := graphql.CollectFields(ec.OperationContext, sel, followProfilePayloadImplementors)
 	for _, obj := range list {
-		if obj == nil || !ec.plain_FollowProfilePayload(sel, obj) {
+		if obj == nil || !ec.plainFields_FollowProfilePayload(fields, obj) {
 			return false
 		}
 	}
 	return true
 }
 
+// writePlain_FollowProfilePayload writes sel over obj, which plain_FollowProfilePayload accepted.
+func (ec *executionContext) writePlain_FollowProfilePayload(w io.Writer, sel ast.SelectionSet, obj *FollowProfilePayload) {
+	ec.writePlainFields_FollowProfilePayload(w, graphql.CollectFields(ec.OperationContext, sel, followProfilePayloadImplementors), obj)
+}
+
+// writePlainFields_FollowProfilePayload is writePlain_FollowProfilePayload of the fields collected from a selection.
+func (ec *executionContext) writePlainFields_FollowProfilePayload(w io.Writer, fields []graphql.CollectedField, obj *FollowProfilePayload) {
+	writeOpen(w)
+	for i, f := range fields {
+		writeName(w, i, f.Alias)
+		switch f.Name {
+		case "__typename":
+			writeString(w, "FollowProfilePayload")
+		case "profile":
+			if obj.Profile == nil {
+				writeNull(w)
+			} else {
+				ec.writePlain_Profile(w, f.Selections, obj.Profile)
+			}
+		case "userErrors":
+			ec.writePlainAll_UserError(w, f.Selections, obj.UserErrors)
+		}
+	}
+	writeClose(w)
+}
+
 // writePlainAll_FollowProfilePayload writes list, which plainAll_FollowProfilePayload accepted.
-func (ec *executionContext) writePlainAll_FollowProfilePayload(ctx context.Context, w io.Writer, sel ast.SelectionSet, list []*FollowProfilePayload) {
+func (ec *executionContext) writePlainAll_FollowProfilePayload(w io.Writer, sel ast.SelectionSet, list []*FollowProfilePayload) {
+	fields := graphql.CollectFields(ec.OperationContext, sel, followProfilePayloadImplementors)
 	writeListOpen(w)
 	for i, obj := range list {
 		if i > 0 {
 			writeComma(w)
 		}
-		ec.writePlain_FollowProfilePayload(ctx, w, sel, obj)
+		ec.writePlainFields_FollowProfilePayload(w, fields, obj)
 	}
 	writeListClose(w)
 }
 
 // marshalPlain_FollowProfilePayload is writePlain_FollowProfilePayload as the executor's marshaler.
-func (ec *executionContext) marshalPlain_FollowProfilePayload(ctx context.Context, sel ast.SelectionSet, obj *FollowProfilePayload) graphql.Marshaler {
-	return graphql.WriterFunc(func(w io.Writer) { ec.writePlain_FollowProfilePayload(ctx, w, sel, obj) })
+func (ec *executionContext) marshalPlain_FollowProfilePayload(sel ast.SelectionSet, obj *FollowProfilePayload) graphql.Marshaler {
+	return graphql.WriterFunc(func(w io.Writer) { ec.writePlain_FollowProfilePayload(w, sel, obj) })
 }
 
 // plain_LoginPayload tells whether sel, over obj, holds only plain fields, which
 // writePlain_LoginPayload writes.
 func (ec *executionContext) plain_LoginPayload(sel ast.SelectionSet, obj *LoginPayload) bool {
-	fields := graphql.CollectFields(ec.OperationContext, sel, loginPayloadImplementors)
+	return ec.plainFields_LoginPayload(graphql.CollectFields(ec.OperationContext, sel, loginPayloadImplementors), obj)
+}
+
+// plainFields_LoginPayload is plain_LoginPayload of the fields collected from a selection.
+func (ec *executionContext) plainFields_LoginPayload(fields []graphql.CollectedField, obj *LoginPayload) bool {
 	if !plainFields(fields) {
 		return false
 	}
@@ -923,62 +1034,71 @@ func (ec *executionContext) plain_LoginPayload(sel ast.SelectionSet, obj *LoginP
 	return true
 }
 
-// writePlain_LoginPayload writes sel over obj, which plain_LoginPayload accepted.
-func (ec *executionContext) writePlain_LoginPayload(ctx context.Context, w io.Writer, sel ast.SelectionSet, obj *LoginPayload) {
-	fields := graphql.CollectFields(ec.OperationContext, sel, loginPayloadImplementors)
-	writeOpen(w)
-	for i, f := range fields {
-		writeName(w, i, f.Alias)
-		switch f.Name {
-		case "__typename":
-			graphql.MarshalString("LoginPayload").MarshalGQL(w)
-		case "user":
-			if obj.User == nil {
-				writeNull(w)
-			} else {
-				ec.writePlain_User(ctx, w, f.Selections, obj.User)
-			}
-		case "token":
-			ec.marshalOString2ᚖstring(ctx, f.Selections, obj.Token).MarshalGQL(w)
-		case "userErrors":
-			ec.writePlainAll_UserError(ctx, w, f.Selections, obj.UserErrors)
-		}
-	}
-	writeClose(w)
-	_ = ctx
-}
-
 // plainAll_LoginPayload is plain_LoginPayload of every element of list.
 func (ec *executionContext) plainAll_LoginPayload(sel ast.SelectionSet, list []*LoginPayload) bool {
+	fields := graphql.CollectFields(ec.OperationContext, sel, loginPayloadImplementors)
 	for _, obj := range list {
-		if obj == nil || !ec.plain_LoginPayload(sel, obj) {
+		if obj == nil || !ec.plainFields_LoginPayload(fields, obj) {
 			return false
 		}
 	}
 	return true
 }
 
+// writePlain_LoginPayload writes sel over obj, which plain_LoginPayload accepted.
+func (ec *executionContext) writePlain_LoginPayload(w io.Writer, sel ast.SelectionSet, obj *LoginPayload) {
+	ec.writePlainFields_LoginPayload(w, graphql.CollectFields(ec.OperationContext, sel, loginPayloadImplementors), obj)
+}
+
+// writePlainFields_LoginPayload is writePlain_LoginPayload of the fields collected from a selection.
+func (ec *executionContext) writePlainFields_LoginPayload(w io.Writer, fields []graphql.CollectedField, obj *LoginPayload) {
+	writeOpen(w)
+	for i, f := range fields {
+		writeName(w, i, f.Alias)
+		switch f.Name {
+		case "__typename":
+			writeString(w, "LoginPayload")
+		case "user":
+			if obj.User == nil {
+				writeNull(w)
+			} else {
+				ec.writePlain_User(w, f.Selections, obj.User)
+			}
+		case "token":
+			writeOptString(w, obj.Token)
+		case "userErrors":
+			ec.writePlainAll_UserError(w, f.Selections, obj.UserErrors)
+		}
+	}
+	writeClose(w)
+}
+
 // writePlainAll_LoginPayload writes list, which plainAll_LoginPayload accepted.
-func (ec *executionContext) writePlainAll_LoginPayload(ctx context.Context, w io.Writer, sel ast.SelectionSet, list []*LoginPayload) {
+func (ec *executionContext) writePlainAll_LoginPayload(w io.Writer, sel ast.SelectionSet, list []*LoginPayload) {
+	fields := graphql.CollectFields(ec.OperationContext, sel, loginPayloadImplementors)
 	writeListOpen(w)
 	for i, obj := range list {
 		if i > 0 {
 			writeComma(w)
 		}
-		ec.writePlain_LoginPayload(ctx, w, sel, obj)
+		ec.writePlainFields_LoginPayload(w, fields, obj)
 	}
 	writeListClose(w)
 }
 
 // marshalPlain_LoginPayload is writePlain_LoginPayload as the executor's marshaler.
-func (ec *executionContext) marshalPlain_LoginPayload(ctx context.Context, sel ast.SelectionSet, obj *LoginPayload) graphql.Marshaler {
-	return graphql.WriterFunc(func(w io.Writer) { ec.writePlain_LoginPayload(ctx, w, sel, obj) })
+func (ec *executionContext) marshalPlain_LoginPayload(sel ast.SelectionSet, obj *LoginPayload) graphql.Marshaler {
+	return graphql.WriterFunc(func(w io.Writer) { ec.writePlain_LoginPayload(w, sel, obj) })
 }
 
 // plain_PageInfo tells whether sel, over obj, holds only plain fields, which
 // writePlain_PageInfo writes.
 func (ec *executionContext) plain_PageInfo(sel ast.SelectionSet, obj *PageInfo) bool {
-	fields := graphql.CollectFields(ec.OperationContext, sel, pageInfoImplementors)
+	return ec.plainFields_PageInfo(graphql.CollectFields(ec.OperationContext, sel, pageInfoImplementors), obj)
+}
+
+// plainFields_PageInfo is plain_PageInfo of the fields collected from a selection.
+func (ec *executionContext) plainFields_PageInfo(fields []graphql.CollectedField, obj *PageInfo) bool {
 	if !plainFields(fields) {
 		return false
 	}
@@ -993,60 +1113,69 @@ func (ec *executionContext) plain_PageInfo(sel ast.SelectionSet, obj *PageInfo) 
 	return true
 }
 
-// writePlain_PageInfo writes sel over obj, which plain_PageInfo accepted.
-func (ec *executionContext) writePlain_PageInfo(ctx context.Context, w io.Writer, sel ast.SelectionSet, obj *PageInfo) {
-	fields := graphql.CollectFields(ec.OperationContext, sel, pageInfoImplementors)
-	writeOpen(w)
-	for i, f := range fields {
-		writeName(w, i, f.Alias)
-		switch f.Name {
-		case "__typename":
-			graphql.MarshalString("PageInfo").MarshalGQL(w)
-		case "hasNextPage":
-			ec.marshalNBoolean2bool(ctx, f.Selections, obj.HasNextPage).MarshalGQL(w)
-		case "hasPreviousPage":
-			ec.marshalNBoolean2bool(ctx, f.Selections, obj.HasPreviousPage).MarshalGQL(w)
-		case "startCursor":
-			ec.marshalOString2ᚖstring(ctx, f.Selections, obj.StartCursor).MarshalGQL(w)
-		case "endCursor":
-			ec.marshalOString2ᚖstring(ctx, f.Selections, obj.EndCursor).MarshalGQL(w)
-		}
-	}
-	writeClose(w)
-	_ = ctx
-}
-
 // plainAll_PageInfo is plain_PageInfo of every element of list.
 func (ec *executionContext) plainAll_PageInfo(sel ast.SelectionSet, list []*PageInfo) bool {
+	fields := graphql.CollectFields(ec.OperationContext, sel, pageInfoImplementors)
 	for _, obj := range list {
-		if obj == nil || !ec.plain_PageInfo(sel, obj) {
+		if obj == nil || !ec.plainFields_PageInfo(fields, obj) {
 			return false
 		}
 	}
 	return true
 }
 
+// writePlain_PageInfo writes sel over obj, which plain_PageInfo accepted.
+func (ec *executionContext) writePlain_PageInfo(w io.Writer, sel ast.SelectionSet, obj *PageInfo) {
+	ec.writePlainFields_PageInfo(w, graphql.CollectFields(ec.OperationContext, sel, pageInfoImplementors), obj)
+}
+
+// writePlainFields_PageInfo is writePlain_PageInfo of the fields collected from a selection.
+func (ec *executionContext) writePlainFields_PageInfo(w io.Writer, fields []graphql.CollectedField, obj *PageInfo) {
+	writeOpen(w)
+	for i, f := range fields {
+		writeName(w, i, f.Alias)
+		switch f.Name {
+		case "__typename":
+			writeString(w, "PageInfo")
+		case "hasNextPage":
+			writeBool(w, obj.HasNextPage)
+		case "hasPreviousPage":
+			writeBool(w, obj.HasPreviousPage)
+		case "startCursor":
+			writeOptString(w, obj.StartCursor)
+		case "endCursor":
+			writeOptString(w, obj.EndCursor)
+		}
+	}
+	writeClose(w)
+}
+
 // writePlainAll_PageInfo writes list, which plainAll_PageInfo accepted.
-func (ec *executionContext) writePlainAll_PageInfo(ctx context.Context, w io.Writer, sel ast.SelectionSet, list []*PageInfo) {
+func (ec *executionContext) writePlainAll_PageInfo(w io.Writer, sel ast.SelectionSet, list []*PageInfo) {
+	fields := graphql.CollectFields(ec.OperationContext, sel, pageInfoImplementors)
 	writeListOpen(w)
 	for i, obj := range list {
 		if i > 0 {
 			writeComma(w)
 		}
-		ec.writePlain_PageInfo(ctx, w, sel, obj)
+		ec.writePlainFields_PageInfo(w, fields, obj)
 	}
 	writeListClose(w)
 }
 
 // marshalPlain_PageInfo is writePlain_PageInfo as the executor's marshaler.
-func (ec *executionContext) marshalPlain_PageInfo(ctx context.Context, sel ast.SelectionSet, obj *PageInfo) graphql.Marshaler {
-	return graphql.WriterFunc(func(w io.Writer) { ec.writePlain_PageInfo(ctx, w, sel, obj) })
+func (ec *executionContext) marshalPlain_PageInfo(sel ast.SelectionSet, obj *PageInfo) graphql.Marshaler {
+	return graphql.WriterFunc(func(w io.Writer) { ec.writePlain_PageInfo(w, sel, obj) })
 }
 
 // plain_Profile tells whether sel, over obj, holds only plain fields, which
 // writePlain_Profile writes.
 func (ec *executionContext) plain_Profile(sel ast.SelectionSet, obj *conduit.Profile) bool {
-	fields := graphql.CollectFields(ec.OperationContext, sel, profileImplementors)
+	return ec.plainFields_Profile(graphql.CollectFields(ec.OperationContext, sel, profileImplementors), obj)
+}
+
+// plainFields_Profile is plain_Profile of the fields collected from a selection.
+func (ec *executionContext) plainFields_Profile(fields []graphql.CollectedField, obj *conduit.Profile) bool {
 	if !plainFields(fields) {
 		return false
 	}
@@ -1061,62 +1190,71 @@ func (ec *executionContext) plain_Profile(sel ast.SelectionSet, obj *conduit.Pro
 	return true
 }
 
-// writePlain_Profile writes sel over obj, which plain_Profile accepted.
-func (ec *executionContext) writePlain_Profile(ctx context.Context, w io.Writer, sel ast.SelectionSet, obj *conduit.Profile) {
-	fields := graphql.CollectFields(ec.OperationContext, sel, profileImplementors)
-	writeOpen(w)
-	for i, f := range fields {
-		writeName(w, i, f.Alias)
-		switch f.Name {
-		case "__typename":
-			graphql.MarshalString("Profile").MarshalGQL(w)
-		case "id":
-			writeGlobalID(w, "Profile", obj.ID)
-		case "username":
-			ec.marshalNString2string(ctx, f.Selections, obj.Username).MarshalGQL(w)
-		case "bio":
-			ec.marshalOString2ᚖstring(ctx, f.Selections, obj.Bio).MarshalGQL(w)
-		case "image":
-			ec.marshalOString2ᚖstring(ctx, f.Selections, obj.Image).MarshalGQL(w)
-		case "following":
-			ec.marshalNBoolean2bool(ctx, f.Selections, obj.Following).MarshalGQL(w)
-		}
-	}
-	writeClose(w)
-	_ = ctx
-}
-
 // plainAll_Profile is plain_Profile of every element of list.
 func (ec *executionContext) plainAll_Profile(sel ast.SelectionSet, list []*conduit.Profile) bool {
+	fields := graphql.CollectFields(ec.OperationContext, sel, profileImplementors)
 	for _, obj := range list {
-		if obj == nil || !ec.plain_Profile(sel, obj) {
+		if obj == nil || !ec.plainFields_Profile(fields, obj) {
 			return false
 		}
 	}
 	return true
 }
 
+// writePlain_Profile writes sel over obj, which plain_Profile accepted.
+func (ec *executionContext) writePlain_Profile(w io.Writer, sel ast.SelectionSet, obj *conduit.Profile) {
+	ec.writePlainFields_Profile(w, graphql.CollectFields(ec.OperationContext, sel, profileImplementors), obj)
+}
+
+// writePlainFields_Profile is writePlain_Profile of the fields collected from a selection.
+func (ec *executionContext) writePlainFields_Profile(w io.Writer, fields []graphql.CollectedField, obj *conduit.Profile) {
+	writeOpen(w)
+	for i, f := range fields {
+		writeName(w, i, f.Alias)
+		switch f.Name {
+		case "__typename":
+			writeString(w, "Profile")
+		case "id":
+			writeGlobalID(w, "Profile", obj.ID)
+		case "username":
+			writeString(w, obj.Username)
+		case "bio":
+			writeOptString(w, obj.Bio)
+		case "image":
+			writeOptString(w, obj.Image)
+		case "following":
+			writeBool(w, obj.Following)
+		}
+	}
+	writeClose(w)
+}
+
 // writePlainAll_Profile writes list, which plainAll_Profile accepted.
-func (ec *executionContext) writePlainAll_Profile(ctx context.Context, w io.Writer, sel ast.SelectionSet, list []*conduit.Profile) {
+func (ec *executionContext) writePlainAll_Profile(w io.Writer, sel ast.SelectionSet, list []*conduit.Profile) {
+	fields := graphql.CollectFields(ec.OperationContext, sel, profileImplementors)
 	writeListOpen(w)
 	for i, obj := range list {
 		if i > 0 {
 			writeComma(w)
 		}
-		ec.writePlain_Profile(ctx, w, sel, obj)
+		ec.writePlainFields_Profile(w, fields, obj)
 	}
 	writeListClose(w)
 }
 
 // marshalPlain_Profile is writePlain_Profile as the executor's marshaler.
-func (ec *executionContext) marshalPlain_Profile(ctx context.Context, sel ast.SelectionSet, obj *conduit.Profile) graphql.Marshaler {
-	return graphql.WriterFunc(func(w io.Writer) { ec.writePlain_Profile(ctx, w, sel, obj) })
+func (ec *executionContext) marshalPlain_Profile(sel ast.SelectionSet, obj *conduit.Profile) graphql.Marshaler {
+	return graphql.WriterFunc(func(w io.Writer) { ec.writePlain_Profile(w, sel, obj) })
 }
 
 // plain_RegisterPayload tells whether sel, over obj, holds only plain fields, which
 // writePlain_RegisterPayload writes.
 func (ec *executionContext) plain_RegisterPayload(sel ast.SelectionSet, obj *RegisterPayload) bool {
-	fields := graphql.CollectFields(ec.OperationContext, sel, registerPayloadImplementors)
+	return ec.plainFields_RegisterPayload(graphql.CollectFields(ec.OperationContext, sel, registerPayloadImplementors), obj)
+}
+
+// plainFields_RegisterPayload is plain_RegisterPayload of the fields collected from a selection.
+func (ec *executionContext) plainFields_RegisterPayload(fields []graphql.CollectedField, obj *RegisterPayload) bool {
 	if !plainFields(fields) {
 		return false
 	}
@@ -1139,62 +1277,71 @@ func (ec *executionContext) plain_RegisterPayload(sel ast.SelectionSet, obj *Reg
 	return true
 }
 
-// writePlain_RegisterPayload writes sel over obj, which plain_RegisterPayload accepted.
-func (ec *executionContext) writePlain_RegisterPayload(ctx context.Context, w io.Writer, sel ast.SelectionSet, obj *RegisterPayload) {
-	fields := graphql.CollectFields(ec.OperationContext, sel, registerPayloadImplementors)
-	writeOpen(w)
-	for i, f := range fields {
-		writeName(w, i, f.Alias)
-		switch f.Name {
-		case "__typename":
-			graphql.MarshalString("RegisterPayload").MarshalGQL(w)
-		case "user":
-			if obj.User == nil {
-				writeNull(w)
-			} else {
-				ec.writePlain_User(ctx, w, f.Selections, obj.User)
-			}
-		case "token":
-			ec.marshalOString2ᚖstring(ctx, f.Selections, obj.Token).MarshalGQL(w)
-		case "userErrors":
-			ec.writePlainAll_UserError(ctx, w, f.Selections, obj.UserErrors)
-		}
-	}
-	writeClose(w)
-	_ = ctx
-}
-
 // plainAll_RegisterPayload is plain_RegisterPayload of every element of list.
 func (ec *executionContext) plainAll_RegisterPayload(sel ast.SelectionSet, list []*RegisterPayload) bool {
+	fields := graphql.CollectFields(ec.OperationContext, sel, registerPayloadImplementors)
 	for _, obj := range list {
-		if obj == nil || !ec.plain_RegisterPayload(sel, obj) {
+		if obj == nil || !ec.plainFields_RegisterPayload(fields, obj) {
 			return false
 		}
 	}
 	return true
 }
 
+// writePlain_RegisterPayload writes sel over obj, which plain_RegisterPayload accepted.
+func (ec *executionContext) writePlain_RegisterPayload(w io.Writer, sel ast.SelectionSet, obj *RegisterPayload) {
+	ec.writePlainFields_RegisterPayload(w, graphql.CollectFields(ec.OperationContext, sel, registerPayloadImplementors), obj)
+}
+
+// writePlainFields_RegisterPayload is writePlain_RegisterPayload of the fields collected from a selection.
+func (ec *executionContext) writePlainFields_RegisterPayload(w io.Writer, fields []graphql.CollectedField, obj *RegisterPayload) {
+	writeOpen(w)
+	for i, f := range fields {
+		writeName(w, i, f.Alias)
+		switch f.Name {
+		case "__typename":
+			writeString(w, "RegisterPayload")
+		case "user":
+			if obj.User == nil {
+				writeNull(w)
+			} else {
+				ec.writePlain_User(w, f.Selections, obj.User)
+			}
+		case "token":
+			writeOptString(w, obj.Token)
+		case "userErrors":
+			ec.writePlainAll_UserError(w, f.Selections, obj.UserErrors)
+		}
+	}
+	writeClose(w)
+}
+
 // writePlainAll_RegisterPayload writes list, which plainAll_RegisterPayload accepted.
-func (ec *executionContext) writePlainAll_RegisterPayload(ctx context.Context, w io.Writer, sel ast.SelectionSet, list []*RegisterPayload) {
+func (ec *executionContext) writePlainAll_RegisterPayload(w io.Writer, sel ast.SelectionSet, list []*RegisterPayload) {
+	fields := graphql.CollectFields(ec.OperationContext, sel, registerPayloadImplementors)
 	writeListOpen(w)
 	for i, obj := range list {
 		if i > 0 {
 			writeComma(w)
 		}
-		ec.writePlain_RegisterPayload(ctx, w, sel, obj)
+		ec.writePlainFields_RegisterPayload(w, fields, obj)
 	}
 	writeListClose(w)
 }
 
 // marshalPlain_RegisterPayload is writePlain_RegisterPayload as the executor's marshaler.
-func (ec *executionContext) marshalPlain_RegisterPayload(ctx context.Context, sel ast.SelectionSet, obj *RegisterPayload) graphql.Marshaler {
-	return graphql.WriterFunc(func(w io.Writer) { ec.writePlain_RegisterPayload(ctx, w, sel, obj) })
+func (ec *executionContext) marshalPlain_RegisterPayload(sel ast.SelectionSet, obj *RegisterPayload) graphql.Marshaler {
+	return graphql.WriterFunc(func(w io.Writer) { ec.writePlain_RegisterPayload(w, sel, obj) })
 }
 
 // plain_UnfavoriteArticlePayload tells whether sel, over obj, holds only plain fields, which
 // writePlain_UnfavoriteArticlePayload writes.
 func (ec *executionContext) plain_UnfavoriteArticlePayload(sel ast.SelectionSet, obj *UnfavoriteArticlePayload) bool {
-	fields := graphql.CollectFields(ec.OperationContext, sel, unfavoriteArticlePayloadImplementors)
+	return ec.plainFields_UnfavoriteArticlePayload(graphql.CollectFields(ec.OperationContext, sel, unfavoriteArticlePayloadImplementors), obj)
+}
+
+// plainFields_UnfavoriteArticlePayload is plain_UnfavoriteArticlePayload of the fields collected from a selection.
+func (ec *executionContext) plainFields_UnfavoriteArticlePayload(fields []graphql.CollectedField, obj *UnfavoriteArticlePayload) bool {
 	if !plainFields(fields) {
 		return false
 	}
@@ -1217,60 +1364,69 @@ func (ec *executionContext) plain_UnfavoriteArticlePayload(sel ast.SelectionSet,
 	return true
 }
 
-// writePlain_UnfavoriteArticlePayload writes sel over obj, which plain_UnfavoriteArticlePayload accepted.
-func (ec *executionContext) writePlain_UnfavoriteArticlePayload(ctx context.Context, w io.Writer, sel ast.SelectionSet, obj *UnfavoriteArticlePayload) {
-	fields := graphql.CollectFields(ec.OperationContext, sel, unfavoriteArticlePayloadImplementors)
-	writeOpen(w)
-	for i, f := range fields {
-		writeName(w, i, f.Alias)
-		switch f.Name {
-		case "__typename":
-			graphql.MarshalString("UnfavoriteArticlePayload").MarshalGQL(w)
-		case "article":
-			if obj.Article == nil {
-				writeNull(w)
-			} else {
-				ec.writePlain_Article(ctx, w, f.Selections, obj.Article)
-			}
-		case "userErrors":
-			ec.writePlainAll_UserError(ctx, w, f.Selections, obj.UserErrors)
-		}
-	}
-	writeClose(w)
-	_ = ctx
-}
-
 // plainAll_UnfavoriteArticlePayload is plain_UnfavoriteArticlePayload of every element of list.
 func (ec *executionContext) plainAll_UnfavoriteArticlePayload(sel ast.SelectionSet, list []*UnfavoriteArticlePayload) bool {
+	fields := graphql.CollectFields(ec.OperationContext, sel, unfavoriteArticlePayloadImplementors)
 	for _, obj := range list {
-		if obj == nil || !ec.plain_UnfavoriteArticlePayload(sel, obj) {
+		if obj == nil || !ec.plainFields_UnfavoriteArticlePayload(fields, obj) {
 			return false
 		}
 	}
 	return true
 }
 
+// writePlain_UnfavoriteArticlePayload writes sel over obj, which plain_UnfavoriteArticlePayload accepted.
+func (ec *executionContext) writePlain_UnfavoriteArticlePayload(w io.Writer, sel ast.SelectionSet, obj *UnfavoriteArticlePayload) {
+	ec.writePlainFields_UnfavoriteArticlePayload(w, graphql.CollectFields(ec.OperationContext, sel, unfavoriteArticlePayloadImplementors), obj)
+}
+
+// writePlainFields_UnfavoriteArticlePayload is writePlain_UnfavoriteArticlePayload of the fields collected from a selection.
+func (ec *executionContext) writePlainFields_UnfavoriteArticlePayload(w io.Writer, fields []graphql.CollectedField, obj *UnfavoriteArticlePayload) {
+	writeOpen(w)
+	for i, f := range fields {
+		writeName(w, i, f.Alias)
+		switch f.Name {
+		case "__typename":
+			writeString(w, "UnfavoriteArticlePayload")
+		case "article":
+			if obj.Article == nil {
+				writeNull(w)
+			} else {
+				ec.writePlain_Article(w, f.Selections, obj.Article)
+			}
+		case "userErrors":
+			ec.writePlainAll_UserError(w, f.Selections, obj.UserErrors)
+		}
+	}
+	writeClose(w)
+}
+
 // writePlainAll_UnfavoriteArticlePayload writes list, which plainAll_UnfavoriteArticlePayload accepted.
-func (ec *executionContext) writePlainAll_UnfavoriteArticlePayload(ctx context.Context, w io.Writer, sel ast.SelectionSet, list []*UnfavoriteArticlePayload) {
+func (ec *executionContext) writePlainAll_UnfavoriteArticlePayload(w io.Writer, sel ast.SelectionSet, list []*UnfavoriteArticlePayload) {
+	fields := graphql.CollectFields(ec.OperationContext, sel, unfavoriteArticlePayloadImplementors)
 	writeListOpen(w)
 	for i, obj := range list {
 		if i > 0 {
 			writeComma(w)
 		}
-		ec.writePlain_UnfavoriteArticlePayload(ctx, w, sel, obj)
+		ec.writePlainFields_UnfavoriteArticlePayload(w, fields, obj)
 	}
 	writeListClose(w)
 }
 
 // marshalPlain_UnfavoriteArticlePayload is writePlain_UnfavoriteArticlePayload as the executor's marshaler.
-func (ec *executionContext) marshalPlain_UnfavoriteArticlePayload(ctx context.Context, sel ast.SelectionSet, obj *UnfavoriteArticlePayload) graphql.Marshaler {
-	return graphql.WriterFunc(func(w io.Writer) { ec.writePlain_UnfavoriteArticlePayload(ctx, w, sel, obj) })
+func (ec *executionContext) marshalPlain_UnfavoriteArticlePayload(sel ast.SelectionSet, obj *UnfavoriteArticlePayload) graphql.Marshaler {
+	return graphql.WriterFunc(func(w io.Writer) { ec.writePlain_UnfavoriteArticlePayload(w, sel, obj) })
 }
 
 // plain_UnfollowProfilePayload tells whether sel, over obj, holds only plain fields, which
 // writePlain_UnfollowProfilePayload writes.
 func (ec *executionContext) plain_UnfollowProfilePayload(sel ast.SelectionSet, obj *UnfollowProfilePayload) bool {
-	fields := graphql.CollectFields(ec.OperationContext, sel, unfollowProfilePayloadImplementors)
+	return ec.plainFields_UnfollowProfilePayload(graphql.CollectFields(ec.OperationContext, sel, unfollowProfilePayloadImplementors), obj)
+}
+
+// plainFields_UnfollowProfilePayload is plain_UnfollowProfilePayload of the fields collected from a selection.
+func (ec *executionContext) plainFields_UnfollowProfilePayload(fields []graphql.CollectedField, obj *UnfollowProfilePayload) bool {
 	if !plainFields(fields) {
 		return false
 	}
@@ -1293,60 +1449,69 @@ func (ec *executionContext) plain_UnfollowProfilePayload(sel ast.SelectionSet, o
 	return true
 }
 
-// writePlain_UnfollowProfilePayload writes sel over obj, which plain_UnfollowProfilePayload accepted.
-func (ec *executionContext) writePlain_UnfollowProfilePayload(ctx context.Context, w io.Writer, sel ast.SelectionSet, obj *UnfollowProfilePayload) {
-	fields := graphql.CollectFields(ec.OperationContext, sel, unfollowProfilePayloadImplementors)
-	writeOpen(w)
-	for i, f := range fields {
-		writeName(w, i, f.Alias)
-		switch f.Name {
-		case "__typename":
-			graphql.MarshalString("UnfollowProfilePayload").MarshalGQL(w)
-		case "profile":
-			if obj.Profile == nil {
-				writeNull(w)
-			} else {
-				ec.writePlain_Profile(ctx, w, f.Selections, obj.Profile)
-			}
-		case "userErrors":
-			ec.writePlainAll_UserError(ctx, w, f.Selections, obj.UserErrors)
-		}
-	}
-	writeClose(w)
-	_ = ctx
-}
-
 // plainAll_UnfollowProfilePayload is plain_UnfollowProfilePayload of every element of list.
 func (ec *executionContext) plainAll_UnfollowProfilePayload(sel ast.SelectionSet, list []*UnfollowProfilePayload) bool {
+	fields := graphql.CollectFields(ec.OperationContext, sel, unfollowProfilePayloadImplementors)
 	for _, obj := range list {
-		if obj == nil || !ec.plain_UnfollowProfilePayload(sel, obj) {
+		if obj == nil || !ec.plainFields_UnfollowProfilePayload(fields, obj) {
 			return false
 		}
 	}
 	return true
 }
 
+// writePlain_UnfollowProfilePayload writes sel over obj, which plain_UnfollowProfilePayload accepted.
+func (ec *executionContext) writePlain_UnfollowProfilePayload(w io.Writer, sel ast.SelectionSet, obj *UnfollowProfilePayload) {
+	ec.writePlainFields_UnfollowProfilePayload(w, graphql.CollectFields(ec.OperationContext, sel, unfollowProfilePayloadImplementors), obj)
+}
+
+// writePlainFields_UnfollowProfilePayload is writePlain_UnfollowProfilePayload of the fields collected from a selection.
+func (ec *executionContext) writePlainFields_UnfollowProfilePayload(w io.Writer, fields []graphql.CollectedField, obj *UnfollowProfilePayload) {
+	writeOpen(w)
+	for i, f := range fields {
+		writeName(w, i, f.Alias)
+		switch f.Name {
+		case "__typename":
+			writeString(w, "UnfollowProfilePayload")
+		case "profile":
+			if obj.Profile == nil {
+				writeNull(w)
+			} else {
+				ec.writePlain_Profile(w, f.Selections, obj.Profile)
+			}
+		case "userErrors":
+			ec.writePlainAll_UserError(w, f.Selections, obj.UserErrors)
+		}
+	}
+	writeClose(w)
+}
+
 // writePlainAll_UnfollowProfilePayload writes list, which plainAll_UnfollowProfilePayload accepted.
-func (ec *executionContext) writePlainAll_UnfollowProfilePayload(ctx context.Context, w io.Writer, sel ast.SelectionSet, list []*UnfollowProfilePayload) {
+func (ec *executionContext) writePlainAll_UnfollowProfilePayload(w io.Writer, sel ast.SelectionSet, list []*UnfollowProfilePayload) {
+	fields := graphql.CollectFields(ec.OperationContext, sel, unfollowProfilePayloadImplementors)
 	writeListOpen(w)
 	for i, obj := range list {
 		if i > 0 {
 			writeComma(w)
 		}
-		ec.writePlain_UnfollowProfilePayload(ctx, w, sel, obj)
+		ec.writePlainFields_UnfollowProfilePayload(w, fields, obj)
 	}
 	writeListClose(w)
 }
 
 // marshalPlain_UnfollowProfilePayload is writePlain_UnfollowProfilePayload as the executor's marshaler.
-func (ec *executionContext) marshalPlain_UnfollowProfilePayload(ctx context.Context, sel ast.SelectionSet, obj *UnfollowProfilePayload) graphql.Marshaler {
-	return graphql.WriterFunc(func(w io.Writer) { ec.writePlain_UnfollowProfilePayload(ctx, w, sel, obj) })
+func (ec *executionContext) marshalPlain_UnfollowProfilePayload(sel ast.SelectionSet, obj *UnfollowProfilePayload) graphql.Marshaler {
+	return graphql.WriterFunc(func(w io.Writer) { ec.writePlain_UnfollowProfilePayload(w, sel, obj) })
 }
 
 // plain_UpdateArticlePayload tells whether sel, over obj, holds only plain fields, which
 // writePlain_UpdateArticlePayload writes.
 func (ec *executionContext) plain_UpdateArticlePayload(sel ast.SelectionSet, obj *UpdateArticlePayload) bool {
-	fields := graphql.CollectFields(ec.OperationContext, sel, updateArticlePayloadImplementors)
+	return ec.plainFields_UpdateArticlePayload(graphql.CollectFields(ec.OperationContext, sel, updateArticlePayloadImplementors), obj)
+}
+
+// plainFields_UpdateArticlePayload is plain_UpdateArticlePayload of the fields collected from a selection.
+func (ec *executionContext) plainFields_UpdateArticlePayload(fields []graphql.CollectedField, obj *UpdateArticlePayload) bool {
 	if !plainFields(fields) {
 		return false
 	}
@@ -1369,60 +1534,69 @@ func (ec *executionContext) plain_UpdateArticlePayload(sel ast.SelectionSet, obj
 	return true
 }
 
-// writePlain_UpdateArticlePayload writes sel over obj, which plain_UpdateArticlePayload accepted.
-func (ec *executionContext) writePlain_UpdateArticlePayload(ctx context.Context, w io.Writer, sel ast.SelectionSet, obj *UpdateArticlePayload) {
-	fields := graphql.CollectFields(ec.OperationContext, sel, updateArticlePayloadImplementors)
-	writeOpen(w)
-	for i, f := range fields {
-		writeName(w, i, f.Alias)
-		switch f.Name {
-		case "__typename":
-			graphql.MarshalString("UpdateArticlePayload").MarshalGQL(w)
-		case "article":
-			if obj.Article == nil {
-				writeNull(w)
-			} else {
-				ec.writePlain_Article(ctx, w, f.Selections, obj.Article)
-			}
-		case "userErrors":
-			ec.writePlainAll_UserError(ctx, w, f.Selections, obj.UserErrors)
-		}
-	}
-	writeClose(w)
-	_ = ctx
-}
-
 // plainAll_UpdateArticlePayload is plain_UpdateArticlePayload of every element of list.
 func (ec *executionContext) plainAll_UpdateArticlePayload(sel ast.SelectionSet, list []*UpdateArticlePayload) bool {
+	fields := graphql.CollectFields(ec.OperationContext, sel, updateArticlePayloadImplementors)
 	for _, obj := range list {
-		if obj == nil || !ec.plain_UpdateArticlePayload(sel, obj) {
+		if obj == nil || !ec.plainFields_UpdateArticlePayload(fields, obj) {
 			return false
 		}
 	}
 	return true
 }
 
+// writePlain_UpdateArticlePayload writes sel over obj, which plain_UpdateArticlePayload accepted.
+func (ec *executionContext) writePlain_UpdateArticlePayload(w io.Writer, sel ast.SelectionSet, obj *UpdateArticlePayload) {
+	ec.writePlainFields_UpdateArticlePayload(w, graphql.CollectFields(ec.OperationContext, sel, updateArticlePayloadImplementors), obj)
+}
+
+// writePlainFields_UpdateArticlePayload is writePlain_UpdateArticlePayload of the fields collected from a selection.
+func (ec *executionContext) writePlainFields_UpdateArticlePayload(w io.Writer, fields []graphql.CollectedField, obj *UpdateArticlePayload) {
+	writeOpen(w)
+	for i, f := range fields {
+		writeName(w, i, f.Alias)
+		switch f.Name {
+		case "__typename":
+			writeString(w, "UpdateArticlePayload")
+		case "article":
+			if obj.Article == nil {
+				writeNull(w)
+			} else {
+				ec.writePlain_Article(w, f.Selections, obj.Article)
+			}
+		case "userErrors":
+			ec.writePlainAll_UserError(w, f.Selections, obj.UserErrors)
+		}
+	}
+	writeClose(w)
+}
+
 // writePlainAll_UpdateArticlePayload writes list, which plainAll_UpdateArticlePayload accepted.
-func (ec *executionContext) writePlainAll_UpdateArticlePayload(ctx context.Context, w io.Writer, sel ast.SelectionSet, list []*UpdateArticlePayload) {
+func (ec *executionContext) writePlainAll_UpdateArticlePayload(w io.Writer, sel ast.SelectionSet, list []*UpdateArticlePayload) {
+	fields := graphql.CollectFields(ec.OperationContext, sel, updateArticlePayloadImplementors)
 	writeListOpen(w)
 	for i, obj := range list {
 		if i > 0 {
 			writeComma(w)
 		}
-		ec.writePlain_UpdateArticlePayload(ctx, w, sel, obj)
+		ec.writePlainFields_UpdateArticlePayload(w, fields, obj)
 	}
 	writeListClose(w)
 }
 
 // marshalPlain_UpdateArticlePayload is writePlain_UpdateArticlePayload as the executor's marshaler.
-func (ec *executionContext) marshalPlain_UpdateArticlePayload(ctx context.Context, sel ast.SelectionSet, obj *UpdateArticlePayload) graphql.Marshaler {
-	return graphql.WriterFunc(func(w io.Writer) { ec.writePlain_UpdateArticlePayload(ctx, w, sel, obj) })
+func (ec *executionContext) marshalPlain_UpdateArticlePayload(sel ast.SelectionSet, obj *UpdateArticlePayload) graphql.Marshaler {
+	return graphql.WriterFunc(func(w io.Writer) { ec.writePlain_UpdateArticlePayload(w, sel, obj) })
 }
 
 // plain_UpdateViewerPayload tells whether sel, over obj, holds only plain fields, which
 // writePlain_UpdateViewerPayload writes.
 func (ec *executionContext) plain_UpdateViewerPayload(sel ast.SelectionSet, obj *UpdateViewerPayload) bool {
-	fields := graphql.CollectFields(ec.OperationContext, sel, updateViewerPayloadImplementors)
+	return ec.plainFields_UpdateViewerPayload(graphql.CollectFields(ec.OperationContext, sel, updateViewerPayloadImplementors), obj)
+}
+
+// plainFields_UpdateViewerPayload is plain_UpdateViewerPayload of the fields collected from a selection.
+func (ec *executionContext) plainFields_UpdateViewerPayload(fields []graphql.CollectedField, obj *UpdateViewerPayload) bool {
 	if !plainFields(fields) {
 		return false
 	}
@@ -1445,62 +1619,71 @@ func (ec *executionContext) plain_UpdateViewerPayload(sel ast.SelectionSet, obj 
 	return true
 }
 
-// writePlain_UpdateViewerPayload writes sel over obj, which plain_UpdateViewerPayload accepted.
-func (ec *executionContext) writePlain_UpdateViewerPayload(ctx context.Context, w io.Writer, sel ast.SelectionSet, obj *UpdateViewerPayload) {
-	fields := graphql.CollectFields(ec.OperationContext, sel, updateViewerPayloadImplementors)
-	writeOpen(w)
-	for i, f := range fields {
-		writeName(w, i, f.Alias)
-		switch f.Name {
-		case "__typename":
-			graphql.MarshalString("UpdateViewerPayload").MarshalGQL(w)
-		case "user":
-			if obj.User == nil {
-				writeNull(w)
-			} else {
-				ec.writePlain_User(ctx, w, f.Selections, obj.User)
-			}
-		case "token":
-			ec.marshalOString2ᚖstring(ctx, f.Selections, obj.Token).MarshalGQL(w)
-		case "userErrors":
-			ec.writePlainAll_UserError(ctx, w, f.Selections, obj.UserErrors)
-		}
-	}
-	writeClose(w)
-	_ = ctx
-}
-
 // plainAll_UpdateViewerPayload is plain_UpdateViewerPayload of every element of list.
 func (ec *executionContext) plainAll_UpdateViewerPayload(sel ast.SelectionSet, list []*UpdateViewerPayload) bool {
+	fields := graphql.CollectFields(ec.OperationContext, sel, updateViewerPayloadImplementors)
 	for _, obj := range list {
-		if obj == nil || !ec.plain_UpdateViewerPayload(sel, obj) {
+		if obj == nil || !ec.plainFields_UpdateViewerPayload(fields, obj) {
 			return false
 		}
 	}
 	return true
 }
 
+// writePlain_UpdateViewerPayload writes sel over obj, which plain_UpdateViewerPayload accepted.
+func (ec *executionContext) writePlain_UpdateViewerPayload(w io.Writer, sel ast.SelectionSet, obj *UpdateViewerPayload) {
+	ec.writePlainFields_UpdateViewerPayload(w, graphql.CollectFields(ec.OperationContext, sel, updateViewerPayloadImplementors), obj)
+}
+
+// writePlainFields_UpdateViewerPayload is writePlain_UpdateViewerPayload of the fields collected from a selection.
+func (ec *executionContext) writePlainFields_UpdateViewerPayload(w io.Writer, fields []graphql.CollectedField, obj *UpdateViewerPayload) {
+	writeOpen(w)
+	for i, f := range fields {
+		writeName(w, i, f.Alias)
+		switch f.Name {
+		case "__typename":
+			writeString(w, "UpdateViewerPayload")
+		case "user":
+			if obj.User == nil {
+				writeNull(w)
+			} else {
+				ec.writePlain_User(w, f.Selections, obj.User)
+			}
+		case "token":
+			writeOptString(w, obj.Token)
+		case "userErrors":
+			ec.writePlainAll_UserError(w, f.Selections, obj.UserErrors)
+		}
+	}
+	writeClose(w)
+}
+
 // writePlainAll_UpdateViewerPayload writes list, which plainAll_UpdateViewerPayload accepted.
-func (ec *executionContext) writePlainAll_UpdateViewerPayload(ctx context.Context, w io.Writer, sel ast.SelectionSet, list []*UpdateViewerPayload) {
+func (ec *executionContext) writePlainAll_UpdateViewerPayload(w io.Writer, sel ast.SelectionSet, list []*UpdateViewerPayload) {
+	fields := graphql.CollectFields(ec.OperationContext, sel, updateViewerPayloadImplementors)
 	writeListOpen(w)
 	for i, obj := range list {
 		if i > 0 {
 			writeComma(w)
 		}
-		ec.writePlain_UpdateViewerPayload(ctx, w, sel, obj)
+		ec.writePlainFields_UpdateViewerPayload(w, fields, obj)
 	}
 	writeListClose(w)
 }
 
 // marshalPlain_UpdateViewerPayload is writePlain_UpdateViewerPayload as the executor's marshaler.
-func (ec *executionContext) marshalPlain_UpdateViewerPayload(ctx context.Context, sel ast.SelectionSet, obj *UpdateViewerPayload) graphql.Marshaler {
-	return graphql.WriterFunc(func(w io.Writer) { ec.writePlain_UpdateViewerPayload(ctx, w, sel, obj) })
+func (ec *executionContext) marshalPlain_UpdateViewerPayload(sel ast.SelectionSet, obj *UpdateViewerPayload) graphql.Marshaler {
+	return graphql.WriterFunc(func(w io.Writer) { ec.writePlain_UpdateViewerPayload(w, sel, obj) })
 }
 
 // plain_User tells whether sel, over obj, holds only plain fields, which
 // writePlain_User writes.
 func (ec *executionContext) plain_User(sel ast.SelectionSet, obj *conduit.User) bool {
-	fields := graphql.CollectFields(ec.OperationContext, sel, userImplementors)
+	return ec.plainFields_User(graphql.CollectFields(ec.OperationContext, sel, userImplementors), obj)
+}
+
+// plainFields_User is plain_User of the fields collected from a selection.
+func (ec *executionContext) plainFields_User(fields []graphql.CollectedField, obj *conduit.User) bool {
 	if !plainFields(fields) {
 		return false
 	}
@@ -1515,62 +1698,71 @@ func (ec *executionContext) plain_User(sel ast.SelectionSet, obj *conduit.User) 
 	return true
 }
 
-// writePlain_User writes sel over obj, which plain_User accepted.
-func (ec *executionContext) writePlain_User(ctx context.Context, w io.Writer, sel ast.SelectionSet, obj *conduit.User) {
-	fields := graphql.CollectFields(ec.OperationContext, sel, userImplementors)
-	writeOpen(w)
-	for i, f := range fields {
-		writeName(w, i, f.Alias)
-		switch f.Name {
-		case "__typename":
-			graphql.MarshalString("User").MarshalGQL(w)
-		case "id":
-			writeGlobalID(w, "User", obj.ID)
-		case "username":
-			ec.marshalNString2string(ctx, f.Selections, obj.Username).MarshalGQL(w)
-		case "email":
-			ec.marshalNString2string(ctx, f.Selections, obj.Email).MarshalGQL(w)
-		case "bio":
-			ec.marshalOString2ᚖstring(ctx, f.Selections, obj.Bio).MarshalGQL(w)
-		case "image":
-			ec.marshalOString2ᚖstring(ctx, f.Selections, obj.Image).MarshalGQL(w)
-		}
-	}
-	writeClose(w)
-	_ = ctx
-}
-
 // plainAll_User is plain_User of every element of list.
 func (ec *executionContext) plainAll_User(sel ast.SelectionSet, list []*conduit.User) bool {
+	fields := graphql.CollectFields(ec.OperationContext, sel, userImplementors)
 	for _, obj := range list {
-		if obj == nil || !ec.plain_User(sel, obj) {
+		if obj == nil || !ec.plainFields_User(fields, obj) {
 			return false
 		}
 	}
 	return true
 }
 
+// writePlain_User writes sel over obj, which plain_User accepted.
+func (ec *executionContext) writePlain_User(w io.Writer, sel ast.SelectionSet, obj *conduit.User) {
+	ec.writePlainFields_User(w, graphql.CollectFields(ec.OperationContext, sel, userImplementors), obj)
+}
+
+// writePlainFields_User is writePlain_User of the fields collected from a selection.
+func (ec *executionContext) writePlainFields_User(w io.Writer, fields []graphql.CollectedField, obj *conduit.User) {
+	writeOpen(w)
+	for i, f := range fields {
+		writeName(w, i, f.Alias)
+		switch f.Name {
+		case "__typename":
+			writeString(w, "User")
+		case "id":
+			writeGlobalID(w, "User", obj.ID)
+		case "username":
+			writeString(w, obj.Username)
+		case "email":
+			writeString(w, obj.Email)
+		case "bio":
+			writeOptString(w, obj.Bio)
+		case "image":
+			writeOptString(w, obj.Image)
+		}
+	}
+	writeClose(w)
+}
+
 // writePlainAll_User writes list, which plainAll_User accepted.
-func (ec *executionContext) writePlainAll_User(ctx context.Context, w io.Writer, sel ast.SelectionSet, list []*conduit.User) {
+func (ec *executionContext) writePlainAll_User(w io.Writer, sel ast.SelectionSet, list []*conduit.User) {
+	fields := graphql.CollectFields(ec.OperationContext, sel, userImplementors)
 	writeListOpen(w)
 	for i, obj := range list {
 		if i > 0 {
 			writeComma(w)
 		}
-		ec.writePlain_User(ctx, w, sel, obj)
+		ec.writePlainFields_User(w, fields, obj)
 	}
 	writeListClose(w)
 }
 
 // marshalPlain_User is writePlain_User as the executor's marshaler.
-func (ec *executionContext) marshalPlain_User(ctx context.Context, sel ast.SelectionSet, obj *conduit.User) graphql.Marshaler {
-	return graphql.WriterFunc(func(w io.Writer) { ec.writePlain_User(ctx, w, sel, obj) })
+func (ec *executionContext) marshalPlain_User(sel ast.SelectionSet, obj *conduit.User) graphql.Marshaler {
+	return graphql.WriterFunc(func(w io.Writer) { ec.writePlain_User(w, sel, obj) })
 }
 
 // plain_UserError tells whether sel, over obj, holds only plain fields, which
 // writePlain_UserError writes.
 func (ec *executionContext) plain_UserError(sel ast.SelectionSet, obj *UserError) bool {
-	fields := graphql.CollectFields(ec.OperationContext, sel, userErrorImplementors)
+	return ec.plainFields_UserError(graphql.CollectFields(ec.OperationContext, sel, userErrorImplementors), obj)
+}
+
+// plainFields_UserError is plain_UserError of the fields collected from a selection.
+func (ec *executionContext) plainFields_UserError(fields []graphql.CollectedField, obj *UserError) bool {
 	if !plainFields(fields) {
 		return false
 	}
@@ -1585,46 +1777,51 @@ func (ec *executionContext) plain_UserError(sel ast.SelectionSet, obj *UserError
 	return true
 }
 
-// writePlain_UserError writes sel over obj, which plain_UserError accepted.
-func (ec *executionContext) writePlain_UserError(ctx context.Context, w io.Writer, sel ast.SelectionSet, obj *UserError) {
-	fields := graphql.CollectFields(ec.OperationContext, sel, userErrorImplementors)
-	writeOpen(w)
-	for i, f := range fields {
-		writeName(w, i, f.Alias)
-		switch f.Name {
-		case "__typename":
-			graphql.MarshalString("UserError").MarshalGQL(w)
-		case "message":
-			ec.marshalNString2string(ctx, f.Selections, obj.Message).MarshalGQL(w)
-		}
-	}
-	writeClose(w)
-	_ = ctx
-}
-
 // plainAll_UserError is plain_UserError of every element of list.
 func (ec *executionContext) plainAll_UserError(sel ast.SelectionSet, list []*UserError) bool {
+	fields := graphql.CollectFields(ec.OperationContext, sel, userErrorImplementors)
 	for _, obj := range list {
-		if obj == nil || !ec.plain_UserError(sel, obj) {
+		if obj == nil || !ec.plainFields_UserError(fields, obj) {
 			return false
 		}
 	}
 	return true
 }
 
+// writePlain_UserError writes sel over obj, which plain_UserError accepted.
+func (ec *executionContext) writePlain_UserError(w io.Writer, sel ast.SelectionSet, obj *UserError) {
+	ec.writePlainFields_UserError(w, graphql.CollectFields(ec.OperationContext, sel, userErrorImplementors), obj)
+}
+
+// writePlainFields_UserError is writePlain_UserError of the fields collected from a selection.
+func (ec *executionContext) writePlainFields_UserError(w io.Writer, fields []graphql.CollectedField, obj *UserError) {
+	writeOpen(w)
+	for i, f := range fields {
+		writeName(w, i, f.Alias)
+		switch f.Name {
+		case "__typename":
+			writeString(w, "UserError")
+		case "message":
+			writeString(w, obj.Message)
+		}
+	}
+	writeClose(w)
+}
+
 // writePlainAll_UserError writes list, which plainAll_UserError accepted.
-func (ec *executionContext) writePlainAll_UserError(ctx context.Context, w io.Writer, sel ast.SelectionSet, list []*UserError) {
+func (ec *executionContext) writePlainAll_UserError(w io.Writer, sel ast.SelectionSet, list []*UserError) {
+	fields := graphql.CollectFields(ec.OperationContext, sel, userErrorImplementors)
 	writeListOpen(w)
 	for i, obj := range list {
 		if i > 0 {
 			writeComma(w)
 		}
-		ec.writePlain_UserError(ctx, w, sel, obj)
+		ec.writePlainFields_UserError(w, fields, obj)
 	}
 	writeListClose(w)
 }
 
 // marshalPlain_UserError is writePlain_UserError as the executor's marshaler.
-func (ec *executionContext) marshalPlain_UserError(ctx context.Context, sel ast.SelectionSet, obj *UserError) graphql.Marshaler {
-	return graphql.WriterFunc(func(w io.Writer) { ec.writePlain_UserError(ctx, w, sel, obj) })
+func (ec *executionContext) marshalPlain_UserError(sel ast.SelectionSet, obj *UserError) graphql.Marshaler {
+	return graphql.WriterFunc(func(w io.Writer) { ec.writePlain_UserError(w, sel, obj) })
 }

@@ -436,7 +436,7 @@ var followProfilePayloadImplementors = []string{"FollowProfilePayload"}
 
 func (ec *executionContext) _FollowProfilePayload(ctx context.Context, sel ast.SelectionSet, obj *FollowProfilePayload) graphql.Marshaler {
 	if !plainWritersOff.Load() && ec.plain_FollowProfilePayload(sel, obj) {
-		return ec.marshalPlain_FollowProfilePayload(ctx, sel, obj)
+		return ec.marshalPlain_FollowProfilePayload(sel, obj)
 	}
 	fields := graphql.CollectFields(ec.OperationContext, sel, followProfilePayloadImplementors)
 
@@ -477,7 +477,7 @@ var profileImplementors = []string{"Profile", "Node"}
 
 func (ec *executionContext) _Profile(ctx context.Context, sel ast.SelectionSet, obj *conduit.Profile) graphql.Marshaler {
 	if !plainWritersOff.Load() && ec.plain_Profile(sel, obj) {
-		return ec.marshalPlain_Profile(ctx, sel, obj)
+		return ec.marshalPlain_Profile(sel, obj)
 	}
 	fields := graphql.CollectFields(ec.OperationContext, sel, profileImplementors)
 
@@ -539,7 +539,7 @@ var unfollowProfilePayloadImplementors = []string{"UnfollowProfilePayload"}
 
 func (ec *executionContext) _UnfollowProfilePayload(ctx context.Context, sel ast.SelectionSet, obj *UnfollowProfilePayload) graphql.Marshaler {
 	if !plainWritersOff.Load() && ec.plain_UnfollowProfilePayload(sel, obj) {
-		return ec.marshalPlain_UnfollowProfilePayload(ctx, sel, obj)
+		return ec.marshalPlain_UnfollowProfilePayload(sel, obj)
 	}
 	fields := graphql.CollectFields(ec.OperationContext, sel, unfollowProfilePayloadImplementors)
 

@@ -1,7 +1,8 @@
 // Package graph holds the GraphQL schema (*.graphqls, the source of truth)
 // and what gqlgen generates from it: the executor and the models the domain
-// has no type for. Only the custom scalars (scalars.go, int.go, ids.go) and
-// the Node interface (node.go) are written by hand.
+// has no type for. The custom scalars (scalars.go, int.go, ids.go), the
+// Node interface (node.go) and what graph/gen adds to the executor (lists.go,
+// plain.go) are written by hand.
 package graph
 
 import (
@@ -19,13 +20,14 @@ const DateTimeLayout = "2006-01-02T15:04:05.000Z"
 
 // MarshalDateTime writes t in UTC as DateTimeLayout.
 func MarshalDateTime(t time.Time) graphql.Marshaler {
-	return graphql.WriterFunc(func(w io.Writer) {
-		b := make([]byte, 0, len(DateTimeLayout)+2)
-		b = append(b, '"')
-		b = t.UTC().AppendFormat(b, DateTimeLayout)
-		b = append(b, '"')
-		_, _ = w.Write(b)
-	})
+	return graphql.WriterFunc(func(w io.Writer) { writeDateTime(w, t) })
+}
+
+// appendDateTime appends t as a DateTime, quoted.
+func appendDateTime(b []byte, t time.Time) []byte {
+	b = append(b, '"')
+	b = t.UTC().AppendFormat(b, DateTimeLayout)
+	return append(b, '"')
 }
 
 // UnmarshalDateTime reads an RFC 3339 timestamp, with or without a fraction.

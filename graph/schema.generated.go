@@ -1713,7 +1713,7 @@ var pageInfoImplementors = []string{"PageInfo"}
 
 func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet, obj *PageInfo) graphql.Marshaler {
 	if !plainWritersOff.Load() && ec.plain_PageInfo(sel, obj) {
-		return ec.marshalPlain_PageInfo(ctx, sel, obj)
+		return ec.marshalPlain_PageInfo(sel, obj)
 	}
 	fields := graphql.CollectFields(ec.OperationContext, sel, pageInfoImplementors)
 
@@ -1880,7 +1880,7 @@ var userErrorImplementors = []string{"UserError"}
 
 func (ec *executionContext) _UserError(ctx context.Context, sel ast.SelectionSet, obj *UserError) graphql.Marshaler {
 	if !plainWritersOff.Load() && ec.plain_UserError(sel, obj) {
-		return ec.marshalPlain_UserError(ctx, sel, obj)
+		return ec.marshalPlain_UserError(sel, obj)
 	}
 	fields := graphql.CollectFields(ec.OperationContext, sel, userErrorImplementors)
 

@@ -590,7 +590,7 @@ var loginPayloadImplementors = []string{"LoginPayload"}
 
 func (ec *executionContext) _LoginPayload(ctx context.Context, sel ast.SelectionSet, obj *LoginPayload) graphql.Marshaler {
 	if !plainWritersOff.Load() && ec.plain_LoginPayload(sel, obj) {
-		return ec.marshalPlain_LoginPayload(ctx, sel, obj)
+		return ec.marshalPlain_LoginPayload(sel, obj)
 	}
 	fields := graphql.CollectFields(ec.OperationContext, sel, loginPayloadImplementors)
 
@@ -636,7 +636,7 @@ var registerPayloadImplementors = []string{"RegisterPayload"}
 
 func (ec *executionContext) _RegisterPayload(ctx context.Context, sel ast.SelectionSet, obj *RegisterPayload) graphql.Marshaler {
 	if !plainWritersOff.Load() && ec.plain_RegisterPayload(sel, obj) {
-		return ec.marshalPlain_RegisterPayload(ctx, sel, obj)
+		return ec.marshalPlain_RegisterPayload(sel, obj)
 	}
 	fields := graphql.CollectFields(ec.OperationContext, sel, registerPayloadImplementors)
 
@@ -682,7 +682,7 @@ var updateViewerPayloadImplementors = []string{"UpdateViewerPayload"}
 
 func (ec *executionContext) _UpdateViewerPayload(ctx context.Context, sel ast.SelectionSet, obj *UpdateViewerPayload) graphql.Marshaler {
 	if !plainWritersOff.Load() && ec.plain_UpdateViewerPayload(sel, obj) {
-		return ec.marshalPlain_UpdateViewerPayload(ctx, sel, obj)
+		return ec.marshalPlain_UpdateViewerPayload(sel, obj)
 	}
 	fields := graphql.CollectFields(ec.OperationContext, sel, updateViewerPayloadImplementors)
 
@@ -728,7 +728,7 @@ var userImplementors = []string{"User", "Node"}
 
 func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj *conduit.User) graphql.Marshaler {
 	if !plainWritersOff.Load() && ec.plain_User(sel, obj) {
-		return ec.marshalPlain_User(ctx, sel, obj)
+		return ec.marshalPlain_User(sel, obj)
 	}
 	fields := graphql.CollectFields(ec.OperationContext, sel, userImplementors)
 

@@ -1,0 +1,64 @@
+package graph
+
+import (
+	"bytes"
+	"io"
+	"math"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+)
+
+// TestPlainScalarsWriteWhatMarshalersWrite holds the plain writers of
+// strings and booleans to gqlgen's marshalers on every byte and on
+// strings a response may hold, valid UTF-8 or not, and the others to ours.
+func TestPlainScalarsWriteWhatMarshalersWrite(t *testing.T) {
+	marshal := func(m graphql.Marshaler) string {
+		var b bytes.Buffer
+		m.MarshalGQL(&b)
+		return b.String()
+	}
+	// Both through a bytes.Buffer (the executor's) and through another writer.
+	plain := func(write func(w io.Writer)) (string, string) {
+		var b bytes.Buffer
+		write(&b)
+		var s strings.Builder
+		write(&s)
+		return b.String(), s.String()
+	}
+	strs := []string{"", "plain", `"quoted" \ back\slash`, "tab\tnew\nline\rcr", "\x00\x01\x1f\x7f",
+		"ünïcode ✓ 😀", "\u2028\u2029 <script>&amp;", "\xff\xfe invalid \xc3", strings.Repeat("a\"", 300)}
+	for c := range 256 {
+		strs = append(strs, string([]byte{byte(c)}), "x"+string([]byte{byte(c)})+"y")
+	}
+	for _, s := range strs {
+		want := marshal(graphql.MarshalString(s))
+		got, other := plain(func(w io.Writer) { writeString(w, s) })
+		if got != want || other != want {
+			t.Errorf("writeString(%q) = %q and %q, want %q", s, got, other, want)
+		}
+	}
+	for _, v := range []bool{false, true} {
+		want := marshal(graphql.MarshalBoolean(v))
+		if got, other := plain(func(w io.Writer) { writeBool(w, v) }); got != want || other != want {
+			t.Errorf("writeBool(%v) = %q and %q, want %q", v, got, other, want)
+		}
+	}
+	for _, v := range []int{0, 7, -1, math.MaxInt32, math.MinInt32} {
+		if got, want := marshal(MarshalInt(v)), marshal(graphql.MarshalInt(v)); got != want {
+			t.Errorf("MarshalInt(%d) = %q, want %q", v, got, want)
+		}
+	}
+	at := time.Date(2026, 12, 2, 20, 15, 1, 123456789, time.FixedZone("x", 3600))
+	if got, want := marshal(MarshalDateTime(at)), `"2026-12-02T19:15:01.123Z"`; got != want {
+		t.Errorf("MarshalDateTime = %s, want %s", got, want)
+	}
+	var b bytes.Buffer
+	writeStrings(&b, []string{"a", "b\"", ""})
+	writeStrings(&b, nil)
+	if got, want := b.String(), `["a","b\"",""][]`; got != want {
+		t.Errorf("writeStrings = %s, want %s", got, want)
+	}
+}
