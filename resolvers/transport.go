@@ -285,12 +285,15 @@ func paramsFromBody(r *http.Request) (*graphql.RawParams, *requestError) {
 	if ct == "" {
 		return nil, &requestError{status: http.StatusUnsupportedMediaType, message: "send the request with Content-Type: application/json"}
 	}
-	mediaType, ctParams, err := mime.ParseMediaType(ct)
-	if err != nil || mediaType != mediaJSON {
-		return nil, &requestError{status: http.StatusUnsupportedMediaType, message: fmt.Sprintf("unsupported Content-Type %q; send application/json", ct)}
-	}
-	if cs, ok := ctParams["charset"]; ok && !strings.EqualFold(cs, "utf-8") {
-		return nil, &requestError{status: http.StatusUnsupportedMediaType, message: fmt.Sprintf("unsupported charset %q; send utf-8", cs)}
+	// The header as nearly every client sends it needs no parsing.
+	if ct != mediaJSON {
+		mediaType, ctParams, err := mime.ParseMediaType(ct)
+		if err != nil || mediaType != mediaJSON {
+			return nil, &requestError{status: http.StatusUnsupportedMediaType, message: fmt.Sprintf("unsupported Content-Type %q; send application/json", ct)}
+		}
+		if cs, ok := ctParams["charset"]; ok && !strings.EqualFold(cs, "utf-8") {
+			return nil, &requestError{status: http.StatusUnsupportedMediaType, message: fmt.Sprintf("unsupported charset %q; send utf-8", cs)}
+		}
 	}
 	// The body is read into a pooled buffer: what is kept of it (the raw
 	// fields, the query string) is copied out by json.Unmarshal.
@@ -299,7 +302,7 @@ func paramsFromBody(r *http.Request) (*graphql.RawParams, *requestError) {
 	if n := r.ContentLength; n > 0 && n <= maxPooledBuffer {
 		buf.Grow(int(n) + bytes.MinRead)
 	}
-	_, err = buf.ReadFrom(r.Body)
+	_, err := buf.ReadFrom(r.Body)
 	body := buf.Bytes()
 	if err != nil {
 		var tooBig *http.MaxBytesError
@@ -389,10 +392,38 @@ func newParams(fields map[string]json.RawMessage) (*graphql.RawParams, *requestE
 // no numbers, so they skip decodeJSON's Decoder; so does null, which
 // leaves dst as it is, nil.
 func decodeParam(raw json.RawMessage, dst any) error {
-	if _, ok := dst.(**string); ok || string(raw) == "null" {
+	if p, ok := dst.(**string); ok {
+		if s, ok := plainJSONString(raw); ok {
+			*p = &s
+			return nil
+		}
+		return json.Unmarshal(raw, dst)
+	}
+	if string(raw) == "null" {
 		return json.Unmarshal(raw, dst)
 	}
 	return decodeJSON(raw, dst)
+}
+
+// plainJSONString returns the string raw holds when raw is a JSON string
+// with nothing to unescape, as a query on one line is: what json.Unmarshal
+// returns for it, without a second pass to validate and a third to copy.
+// Anything else (an escape, a control character, a quote inside, invalid
+// UTF-8, not a string) is left to json.Unmarshal.
+func plainJSONString(raw []byte) (string, bool) {
+	if len(raw) < 2 || raw[0] != '"' || raw[len(raw)-1] != '"' {
+		return "", false
+	}
+	inner := raw[1 : len(raw)-1]
+	for _, c := range inner {
+		if c < 0x20 || c == '"' || c == '\\' {
+			return "", false
+		}
+	}
+	if !utf8.Valid(inner) {
+		return "", false
+	}
+	return string(inner), true
 }
 
 // decodeJSON decodes exactly one JSON value, keeping numbers as
