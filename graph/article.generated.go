@@ -1220,8 +1220,10 @@ func UnmarshalUpdateArticleInput(ctx context.Context, raw any) (UpdateArticleInp
 var articleImplementors = []string{"Article", "Node"}
 
 func (ec *executionContext) _Article(ctx context.Context, sel ast.SelectionSet, obj *conduit.Article) graphql.Marshaler {
-	if !plainWritersOff.Load() && ec.plain_Article(sel, obj) {
-		return ec.marshalPlain_Article(sel, obj)
+	if !plainWritersOff.Load() {
+		if fields := graphql.CollectFields(ec.OperationContext, sel, articleImplementors); ec.plainFields_Article(fields, obj) {
+			return ec.marshalPlain_Article(fields, obj)
+		}
 	}
 	fields := graphql.CollectFields(ec.OperationContext, sel, articleImplementors)
 
@@ -1312,8 +1314,10 @@ func (ec *executionContext) _Article(ctx context.Context, sel ast.SelectionSet, 
 var articleConnectionImplementors = []string{"ArticleConnection"}
 
 func (ec *executionContext) _ArticleConnection(ctx context.Context, sel ast.SelectionSet, obj *ArticleConnection) graphql.Marshaler {
-	if !plainWritersOff.Load() && ec.plain_ArticleConnection(sel, obj) {
-		return ec.marshalPlain_ArticleConnection(sel, obj)
+	if !plainWritersOff.Load() {
+		if fields := graphql.CollectFields(ec.OperationContext, sel, articleConnectionImplementors); ec.plainFields_ArticleConnection(fields, obj) {
+			return ec.marshalPlain_ArticleConnection(fields, obj)
+		}
 	}
 	fields := graphql.CollectFields(ec.OperationContext, sel, articleConnectionImplementors)
 
@@ -1363,8 +1367,10 @@ func (ec *executionContext) _ArticleConnection(ctx context.Context, sel ast.Sele
 var articleEdgeImplementors = []string{"ArticleEdge"}
 
 func (ec *executionContext) _ArticleEdge(ctx context.Context, sel ast.SelectionSet, obj *ArticleEdge) graphql.Marshaler {
-	if !plainWritersOff.Load() && ec.plain_ArticleEdge(sel, obj) {
-		return ec.marshalPlain_ArticleEdge(sel, obj)
+	if !plainWritersOff.Load() {
+		if fields := graphql.CollectFields(ec.OperationContext, sel, articleEdgeImplementors); ec.plainFields_ArticleEdge(fields, obj) {
+			return ec.marshalPlain_ArticleEdge(fields, obj)
+		}
 	}
 	fields := graphql.CollectFields(ec.OperationContext, sel, articleEdgeImplementors)
 
@@ -1405,8 +1411,10 @@ func (ec *executionContext) _ArticleEdge(ctx context.Context, sel ast.SelectionS
 var createArticlePayloadImplementors = []string{"CreateArticlePayload"}
 
 func (ec *executionContext) _CreateArticlePayload(ctx context.Context, sel ast.SelectionSet, obj *CreateArticlePayload) graphql.Marshaler {
-	if !plainWritersOff.Load() && ec.plain_CreateArticlePayload(sel, obj) {
-		return ec.marshalPlain_CreateArticlePayload(sel, obj)
+	if !plainWritersOff.Load() {
+		if fields := graphql.CollectFields(ec.OperationContext, sel, createArticlePayloadImplementors); ec.plainFields_CreateArticlePayload(fields, obj) {
+			return ec.marshalPlain_CreateArticlePayload(fields, obj)
+		}
 	}
 	fields := graphql.CollectFields(ec.OperationContext, sel, createArticlePayloadImplementors)
 
@@ -1446,8 +1454,10 @@ func (ec *executionContext) _CreateArticlePayload(ctx context.Context, sel ast.S
 var deleteArticlePayloadImplementors = []string{"DeleteArticlePayload"}
 
 func (ec *executionContext) _DeleteArticlePayload(ctx context.Context, sel ast.SelectionSet, obj *DeleteArticlePayload) graphql.Marshaler {
-	if !plainWritersOff.Load() && ec.plain_DeleteArticlePayload(sel, obj) {
-		return ec.marshalPlain_DeleteArticlePayload(sel, obj)
+	if !plainWritersOff.Load() {
+		if fields := graphql.CollectFields(ec.OperationContext, sel, deleteArticlePayloadImplementors); ec.plainFields_DeleteArticlePayload(fields, obj) {
+			return ec.marshalPlain_DeleteArticlePayload(fields, obj)
+		}
 	}
 	fields := graphql.CollectFields(ec.OperationContext, sel, deleteArticlePayloadImplementors)
 
@@ -1487,8 +1497,10 @@ func (ec *executionContext) _DeleteArticlePayload(ctx context.Context, sel ast.S
 var favoriteArticlePayloadImplementors = []string{"FavoriteArticlePayload"}
 
 func (ec *executionContext) _FavoriteArticlePayload(ctx context.Context, sel ast.SelectionSet, obj *FavoriteArticlePayload) graphql.Marshaler {
-	if !plainWritersOff.Load() && ec.plain_FavoriteArticlePayload(sel, obj) {
-		return ec.marshalPlain_FavoriteArticlePayload(sel, obj)
+	if !plainWritersOff.Load() {
+		if fields := graphql.CollectFields(ec.OperationContext, sel, favoriteArticlePayloadImplementors); ec.plainFields_FavoriteArticlePayload(fields, obj) {
+			return ec.marshalPlain_FavoriteArticlePayload(fields, obj)
+		}
 	}
 	fields := graphql.CollectFields(ec.OperationContext, sel, favoriteArticlePayloadImplementors)
 
@@ -1528,8 +1540,10 @@ func (ec *executionContext) _FavoriteArticlePayload(ctx context.Context, sel ast
 var unfavoriteArticlePayloadImplementors = []string{"UnfavoriteArticlePayload"}
 
 func (ec *executionContext) _UnfavoriteArticlePayload(ctx context.Context, sel ast.SelectionSet, obj *UnfavoriteArticlePayload) graphql.Marshaler {
-	if !plainWritersOff.Load() && ec.plain_UnfavoriteArticlePayload(sel, obj) {
-		return ec.marshalPlain_UnfavoriteArticlePayload(sel, obj)
+	if !plainWritersOff.Load() {
+		if fields := graphql.CollectFields(ec.OperationContext, sel, unfavoriteArticlePayloadImplementors); ec.plainFields_UnfavoriteArticlePayload(fields, obj) {
+			return ec.marshalPlain_UnfavoriteArticlePayload(fields, obj)
+		}
 	}
 	fields := graphql.CollectFields(ec.OperationContext, sel, unfavoriteArticlePayloadImplementors)
 
@@ -1569,8 +1583,10 @@ func (ec *executionContext) _UnfavoriteArticlePayload(ctx context.Context, sel a
 var updateArticlePayloadImplementors = []string{"UpdateArticlePayload"}
 
 func (ec *executionContext) _UpdateArticlePayload(ctx context.Context, sel ast.SelectionSet, obj *UpdateArticlePayload) graphql.Marshaler {
-	if !plainWritersOff.Load() && ec.plain_UpdateArticlePayload(sel, obj) {
-		return ec.marshalPlain_UpdateArticlePayload(sel, obj)
+	if !plainWritersOff.Load() {
+		if fields := graphql.CollectFields(ec.OperationContext, sel, updateArticlePayloadImplementors); ec.plainFields_UpdateArticlePayload(fields, obj) {
+			return ec.marshalPlain_UpdateArticlePayload(fields, obj)
+		}
 	}
 	fields := graphql.CollectFields(ec.OperationContext, sel, updateArticlePayloadImplementors)
 

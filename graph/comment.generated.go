@@ -590,8 +590,10 @@ func UnmarshalDeleteCommentInput(ctx context.Context, raw any) (DeleteCommentInp
 var addCommentPayloadImplementors = []string{"AddCommentPayload"}
 
 func (ec *executionContext) _AddCommentPayload(ctx context.Context, sel ast.SelectionSet, obj *AddCommentPayload) graphql.Marshaler {
-	if !plainWritersOff.Load() && ec.plain_AddCommentPayload(sel, obj) {
-		return ec.marshalPlain_AddCommentPayload(sel, obj)
+	if !plainWritersOff.Load() {
+		if fields := graphql.CollectFields(ec.OperationContext, sel, addCommentPayloadImplementors); ec.plainFields_AddCommentPayload(fields, obj) {
+			return ec.marshalPlain_AddCommentPayload(fields, obj)
+		}
 	}
 	fields := graphql.CollectFields(ec.OperationContext, sel, addCommentPayloadImplementors)
 
@@ -631,8 +633,10 @@ func (ec *executionContext) _AddCommentPayload(ctx context.Context, sel ast.Sele
 var commentImplementors = []string{"Comment", "Node"}
 
 func (ec *executionContext) _Comment(ctx context.Context, sel ast.SelectionSet, obj *conduit.Comment) graphql.Marshaler {
-	if !plainWritersOff.Load() && ec.plain_Comment(sel, obj) {
-		return ec.marshalPlain_Comment(sel, obj)
+	if !plainWritersOff.Load() {
+		if fields := graphql.CollectFields(ec.OperationContext, sel, commentImplementors); ec.plainFields_Comment(fields, obj) {
+			return ec.marshalPlain_Comment(fields, obj)
+		}
 	}
 	fields := graphql.CollectFields(ec.OperationContext, sel, commentImplementors)
 
@@ -693,8 +697,10 @@ func (ec *executionContext) _Comment(ctx context.Context, sel ast.SelectionSet, 
 var commentConnectionImplementors = []string{"CommentConnection"}
 
 func (ec *executionContext) _CommentConnection(ctx context.Context, sel ast.SelectionSet, obj *CommentConnection) graphql.Marshaler {
-	if !plainWritersOff.Load() && ec.plain_CommentConnection(sel, obj) {
-		return ec.marshalPlain_CommentConnection(sel, obj)
+	if !plainWritersOff.Load() {
+		if fields := graphql.CollectFields(ec.OperationContext, sel, commentConnectionImplementors); ec.plainFields_CommentConnection(fields, obj) {
+			return ec.marshalPlain_CommentConnection(fields, obj)
+		}
 	}
 	fields := graphql.CollectFields(ec.OperationContext, sel, commentConnectionImplementors)
 
@@ -744,8 +750,10 @@ func (ec *executionContext) _CommentConnection(ctx context.Context, sel ast.Sele
 var commentEdgeImplementors = []string{"CommentEdge"}
 
 func (ec *executionContext) _CommentEdge(ctx context.Context, sel ast.SelectionSet, obj *CommentEdge) graphql.Marshaler {
-	if !plainWritersOff.Load() && ec.plain_CommentEdge(sel, obj) {
-		return ec.marshalPlain_CommentEdge(sel, obj)
+	if !plainWritersOff.Load() {
+		if fields := graphql.CollectFields(ec.OperationContext, sel, commentEdgeImplementors); ec.plainFields_CommentEdge(fields, obj) {
+			return ec.marshalPlain_CommentEdge(fields, obj)
+		}
 	}
 	fields := graphql.CollectFields(ec.OperationContext, sel, commentEdgeImplementors)
 
@@ -785,8 +793,10 @@ func (ec *executionContext) _CommentEdge(ctx context.Context, sel ast.SelectionS
 var deleteCommentPayloadImplementors = []string{"DeleteCommentPayload"}
 
 func (ec *executionContext) _DeleteCommentPayload(ctx context.Context, sel ast.SelectionSet, obj *DeleteCommentPayload) graphql.Marshaler {
-	if !plainWritersOff.Load() && ec.plain_DeleteCommentPayload(sel, obj) {
-		return ec.marshalPlain_DeleteCommentPayload(sel, obj)
+	if !plainWritersOff.Load() {
+		if fields := graphql.CollectFields(ec.OperationContext, sel, deleteCommentPayloadImplementors); ec.plainFields_DeleteCommentPayload(fields, obj) {
+			return ec.marshalPlain_DeleteCommentPayload(fields, obj)
+		}
 	}
 	fields := graphql.CollectFields(ec.OperationContext, sel, deleteCommentPayloadImplementors)
 

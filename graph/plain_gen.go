@@ -90,9 +90,9 @@ func (ec *executionContext) writePlainAll_AddCommentPayload(w io.Writer, sel ast
 	writeListClose(w)
 }
 
-// marshalPlain_AddCommentPayload is writePlain_AddCommentPayload as the executor's marshaler.
-func (ec *executionContext) marshalPlain_AddCommentPayload(sel ast.SelectionSet, obj *AddCommentPayload) graphql.Marshaler {
-	return graphql.WriterFunc(func(w io.Writer) { ec.writePlain_AddCommentPayload(w, sel, obj) })
+// marshalPlain_AddCommentPayload is writePlainFields_AddCommentPayload as the executor's marshaler.
+func (ec *executionContext) marshalPlain_AddCommentPayload(fields []graphql.CollectedField, obj *AddCommentPayload) graphql.Marshaler {
+	return graphql.WriterFunc(func(w io.Writer) { ec.writePlainFields_AddCommentPayload(w, fields, obj) })
 }
 
 // plain_Article tells whether sel, over obj, holds only plain fields, which
@@ -185,9 +185,9 @@ func (ec *executionContext) writePlainAll_Article(w io.Writer, sel ast.Selection
 	writeListClose(w)
 }
 
-// marshalPlain_Article is writePlain_Article as the executor's marshaler.
-func (ec *executionContext) marshalPlain_Article(sel ast.SelectionSet, obj *conduit.Article) graphql.Marshaler {
-	return graphql.WriterFunc(func(w io.Writer) { ec.writePlain_Article(w, sel, obj) })
+// marshalPlain_Article is writePlainFields_Article as the executor's marshaler.
+func (ec *executionContext) marshalPlain_Article(fields []graphql.CollectedField, obj *conduit.Article) graphql.Marshaler {
+	return graphql.WriterFunc(func(w io.Writer) { ec.writePlainFields_Article(w, fields, obj) })
 }
 
 // plain_ArticleConnection tells whether sel, over obj, holds only plain fields, which
@@ -274,9 +274,9 @@ func (ec *executionContext) writePlainAll_ArticleConnection(w io.Writer, sel ast
 	writeListClose(w)
 }
 
-// marshalPlain_ArticleConnection is writePlain_ArticleConnection as the executor's marshaler.
-func (ec *executionContext) marshalPlain_ArticleConnection(sel ast.SelectionSet, obj *ArticleConnection) graphql.Marshaler {
-	return graphql.WriterFunc(func(w io.Writer) { ec.writePlain_ArticleConnection(w, sel, obj) })
+// marshalPlain_ArticleConnection is writePlainFields_ArticleConnection as the executor's marshaler.
+func (ec *executionContext) marshalPlain_ArticleConnection(fields []graphql.CollectedField, obj *ArticleConnection) graphql.Marshaler {
+	return graphql.WriterFunc(func(w io.Writer) { ec.writePlainFields_ArticleConnection(w, fields, obj) })
 }
 
 // plain_ArticleEdge tells whether sel, over obj, holds only plain fields, which
@@ -345,9 +345,9 @@ func (ec *executionContext) writePlainAll_ArticleEdge(w io.Writer, sel ast.Selec
 	writeListClose(w)
 }
 
-// marshalPlain_ArticleEdge is writePlain_ArticleEdge as the executor's marshaler.
-func (ec *executionContext) marshalPlain_ArticleEdge(sel ast.SelectionSet, obj *ArticleEdge) graphql.Marshaler {
-	return graphql.WriterFunc(func(w io.Writer) { ec.writePlain_ArticleEdge(w, sel, obj) })
+// marshalPlain_ArticleEdge is writePlainFields_ArticleEdge as the executor's marshaler.
+func (ec *executionContext) marshalPlain_ArticleEdge(fields []graphql.CollectedField, obj *ArticleEdge) graphql.Marshaler {
+	return graphql.WriterFunc(func(w io.Writer) { ec.writePlainFields_ArticleEdge(w, fields, obj) })
 }
 
 // plain_Comment tells whether sel, over obj, holds only plain fields, which
@@ -428,9 +428,9 @@ func (ec *executionContext) writePlainAll_Comment(w io.Writer, sel ast.Selection
 	writeListClose(w)
 }
 
-// marshalPlain_Comment is writePlain_Comment as the executor's marshaler.
-func (ec *executionContext) marshalPlain_Comment(sel ast.SelectionSet, obj *conduit.Comment) graphql.Marshaler {
-	return graphql.WriterFunc(func(w io.Writer) { ec.writePlain_Comment(w, sel, obj) })
+// marshalPlain_Comment is writePlainFields_Comment as the executor's marshaler.
+func (ec *executionContext) marshalPlain_Comment(fields []graphql.CollectedField, obj *conduit.Comment) graphql.Marshaler {
+	return graphql.WriterFunc(func(w io.Writer) { ec.writePlainFields_Comment(w, fields, obj) })
 }
 
 // plain_CommentConnection tells whether sel, over obj, holds only plain fields, which
@@ -517,9 +517,9 @@ func (ec *executionContext) writePlainAll_CommentConnection(w io.Writer, sel ast
 	writeListClose(w)
 }
 
-// marshalPlain_CommentConnection is writePlain_CommentConnection as the executor's marshaler.
-func (ec *executionContext) marshalPlain_CommentConnection(sel ast.SelectionSet, obj *CommentConnection) graphql.Marshaler {
-	return graphql.WriterFunc(func(w io.Writer) { ec.writePlain_CommentConnection(w, sel, obj) })
+// marshalPlain_CommentConnection is writePlainFields_CommentConnection as the executor's marshaler.
+func (ec *executionContext) marshalPlain_CommentConnection(fields []graphql.CollectedField, obj *CommentConnection) graphql.Marshaler {
+	return graphql.WriterFunc(func(w io.Writer) { ec.writePlainFields_CommentConnection(w, fields, obj) })
 }
 
 // plain_CommentEdge tells whether sel, over obj, holds only plain fields, which
@@ -594,9 +594,9 @@ func (ec *executionContext) writePlainAll_CommentEdge(w io.Writer, sel ast.Selec
 	writeListClose(w)
 }
 
-// marshalPlain_CommentEdge is writePlain_CommentEdge as the executor's marshaler.
-func (ec *executionContext) marshalPlain_CommentEdge(sel ast.SelectionSet, obj *CommentEdge) graphql.Marshaler {
-	return graphql.WriterFunc(func(w io.Writer) { ec.writePlain_CommentEdge(w, sel, obj) })
+// marshalPlain_CommentEdge is writePlainFields_CommentEdge as the executor's marshaler.
+func (ec *executionContext) marshalPlain_CommentEdge(fields []graphql.CollectedField, obj *CommentEdge) graphql.Marshaler {
+	return graphql.WriterFunc(func(w io.Writer) { ec.writePlainFields_CommentEdge(w, fields, obj) })
 }
 
 // plain_CreateArticlePayload tells whether sel, over obj, holds only plain fields, which
@@ -679,9 +679,9 @@ func (ec *executionContext) writePlainAll_CreateArticlePayload(w io.Writer, sel 
 	writeListClose(w)
 }
 
-// marshalPlain_CreateArticlePayload is writePlain_CreateArticlePayload as the executor's marshaler.
-func (ec *executionContext) marshalPlain_CreateArticlePayload(sel ast.SelectionSet, obj *CreateArticlePayload) graphql.Marshaler {
-	return graphql.WriterFunc(func(w io.Writer) { ec.writePlain_CreateArticlePayload(w, sel, obj) })
+// marshalPlain_CreateArticlePayload is writePlainFields_CreateArticlePayload as the executor's marshaler.
+func (ec *executionContext) marshalPlain_CreateArticlePayload(fields []graphql.CollectedField, obj *CreateArticlePayload) graphql.Marshaler {
+	return graphql.WriterFunc(func(w io.Writer) { ec.writePlainFields_CreateArticlePayload(w, fields, obj) })
 }
 
 // plain_DeleteArticlePayload tells whether sel, over obj, holds only plain fields, which
@@ -754,9 +754,9 @@ func (ec *executionContext) writePlainAll_DeleteArticlePayload(w io.Writer, sel 
 	writeListClose(w)
 }
 
-// marshalPlain_DeleteArticlePayload is writePlain_DeleteArticlePayload as the executor's marshaler.
-func (ec *executionContext) marshalPlain_DeleteArticlePayload(sel ast.SelectionSet, obj *DeleteArticlePayload) graphql.Marshaler {
-	return graphql.WriterFunc(func(w io.Writer) { ec.writePlain_DeleteArticlePayload(w, sel, obj) })
+// marshalPlain_DeleteArticlePayload is writePlainFields_DeleteArticlePayload as the executor's marshaler.
+func (ec *executionContext) marshalPlain_DeleteArticlePayload(fields []graphql.CollectedField, obj *DeleteArticlePayload) graphql.Marshaler {
+	return graphql.WriterFunc(func(w io.Writer) { ec.writePlainFields_DeleteArticlePayload(w, fields, obj) })
 }
 
 // plain_DeleteCommentPayload tells whether sel, over obj, holds only plain fields, which
@@ -829,9 +829,9 @@ func (ec *executionContext) writePlainAll_DeleteCommentPayload(w io.Writer, sel 
 	writeListClose(w)
 }
 
-// marshalPlain_DeleteCommentPayload is writePlain_DeleteCommentPayload as the executor's marshaler.
-func (ec *executionContext) marshalPlain_DeleteCommentPayload(sel ast.SelectionSet, obj *DeleteCommentPayload) graphql.Marshaler {
-	return graphql.WriterFunc(func(w io.Writer) { ec.writePlain_DeleteCommentPayload(w, sel, obj) })
+// marshalPlain_DeleteCommentPayload is writePlainFields_DeleteCommentPayload as the executor's marshaler.
+func (ec *executionContext) marshalPlain_DeleteCommentPayload(fields []graphql.CollectedField, obj *DeleteCommentPayload) graphql.Marshaler {
+	return graphql.WriterFunc(func(w io.Writer) { ec.writePlainFields_DeleteCommentPayload(w, fields, obj) })
 }
 
 // plain_FavoriteArticlePayload tells whether sel, over obj, holds only plain fields, which
@@ -914,9 +914,9 @@ func (ec *executionContext) writePlainAll_FavoriteArticlePayload(w io.Writer, se
 	writeListClose(w)
 }
 
-// marshalPlain_FavoriteArticlePayload is writePlain_FavoriteArticlePayload as the executor's marshaler.
-func (ec *executionContext) marshalPlain_FavoriteArticlePayload(sel ast.SelectionSet, obj *FavoriteArticlePayload) graphql.Marshaler {
-	return graphql.WriterFunc(func(w io.Writer) { ec.writePlain_FavoriteArticlePayload(w, sel, obj) })
+// marshalPlain_FavoriteArticlePayload is writePlainFields_FavoriteArticlePayload as the executor's marshaler.
+func (ec *executionContext) marshalPlain_FavoriteArticlePayload(fields []graphql.CollectedField, obj *FavoriteArticlePayload) graphql.Marshaler {
+	return graphql.WriterFunc(func(w io.Writer) { ec.writePlainFields_FavoriteArticlePayload(w, fields, obj) })
 }
 
 // plain_FollowProfilePayload tells whether sel, over obj, holds only plain fields, which
@@ -999,9 +999,9 @@ func (ec *executionContext) writePlainAll_FollowProfilePayload(w io.Writer, sel 
 	writeListClose(w)
 }
 
-// marshalPlain_FollowProfilePayload is writePlain_FollowProfilePayload as the executor's marshaler.
-func (ec *executionContext) marshalPlain_FollowProfilePayload(sel ast.SelectionSet, obj *FollowProfilePayload) graphql.Marshaler {
-	return graphql.WriterFunc(func(w io.Writer) { ec.writePlain_FollowProfilePayload(w, sel, obj) })
+// marshalPlain_FollowProfilePayload is writePlainFields_FollowProfilePayload as the executor's marshaler.
+func (ec *executionContext) marshalPlain_FollowProfilePayload(fields []graphql.CollectedField, obj *FollowProfilePayload) graphql.Marshaler {
+	return graphql.WriterFunc(func(w io.Writer) { ec.writePlainFields_FollowProfilePayload(w, fields, obj) })
 }
 
 // plain_LoginPayload tells whether sel, over obj, holds only plain fields, which
@@ -1086,9 +1086,9 @@ func (ec *executionContext) writePlainAll_LoginPayload(w io.Writer, sel ast.Sele
 	writeListClose(w)
 }
 
-// marshalPlain_LoginPayload is writePlain_LoginPayload as the executor's marshaler.
-func (ec *executionContext) marshalPlain_LoginPayload(sel ast.SelectionSet, obj *LoginPayload) graphql.Marshaler {
-	return graphql.WriterFunc(func(w io.Writer) { ec.writePlain_LoginPayload(w, sel, obj) })
+// marshalPlain_LoginPayload is writePlainFields_LoginPayload as the executor's marshaler.
+func (ec *executionContext) marshalPlain_LoginPayload(fields []graphql.CollectedField, obj *LoginPayload) graphql.Marshaler {
+	return graphql.WriterFunc(func(w io.Writer) { ec.writePlainFields_LoginPayload(w, fields, obj) })
 }
 
 // plain_PageInfo tells whether sel, over obj, holds only plain fields, which
@@ -1163,9 +1163,9 @@ func (ec *executionContext) writePlainAll_PageInfo(w io.Writer, sel ast.Selectio
 	writeListClose(w)
 }
 
-// marshalPlain_PageInfo is writePlain_PageInfo as the executor's marshaler.
-func (ec *executionContext) marshalPlain_PageInfo(sel ast.SelectionSet, obj *PageInfo) graphql.Marshaler {
-	return graphql.WriterFunc(func(w io.Writer) { ec.writePlain_PageInfo(w, sel, obj) })
+// marshalPlain_PageInfo is writePlainFields_PageInfo as the executor's marshaler.
+func (ec *executionContext) marshalPlain_PageInfo(fields []graphql.CollectedField, obj *PageInfo) graphql.Marshaler {
+	return graphql.WriterFunc(func(w io.Writer) { ec.writePlainFields_PageInfo(w, fields, obj) })
 }
 
 // plain_Profile tells whether sel, over obj, holds only plain fields, which
@@ -1242,9 +1242,9 @@ func (ec *executionContext) writePlainAll_Profile(w io.Writer, sel ast.Selection
 	writeListClose(w)
 }
 
-// marshalPlain_Profile is writePlain_Profile as the executor's marshaler.
-func (ec *executionContext) marshalPlain_Profile(sel ast.SelectionSet, obj *conduit.Profile) graphql.Marshaler {
-	return graphql.WriterFunc(func(w io.Writer) { ec.writePlain_Profile(w, sel, obj) })
+// marshalPlain_Profile is writePlainFields_Profile as the executor's marshaler.
+func (ec *executionContext) marshalPlain_Profile(fields []graphql.CollectedField, obj *conduit.Profile) graphql.Marshaler {
+	return graphql.WriterFunc(func(w io.Writer) { ec.writePlainFields_Profile(w, fields, obj) })
 }
 
 // plain_RegisterPayload tells whether sel, over obj, holds only plain fields, which
@@ -1329,9 +1329,9 @@ func (ec *executionContext) writePlainAll_RegisterPayload(w io.Writer, sel ast.S
 	writeListClose(w)
 }
 
-// marshalPlain_RegisterPayload is writePlain_RegisterPayload as the executor's marshaler.
-func (ec *executionContext) marshalPlain_RegisterPayload(sel ast.SelectionSet, obj *RegisterPayload) graphql.Marshaler {
-	return graphql.WriterFunc(func(w io.Writer) { ec.writePlain_RegisterPayload(w, sel, obj) })
+// marshalPlain_RegisterPayload is writePlainFields_RegisterPayload as the executor's marshaler.
+func (ec *executionContext) marshalPlain_RegisterPayload(fields []graphql.CollectedField, obj *RegisterPayload) graphql.Marshaler {
+	return graphql.WriterFunc(func(w io.Writer) { ec.writePlainFields_RegisterPayload(w, fields, obj) })
 }
 
 // plain_UnfavoriteArticlePayload tells whether sel, over obj, holds only plain fields, which
@@ -1414,9 +1414,9 @@ func (ec *executionContext) writePlainAll_UnfavoriteArticlePayload(w io.Writer, 
 	writeListClose(w)
 }
 
-// marshalPlain_UnfavoriteArticlePayload is writePlain_UnfavoriteArticlePayload as the executor's marshaler.
-func (ec *executionContext) marshalPlain_UnfavoriteArticlePayload(sel ast.SelectionSet, obj *UnfavoriteArticlePayload) graphql.Marshaler {
-	return graphql.WriterFunc(func(w io.Writer) { ec.writePlain_UnfavoriteArticlePayload(w, sel, obj) })
+// marshalPlain_UnfavoriteArticlePayload is writePlainFields_UnfavoriteArticlePayload as the executor's marshaler.
+func (ec *executionContext) marshalPlain_UnfavoriteArticlePayload(fields []graphql.CollectedField, obj *UnfavoriteArticlePayload) graphql.Marshaler {
+	return graphql.WriterFunc(func(w io.Writer) { ec.writePlainFields_UnfavoriteArticlePayload(w, fields, obj) })
 }
 
 // plain_UnfollowProfilePayload tells whether sel, over obj, holds only plain fields, which
@@ -1499,9 +1499,9 @@ func (ec *executionContext) writePlainAll_UnfollowProfilePayload(w io.Writer, se
 	writeListClose(w)
 }
 
-// marshalPlain_UnfollowProfilePayload is writePlain_UnfollowProfilePayload as the executor's marshaler.
-func (ec *executionContext) marshalPlain_UnfollowProfilePayload(sel ast.SelectionSet, obj *UnfollowProfilePayload) graphql.Marshaler {
-	return graphql.WriterFunc(func(w io.Writer) { ec.writePlain_UnfollowProfilePayload(w, sel, obj) })
+// marshalPlain_UnfollowProfilePayload is writePlainFields_UnfollowProfilePayload as the executor's marshaler.
+func (ec *executionContext) marshalPlain_UnfollowProfilePayload(fields []graphql.CollectedField, obj *UnfollowProfilePayload) graphql.Marshaler {
+	return graphql.WriterFunc(func(w io.Writer) { ec.writePlainFields_UnfollowProfilePayload(w, fields, obj) })
 }
 
 // plain_UpdateArticlePayload tells whether sel, over obj, holds only plain fields, which
@@ -1584,9 +1584,9 @@ func (ec *executionContext) writePlainAll_UpdateArticlePayload(w io.Writer, sel 
 	writeListClose(w)
 }
 
-// marshalPlain_UpdateArticlePayload is writePlain_UpdateArticlePayload as the executor's marshaler.
-func (ec *executionContext) marshalPlain_UpdateArticlePayload(sel ast.SelectionSet, obj *UpdateArticlePayload) graphql.Marshaler {
-	return graphql.WriterFunc(func(w io.Writer) { ec.writePlain_UpdateArticlePayload(w, sel, obj) })
+// marshalPlain_UpdateArticlePayload is writePlainFields_UpdateArticlePayload as the executor's marshaler.
+func (ec *executionContext) marshalPlain_UpdateArticlePayload(fields []graphql.CollectedField, obj *UpdateArticlePayload) graphql.Marshaler {
+	return graphql.WriterFunc(func(w io.Writer) { ec.writePlainFields_UpdateArticlePayload(w, fields, obj) })
 }
 
 // plain_UpdateViewerPayload tells whether sel, over obj, holds only plain fields, which
@@ -1671,9 +1671,9 @@ func (ec *executionContext) writePlainAll_UpdateViewerPayload(w io.Writer, sel a
 	writeListClose(w)
 }
 
-// marshalPlain_UpdateViewerPayload is writePlain_UpdateViewerPayload as the executor's marshaler.
-func (ec *executionContext) marshalPlain_UpdateViewerPayload(sel ast.SelectionSet, obj *UpdateViewerPayload) graphql.Marshaler {
-	return graphql.WriterFunc(func(w io.Writer) { ec.writePlain_UpdateViewerPayload(w, sel, obj) })
+// marshalPlain_UpdateViewerPayload is writePlainFields_UpdateViewerPayload as the executor's marshaler.
+func (ec *executionContext) marshalPlain_UpdateViewerPayload(fields []graphql.CollectedField, obj *UpdateViewerPayload) graphql.Marshaler {
+	return graphql.WriterFunc(func(w io.Writer) { ec.writePlainFields_UpdateViewerPayload(w, fields, obj) })
 }
 
 // plain_User tells whether sel, over obj, holds only plain fields, which
@@ -1750,9 +1750,9 @@ func (ec *executionContext) writePlainAll_User(w io.Writer, sel ast.SelectionSet
 	writeListClose(w)
 }
 
-// marshalPlain_User is writePlain_User as the executor's marshaler.
-func (ec *executionContext) marshalPlain_User(sel ast.SelectionSet, obj *conduit.User) graphql.Marshaler {
-	return graphql.WriterFunc(func(w io.Writer) { ec.writePlain_User(w, sel, obj) })
+// marshalPlain_User is writePlainFields_User as the executor's marshaler.
+func (ec *executionContext) marshalPlain_User(fields []graphql.CollectedField, obj *conduit.User) graphql.Marshaler {
+	return graphql.WriterFunc(func(w io.Writer) { ec.writePlainFields_User(w, fields, obj) })
 }
 
 // plain_UserError tells whether sel, over obj, holds only plain fields, which
@@ -1821,7 +1821,7 @@ func (ec *executionContext) writePlainAll_UserError(w io.Writer, sel ast.Selecti
 	writeListClose(w)
 }
 
-// marshalPlain_UserError is writePlain_UserError as the executor's marshaler.
-func (ec *executionContext) marshalPlain_UserError(sel ast.SelectionSet, obj *UserError) graphql.Marshaler {
-	return graphql.WriterFunc(func(w io.Writer) { ec.writePlain_UserError(w, sel, obj) })
+// marshalPlain_UserError is writePlainFields_UserError as the executor's marshaler.
+func (ec *executionContext) marshalPlain_UserError(fields []graphql.CollectedField, obj *UserError) graphql.Marshaler {
+	return graphql.WriterFunc(func(w io.Writer) { ec.writePlainFields_UserError(w, fields, obj) })
 }

@@ -435,8 +435,10 @@ func UnmarshalUnfollowProfileInput(ctx context.Context, raw any) (UnfollowProfil
 var followProfilePayloadImplementors = []string{"FollowProfilePayload"}
 
 func (ec *executionContext) _FollowProfilePayload(ctx context.Context, sel ast.SelectionSet, obj *FollowProfilePayload) graphql.Marshaler {
-	if !plainWritersOff.Load() && ec.plain_FollowProfilePayload(sel, obj) {
-		return ec.marshalPlain_FollowProfilePayload(sel, obj)
+	if !plainWritersOff.Load() {
+		if fields := graphql.CollectFields(ec.OperationContext, sel, followProfilePayloadImplementors); ec.plainFields_FollowProfilePayload(fields, obj) {
+			return ec.marshalPlain_FollowProfilePayload(fields, obj)
+		}
 	}
 	fields := graphql.CollectFields(ec.OperationContext, sel, followProfilePayloadImplementors)
 
@@ -476,8 +478,10 @@ func (ec *executionContext) _FollowProfilePayload(ctx context.Context, sel ast.S
 var profileImplementors = []string{"Profile", "Node"}
 
 func (ec *executionContext) _Profile(ctx context.Context, sel ast.SelectionSet, obj *conduit.Profile) graphql.Marshaler {
-	if !plainWritersOff.Load() && ec.plain_Profile(sel, obj) {
-		return ec.marshalPlain_Profile(sel, obj)
+	if !plainWritersOff.Load() {
+		if fields := graphql.CollectFields(ec.OperationContext, sel, profileImplementors); ec.plainFields_Profile(fields, obj) {
+			return ec.marshalPlain_Profile(fields, obj)
+		}
 	}
 	fields := graphql.CollectFields(ec.OperationContext, sel, profileImplementors)
 
@@ -538,8 +542,10 @@ func (ec *executionContext) _Profile(ctx context.Context, sel ast.SelectionSet, 
 var unfollowProfilePayloadImplementors = []string{"UnfollowProfilePayload"}
 
 func (ec *executionContext) _UnfollowProfilePayload(ctx context.Context, sel ast.SelectionSet, obj *UnfollowProfilePayload) graphql.Marshaler {
-	if !plainWritersOff.Load() && ec.plain_UnfollowProfilePayload(sel, obj) {
-		return ec.marshalPlain_UnfollowProfilePayload(sel, obj)
+	if !plainWritersOff.Load() {
+		if fields := graphql.CollectFields(ec.OperationContext, sel, unfollowProfilePayloadImplementors); ec.plainFields_UnfollowProfilePayload(fields, obj) {
+			return ec.marshalPlain_UnfollowProfilePayload(fields, obj)
+		}
 	}
 	fields := graphql.CollectFields(ec.OperationContext, sel, unfollowProfilePayloadImplementors)
 

@@ -1712,8 +1712,10 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 var pageInfoImplementors = []string{"PageInfo"}
 
 func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet, obj *PageInfo) graphql.Marshaler {
-	if !plainWritersOff.Load() && ec.plain_PageInfo(sel, obj) {
-		return ec.marshalPlain_PageInfo(sel, obj)
+	if !plainWritersOff.Load() {
+		if fields := graphql.CollectFields(ec.OperationContext, sel, pageInfoImplementors); ec.plainFields_PageInfo(fields, obj) {
+			return ec.marshalPlain_PageInfo(fields, obj)
+		}
 	}
 	fields := graphql.CollectFields(ec.OperationContext, sel, pageInfoImplementors)
 
@@ -1879,8 +1881,10 @@ func (ec *executionContext) _Subscription(ctx context.Context, sel ast.Selection
 var userErrorImplementors = []string{"UserError"}
 
 func (ec *executionContext) _UserError(ctx context.Context, sel ast.SelectionSet, obj *UserError) graphql.Marshaler {
-	if !plainWritersOff.Load() && ec.plain_UserError(sel, obj) {
-		return ec.marshalPlain_UserError(sel, obj)
+	if !plainWritersOff.Load() {
+		if fields := graphql.CollectFields(ec.OperationContext, sel, userErrorImplementors); ec.plainFields_UserError(fields, obj) {
+			return ec.marshalPlain_UserError(fields, obj)
+		}
 	}
 	fields := graphql.CollectFields(ec.OperationContext, sel, userErrorImplementors)
 

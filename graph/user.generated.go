@@ -589,8 +589,10 @@ func UnmarshalUpdateViewerInput(ctx context.Context, raw any) (UpdateViewerInput
 var loginPayloadImplementors = []string{"LoginPayload"}
 
 func (ec *executionContext) _LoginPayload(ctx context.Context, sel ast.SelectionSet, obj *LoginPayload) graphql.Marshaler {
-	if !plainWritersOff.Load() && ec.plain_LoginPayload(sel, obj) {
-		return ec.marshalPlain_LoginPayload(sel, obj)
+	if !plainWritersOff.Load() {
+		if fields := graphql.CollectFields(ec.OperationContext, sel, loginPayloadImplementors); ec.plainFields_LoginPayload(fields, obj) {
+			return ec.marshalPlain_LoginPayload(fields, obj)
+		}
 	}
 	fields := graphql.CollectFields(ec.OperationContext, sel, loginPayloadImplementors)
 
@@ -635,8 +637,10 @@ func (ec *executionContext) _LoginPayload(ctx context.Context, sel ast.Selection
 var registerPayloadImplementors = []string{"RegisterPayload"}
 
 func (ec *executionContext) _RegisterPayload(ctx context.Context, sel ast.SelectionSet, obj *RegisterPayload) graphql.Marshaler {
-	if !plainWritersOff.Load() && ec.plain_RegisterPayload(sel, obj) {
-		return ec.marshalPlain_RegisterPayload(sel, obj)
+	if !plainWritersOff.Load() {
+		if fields := graphql.CollectFields(ec.OperationContext, sel, registerPayloadImplementors); ec.plainFields_RegisterPayload(fields, obj) {
+			return ec.marshalPlain_RegisterPayload(fields, obj)
+		}
 	}
 	fields := graphql.CollectFields(ec.OperationContext, sel, registerPayloadImplementors)
 
@@ -681,8 +685,10 @@ func (ec *executionContext) _RegisterPayload(ctx context.Context, sel ast.Select
 var updateViewerPayloadImplementors = []string{"UpdateViewerPayload"}
 
 func (ec *executionContext) _UpdateViewerPayload(ctx context.Context, sel ast.SelectionSet, obj *UpdateViewerPayload) graphql.Marshaler {
-	if !plainWritersOff.Load() && ec.plain_UpdateViewerPayload(sel, obj) {
-		return ec.marshalPlain_UpdateViewerPayload(sel, obj)
+	if !plainWritersOff.Load() {
+		if fields := graphql.CollectFields(ec.OperationContext, sel, updateViewerPayloadImplementors); ec.plainFields_UpdateViewerPayload(fields, obj) {
+			return ec.marshalPlain_UpdateViewerPayload(fields, obj)
+		}
 	}
 	fields := graphql.CollectFields(ec.OperationContext, sel, updateViewerPayloadImplementors)
 
@@ -727,8 +733,10 @@ func (ec *executionContext) _UpdateViewerPayload(ctx context.Context, sel ast.Se
 var userImplementors = []string{"User", "Node"}
 
 func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj *conduit.User) graphql.Marshaler {
-	if !plainWritersOff.Load() && ec.plain_User(sel, obj) {
-		return ec.marshalPlain_User(sel, obj)
+	if !plainWritersOff.Load() {
+		if fields := graphql.CollectFields(ec.OperationContext, sel, userImplementors); ec.plainFields_User(fields, obj) {
+			return ec.marshalPlain_User(fields, obj)
+		}
 	}
 	fields := graphql.CollectFields(ec.OperationContext, sel, userImplementors)
 

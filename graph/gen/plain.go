@@ -228,9 +228,9 @@ func (p *plainObjects) write(file, pkg string) error {
 		fmt.Fprintf(&b, "\tfields := graphql.CollectFields(ec.OperationContext, sel, %s)\n", implementors)
 		fmt.Fprintf(&b, "\twriteListOpen(w)\n\tfor i, obj := range list {\n\t\tif i > 0 {\n\t\t\twriteComma(w)\n\t\t}\n\t\tec.writePlainFields_%s(w, fields, obj)\n\t}\n\twriteListClose(w)\n}\n", n)
 
-		fmt.Fprintf(&b, "\n// marshalPlain_%s is writePlain_%s as the executor's marshaler.\n", n, n)
-		fmt.Fprintf(&b, "func (ec *executionContext) marshalPlain_%s(sel ast.SelectionSet, obj %s) graphql.Marshaler {\n", n, t)
-		fmt.Fprintf(&b, "\treturn graphql.WriterFunc(func(w io.Writer) { ec.writePlain_%s(w, sel, obj) })\n}\n", n)
+		fmt.Fprintf(&b, "\n// marshalPlain_%s is writePlainFields_%s as the executor's marshaler.\n", n, n)
+		fmt.Fprintf(&b, "func (ec *executionContext) marshalPlain_%s(fields []graphql.CollectedField, obj %s) graphql.Marshaler {\n", n, t)
+		fmt.Fprintf(&b, "\treturn graphql.WriterFunc(func(w io.Writer) { ec.writePlainFields_%s(w, fields, obj) })\n}\n", n)
 	}
 	src, err := format.Source(b.Bytes())
 	if err != nil {
@@ -255,7 +255,10 @@ func (p *plainObjects) hookPlain(dir string) error {
 	for _, o := range p.objects {
 		head := regexp.MustCompile(`(?m)^func \(ec \*executionContext\) _` + o.name +
 			`\(ctx context\.Context, sel ast\.SelectionSet, obj ` + regexp.QuoteMeta(o.goType) + `\) graphql\.Marshaler \{\n`)
-		hook := fmt.Sprintf("\tif !plainWritersOff.Load() && ec.plain_%s(sel, obj) {\n\t\treturn ec.marshalPlain_%s(sel, obj)\n\t}\n", o.name, o.name)
+		hook := fmt.Sprintf("\tif !plainWritersOff.Load() {\n"+
+			"\t\tif fields := graphql.CollectFields(ec.OperationContext, sel, %s); ec.plainFields_%s(fields, obj) {\n"+
+			"\t\t\treturn ec.marshalPlain_%s(fields, obj)\n\t\t}\n\t}\n",
+			templates.LcFirst(o.name)+"Implementors", o.name, o.name)
 		found := 0
 		for file, src := range srcs {
 			locs := head.FindAllIndex(src, -1)
