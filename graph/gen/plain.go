@@ -5,11 +5,13 @@ import (
 	"fmt"
 	"go/format"
 	"go/types"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
+	"text/template"
 
 	"github.com/99designs/gqlgen/codegen"
 	"github.com/99designs/gqlgen/codegen/templates"
@@ -39,18 +41,21 @@ type plainObjects struct {
 }
 
 type plainObject struct {
-	name   string // the GraphQL type
-	goType string // the type of obj in the executor's _T
-	fields []plainField
+	Name   string // the GraphQL type
+	GoType string // the type of obj in the executor's _T
+	Fields []plainField
 }
 
+// Implementors names the executor's list of the types o satisfies.
+func (o plainObject) Implementors() string { return templates.LcFirst(o.Name) + "Implementors" }
+
 type plainField struct {
-	name string
-	// check, if not empty, is a condition on obj and f that must hold for
+	Name string
+	// Check, if not empty, is a condition on obj and f that must hold for
 	// the field to be written plainly (an object's selection of its own).
-	check string
-	// write writes the field's value to w.
-	write string
+	Check string
+	// Write writes the field's value to w.
+	Write string
 }
 
 func (*plainObjects) Name() string { return "plainobjects" }
@@ -79,15 +84,15 @@ func (p *plainObjects) GenerateCode(data *codegen.Data) error {
 		if !plain[o.Name] {
 			continue
 		}
-		po := plainObject{name: o.Name, goType: types.TypeString(o.Reference(), qualify)}
+		po := plainObject{Name: o.Name, GoType: types.TypeString(o.Reference(), qualify)}
 		for _, f := range o.Fields {
 			if pf, ok := plainFieldOf(o, f, plain, goTypes); ok {
-				po.fields = append(po.fields, pf)
+				po.Fields = append(po.Fields, pf)
 			}
 		}
 		p.objects = append(p.objects, po)
 	}
-	slices.SortFunc(p.objects, func(a, b plainObject) int { return strings.Compare(a.name, b.name) })
+	slices.SortFunc(p.objects, func(a, b plainObject) int { return strings.Compare(a.Name, b.Name) })
 	return p.write(filepath.Join(data.Config.Exec.Dir(), "plain_gen.go"), data.Config.Exec.Package)
 }
 
@@ -124,9 +129,9 @@ func plainFieldOf(o *codegen.Object, f *codegen.Field, plain map[string]bool, go
 	case gql == "ID!" && goType == "int64":
 		// A database id, written as the global id of o's type (see
 		// MarshalGlobalID, which reads the type from the field context).
-		return plainField{name: f.Name, write: fmt.Sprintf("writeGlobalID(w, %q, %s)", o.Name, value)}, true
+		return plainField{Name: f.Name, Write: fmt.Sprintf("writeGlobalID(w, %q, %s)", o.Name, value)}, true
 	case plainScalars[gql+"/"+goType] != "":
-		return plainField{name: f.Name, write: fmt.Sprintf("%s(w, %s)", plainScalars[gql+"/"+goType], value)}, true
+		return plainField{Name: f.Name, Write: fmt.Sprintf("%s(w, %s)", plainScalars[gql+"/"+goType], value)}, true
 	case ref.Definition != nil && ref.Definition.Kind == ast.Object && ref.GQL.Elem != nil && plain[ref.Definition.Name]:
 		// A list of objects, written plainly when all of its elements are:
 		// only [T!]! of a slice of pointers, where gqlgen has nothing to
@@ -136,9 +141,9 @@ func plainFieldOf(o *codegen.Object, f *codegen.Field, plain map[string]bool, go
 			return plainField{}, false
 		}
 		return plainField{
-			name:  f.Name,
-			check: fmt.Sprintf("ec.plainAll_%s(f.Selections, %s)", child, value),
-			write: fmt.Sprintf("ec.writePlainAll_%s(w, f.Selections, %s)", child, value),
+			Name:  f.Name,
+			Check: fmt.Sprintf("ec.plainAll_%s(f.Selections, %s)", child, value),
+			Write: fmt.Sprintf("ec.writePlainAll_%s(w, f.Selections, %s)", child, value),
 		}, true
 	case ref.Definition != nil && ref.Definition.Kind == ast.Object && ref.GQL.Elem == nil && plain[ref.Definition.Name]:
 		child := ref.Definition.Name
@@ -146,91 +151,126 @@ func plainFieldOf(o *codegen.Object, f *codegen.Field, plain map[string]bool, go
 		switch {
 		case !isPtr:
 			return plainField{
-				name:  f.Name,
-				check: fmt.Sprintf("ec.plain_%s(f.Selections, &%s)", child, value),
-				write: fmt.Sprintf("ec.writePlain_%s(w, f.Selections, &%s)", child, value),
+				Name:  f.Name,
+				Check: fmt.Sprintf("ec.plain_%s(f.Selections, &%s)", child, value),
+				Write: fmt.Sprintf("ec.writePlain_%s(w, f.Selections, &%s)", child, value),
 			}, true
 		case ref.GQL.NonNull:
 			// A nil here is an error gqlgen reports: leave it to gqlgen.
 			return plainField{
-				name:  f.Name,
-				check: fmt.Sprintf("%s != nil && ec.plain_%s(f.Selections, %s)", value, child, value),
-				write: fmt.Sprintf("ec.writePlain_%s(w, f.Selections, %s)", child, value),
+				Name:  f.Name,
+				Check: fmt.Sprintf("%s != nil && ec.plain_%s(f.Selections, %s)", value, child, value),
+				Write: fmt.Sprintf("ec.writePlain_%s(w, f.Selections, %s)", child, value),
 			}, true
 		default:
 			return plainField{
-				name:  f.Name,
-				check: fmt.Sprintf("%s == nil || ec.plain_%s(f.Selections, %s)", value, child, value),
-				write: fmt.Sprintf("if %s == nil {\n\t\t\twriteNull(w)\n\t\t} else {\n\t\t\tec.writePlain_%s(w, f.Selections, %s)\n\t\t}", value, child, value),
+				Name:  f.Name,
+				Check: fmt.Sprintf("%s == nil || ec.plain_%s(f.Selections, %s)", value, child, value),
+				Write: fmt.Sprintf("if %s == nil {\n\t\t\twriteNull(w)\n\t\t} else {\n\t\t\tec.writePlain_%s(w, f.Selections, %s)\n\t\t}", value, child, value),
 			}, true
 		}
 	}
 	return plainField{}, false
 }
 
+// plainTemplate is plain_gen.go; format.Source lays it out.
+var plainTemplate = template.Must(template.New("plain_gen.go").Parse(`// Code generated by graph/gen from gqlgen.yml and the schema. DO NOT EDIT.
+
+package {{.Package}}
+
+import (
+	"io"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
+{{range .Imports}}	{{printf "%q" .}}
+{{end}})
+{{range .Objects}}{{$n := .Name}}{{$t := .GoType}}
+// plain_{{$n}} tells whether sel, over obj, holds only plain fields, which
+// writePlain_{{$n}} writes.
+func (ec *executionContext) plain_{{$n}}(sel ast.SelectionSet, obj {{$t}}) bool {
+	return ec.plainFields_{{$n}}(graphql.CollectFields(ec.OperationContext, sel, {{.Implementors}}), obj)
+}
+
+// plainFields_{{$n}} is plain_{{$n}} of the fields collected from a selection.
+func (ec *executionContext) plainFields_{{$n}}(fields []graphql.CollectedField, obj {{$t}}) bool {
+	if !plainFields(fields) {
+		return false
+	}
+	for _, f := range fields {
+		switch f.Name {
+		case "__typename"{{range .Fields}}{{if not .Check}}, {{printf "%q" .Name}}{{end}}{{end}}:
+{{- range .Fields}}{{if .Check}}
+		case {{printf "%q" .Name}}:
+			if !({{.Check}}) {
+				return false
+			}
+{{- end}}{{end}}
+		default:
+			return false
+		}
+	}
+	_ = obj
+	return true
+}
+
+// plainAll_{{$n}} is plain_{{$n}} of every element of list.
+func (ec *executionContext) plainAll_{{$n}}(sel ast.SelectionSet, list []{{$t}}) bool {
+	fields := graphql.CollectFields(ec.OperationContext, sel, {{.Implementors}})
+	for _, obj := range list {
+		if obj == nil || !ec.plainFields_{{$n}}(fields, obj) {
+			return false
+		}
+	}
+	return true
+}
+
+// writePlain_{{$n}} writes sel over obj, which plain_{{$n}} accepted.
+func (ec *executionContext) writePlain_{{$n}}(w io.Writer, sel ast.SelectionSet, obj {{$t}}) {
+	ec.writePlainFields_{{$n}}(w, graphql.CollectFields(ec.OperationContext, sel, {{.Implementors}}), obj)
+}
+
+// writePlainFields_{{$n}} is writePlain_{{$n}} of the fields collected from a selection.
+func (ec *executionContext) writePlainFields_{{$n}}(w io.Writer, fields []graphql.CollectedField, obj {{$t}}) {
+	writeOpen(w)
+	for i, f := range fields {
+		writeName(w, i, f.Alias)
+		switch f.Name {
+		case "__typename":
+			writeString(w, {{printf "%q" $n}})
+{{- range .Fields}}
+		case {{printf "%q" .Name}}:
+			{{.Write}}
+{{- end}}
+		}
+	}
+	writeClose(w)
+}
+
+// writePlainAll_{{$n}} writes list, which plainAll_{{$n}} accepted.
+func (ec *executionContext) writePlainAll_{{$n}}(w io.Writer, sel ast.SelectionSet, list []{{$t}}) {
+	fields := graphql.CollectFields(ec.OperationContext, sel, {{.Implementors}})
+	writeListOpen(w)
+	for i, obj := range list {
+		if i > 0 {
+			writeComma(w)
+		}
+		ec.writePlainFields_{{$n}}(w, fields, obj)
+	}
+	writeListClose(w)
+}
+
+// marshalPlain_{{$n}} is writePlainFields_{{$n}} as the executor's marshaler.
+func (ec *executionContext) marshalPlain_{{$n}}(fields []graphql.CollectedField, obj {{$t}}) graphql.Marshaler {
+	return graphql.WriterFunc(func(w io.Writer) { ec.writePlainFields_{{$n}}(w, fields, obj) })
+}
+{{end}}`))
+
 func (p *plainObjects) write(file, pkg string) error {
+	imports := slices.Sorted(maps.Keys(p.imports))
 	var b bytes.Buffer
-	fmt.Fprintf(&b, "// Code generated by graph/gen from gqlgen.yml and the schema. DO NOT EDIT.\n\npackage %s\n\n", pkg)
-	b.WriteString("import (\n\t\"io\"\n\n\t\"github.com/99designs/gqlgen/graphql\"\n\t\"github.com/vektah/gqlparser/v2/ast\"\n")
-	paths := make([]string, 0, len(p.imports))
-	for path := range p.imports {
-		paths = append(paths, path)
-	}
-	slices.Sort(paths)
-	for _, path := range paths {
-		fmt.Fprintf(&b, "\t%q\n", path)
-	}
-	b.WriteString(")\n")
-	for _, o := range p.objects {
-		implementors := templates.LcFirst(o.name) + "Implementors"
-		n, t := o.name, o.goType
-		fmt.Fprintf(&b, "\n// plain_%s tells whether sel, over obj, holds only plain fields, which\n// writePlain_%s writes.\n", n, n)
-		fmt.Fprintf(&b, "func (ec *executionContext) plain_%s(sel ast.SelectionSet, obj %s) bool {\n", n, t)
-		fmt.Fprintf(&b, "\treturn ec.plainFields_%s(graphql.CollectFields(ec.OperationContext, sel, %s), obj)\n}\n", n, implementors)
-
-		fmt.Fprintf(&b, "\n// plainFields_%s is plain_%s of the fields collected from a selection.\n", n, n)
-		fmt.Fprintf(&b, "func (ec *executionContext) plainFields_%s(fields []graphql.CollectedField, obj %s) bool {\n", n, t)
-		b.WriteString("\tif !plainFields(fields) {\n\t\treturn false\n\t}\n")
-		b.WriteString("\tfor _, f := range fields {\n\t\tswitch f.Name {\n\t\tcase \"__typename\"")
-		for _, f := range o.fields {
-			if f.check == "" {
-				fmt.Fprintf(&b, ", %q", f.name)
-			}
-		}
-		b.WriteString(":\n")
-		for _, f := range o.fields {
-			if f.check != "" {
-				fmt.Fprintf(&b, "\t\tcase %q:\n\t\t\tif !(%s) {\n\t\t\t\treturn false\n\t\t\t}\n", f.name, f.check)
-			}
-		}
-		b.WriteString("\t\tdefault:\n\t\t\treturn false\n\t\t}\n\t}\n\t_ = obj\n\treturn true\n}\n")
-
-		fmt.Fprintf(&b, "\n// plainAll_%s is plain_%s of every element of list.\n", n, n)
-		fmt.Fprintf(&b, "func (ec *executionContext) plainAll_%s(sel ast.SelectionSet, list []%s) bool {\n", n, t)
-		fmt.Fprintf(&b, "\tfields := graphql.CollectFields(ec.OperationContext, sel, %s)\n", implementors)
-		fmt.Fprintf(&b, "\tfor _, obj := range list {\n\t\tif obj == nil || !ec.plainFields_%s(fields, obj) {\n\t\t\treturn false\n\t\t}\n\t}\n\treturn true\n}\n", n)
-
-		fmt.Fprintf(&b, "\n// writePlain_%s writes sel over obj, which plain_%s accepted.\n", n, n)
-		fmt.Fprintf(&b, "func (ec *executionContext) writePlain_%s(w io.Writer, sel ast.SelectionSet, obj %s) {\n", n, t)
-		fmt.Fprintf(&b, "\tec.writePlainFields_%s(w, graphql.CollectFields(ec.OperationContext, sel, %s), obj)\n}\n", n, implementors)
-
-		fmt.Fprintf(&b, "\n// writePlainFields_%s is writePlain_%s of the fields collected from a selection.\n", n, n)
-		fmt.Fprintf(&b, "func (ec *executionContext) writePlainFields_%s(w io.Writer, fields []graphql.CollectedField, obj %s) {\n", n, t)
-		b.WriteString("\twriteOpen(w)\n\tfor i, f := range fields {\n\t\twriteName(w, i, f.Alias)\n\t\tswitch f.Name {\n")
-		fmt.Fprintf(&b, "\t\tcase \"__typename\":\n\t\t\twriteString(w, %q)\n", n)
-		for _, f := range o.fields {
-			fmt.Fprintf(&b, "\t\tcase %q:\n\t\t\t%s\n", f.name, f.write)
-		}
-		b.WriteString("\t\t}\n\t}\n\twriteClose(w)\n}\n")
-
-		fmt.Fprintf(&b, "\n// writePlainAll_%s writes list, which plainAll_%s accepted.\n", n, n)
-		fmt.Fprintf(&b, "func (ec *executionContext) writePlainAll_%s(w io.Writer, sel ast.SelectionSet, list []%s) {\n", n, t)
-		fmt.Fprintf(&b, "\tfields := graphql.CollectFields(ec.OperationContext, sel, %s)\n", implementors)
-		fmt.Fprintf(&b, "\twriteListOpen(w)\n\tfor i, obj := range list {\n\t\tif i > 0 {\n\t\t\twriteComma(w)\n\t\t}\n\t\tec.writePlainFields_%s(w, fields, obj)\n\t}\n\twriteListClose(w)\n}\n", n)
-
-		fmt.Fprintf(&b, "\n// marshalPlain_%s is writePlainFields_%s as the executor's marshaler.\n", n, n)
-		fmt.Fprintf(&b, "func (ec *executionContext) marshalPlain_%s(fields []graphql.CollectedField, obj %s) graphql.Marshaler {\n", n, t)
-		fmt.Fprintf(&b, "\treturn graphql.WriterFunc(func(w io.Writer) { ec.writePlainFields_%s(w, fields, obj) })\n}\n", n)
+	if err := plainTemplate.Execute(&b, map[string]any{"Package": pkg, "Imports": imports, "Objects": p.objects}); err != nil {
+		return err
 	}
 	src, err := format.Source(b.Bytes())
 	if err != nil {
@@ -253,12 +293,12 @@ func (p *plainObjects) hookPlain(dir string) error {
 		}
 	}
 	for _, o := range p.objects {
-		head := regexp.MustCompile(`(?m)^func \(ec \*executionContext\) _` + o.name +
-			`\(ctx context\.Context, sel ast\.SelectionSet, obj ` + regexp.QuoteMeta(o.goType) + `\) graphql\.Marshaler \{\n`)
+		head := regexp.MustCompile(`(?m)^func \(ec \*executionContext\) _` + o.Name +
+			`\(ctx context\.Context, sel ast\.SelectionSet, obj ` + regexp.QuoteMeta(o.GoType) + `\) graphql\.Marshaler \{\n`)
 		hook := fmt.Sprintf("\tif !plainWritersOff.Load() {\n"+
 			"\t\tif fields := graphql.CollectFields(ec.OperationContext, sel, %s); ec.plainFields_%s(fields, obj) {\n"+
 			"\t\t\treturn ec.marshalPlain_%s(fields, obj)\n\t\t}\n\t}\n",
-			templates.LcFirst(o.name)+"Implementors", o.name, o.name)
+			o.Implementors(), o.Name, o.Name)
 		found := 0
 		for file, src := range srcs {
 			locs := head.FindAllIndex(src, -1)
@@ -270,7 +310,7 @@ func (p *plainObjects) hookPlain(dir string) error {
 			srcs[file] = slices.Concat(src[:end], []byte(hook), src[end:])
 		}
 		if found != 1 {
-			return fmt.Errorf("%d functions _%s(ctx, sel, obj %s) in the executor, want 1: gqlgen's template changed", found, o.name, o.goType)
+			return fmt.Errorf("%d functions _%s(ctx, sel, obj %s) in the executor, want 1: gqlgen's template changed", found, o.Name, o.GoType)
 		}
 	}
 	for _, file := range files {
