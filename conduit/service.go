@@ -669,6 +669,25 @@ func (s *Service) ArticleWithComments(ctx context.Context, slug string, p Page) 
 	return s.store.ArticleWithComments(ctx, viewer, slug, p)
 }
 
+// CommentPageBySlug returns page p of the comments of the article with the
+// slug, newest first, and the article's id, for a client that wants
+// nothing else of the article: what CommentPages returns for its id, under
+// the same rules, with one call to the store. Returns NotFound, or Invalid
+// for a bad page (having read nothing).
+func (s *Service) CommentPageBySlug(ctx context.Context, slug string, p Page) (CommentPage, error) {
+	viewer, err := viewerID(ctx)
+	if err != nil {
+		return CommentPage{}, err
+	}
+	if !wellFormed(slug) {
+		return CommentPage{}, errNoArticle
+	}
+	if p, err = checkPage(p); err != nil {
+		return CommentPage{}, err
+	}
+	return s.store.CommentPageBySlug(ctx, viewer, slug, p)
+}
+
 // CommentsByID returns the comments with the ids, in any order, leaving out
 // those that do not exist.
 func (s *Service) CommentsByID(ctx context.Context, ids []int64) ([]Comment, error) {

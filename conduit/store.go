@@ -74,6 +74,11 @@ type Store interface {
 	// CommentPages return for it. Returns NotFound if no article has the
 	// slug.
 	ArticleWithComments(ctx context.Context, viewerID int64, slug string, p Page) (Article, CommentPage, error)
+	// CommentPageBySlug returns page p of the comments of the article with
+	// the slug, newest first, in one statement, with the article's id and
+	// nothing else of it: what CommentPages returns for that id. Returns
+	// NotFound if no article has the slug.
+	CommentPageBySlug(ctx context.Context, viewerID int64, slug string, p Page) (CommentPage, error)
 	// CommentsBySlug returns every comment of the article with the slug,
 	// newest first. Returns NotFound if no article has the slug.
 	CommentsBySlug(ctx context.Context, viewerID int64, slug string) ([]Comment, error)

@@ -236,11 +236,13 @@ func TestCommentPages(t *testing.T) {
 	})
 }
 
-// TestArticleWithComments proves that the one statement answers what
-// ArticleBySlug and CommentPages answer, page for page.
+// TestArticleWithComments proves that the one statement of
+// ArticleWithComments answers what ArticleBySlug and CommentPages answer,
+// and the one of CommentPageBySlug what CommentPages answers, page for
+// page, including comments written in the same instant (ordered by id).
 func TestArticleWithComments(t *testing.T) {
 	t.Parallel()
-	d := dbtest.New(t)
+	d, url := dbtest.NewWithURL(t)
 	ctx := context.Background()
 	jake := mustCreateUser(t, d, "jake")
 	anna := mustCreateUser(t, d, "anna")
@@ -256,6 +258,11 @@ func TestArticleWithComments(t *testing.T) {
 	}
 	mustFollow(t, d, anna.ID, jake.ID)
 	cursor := func(i int) *conduit.Cursor { c := all[i].Cursor(); return &c }
+	mustCreateArticle(t, d, anna.ID, "ties")
+	for _, body := range []string{"one", "two", "three"} {
+		mustComment(t, d, "ties", anna.ID, body)
+	}
+	dbtest.Exec(t, url, `UPDATE comments SET created_at = '2026-01-02T03:04:05Z' WHERE article_id = (SELECT id FROM articles WHERE slug = 'ties')`)
 
 	for _, tc := range []struct {
 		name string
@@ -271,6 +278,8 @@ func TestArticleWithComments(t *testing.T) {
 		{"LastBefore", "post", conduit.Page{Limit: 2, FromEnd: true, Before: cursor(0), After: cursor(4)}},
 		{"Offset", "post", conduit.Page{Limit: 2, Offset: 1}},
 		{"NoComments", "quiet", conduit.Page{Limit: 20}},
+		{"SameInstant", "ties", conduit.Page{Limit: 20}},
+		{"SameInstantLast", "ties", conduit.Page{Limit: 2, FromEnd: true}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			for _, viewer := range []int64{0, anna.ID} {
@@ -289,11 +298,20 @@ func TestArticleWithComments(t *testing.T) {
 				if !reflect.DeepEqual(page, pages[0]) {
 					t.Errorf("viewer %d: page = %+v, want %+v", viewer, page, pages[0])
 				}
+				alone, err := d.CommentPageBySlug(ctx, viewer, tc.slug, tc.page)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !reflect.DeepEqual(alone, pages[0]) {
+					t.Errorf("viewer %d: CommentPageBySlug = %+v, want %+v", viewer, alone, pages[0])
+				}
 			}
 		})
 	}
 	t.Run("ErrNotFound", func(t *testing.T) {
 		_, _, err := d.ArticleWithComments(ctx, anna.ID, "nope", conduit.Page{Limit: 20})
+		wantError(t, err, conduit.NotFound, map[string][]string{conduit.NoField: {"article not found"}})
+		_, err = d.CommentPageBySlug(ctx, anna.ID, "nope", conduit.Page{Limit: 20})
 		wantError(t, err, conduit.NotFound, map[string][]string{conduit.NoField: {"article not found"}})
 	})
 }

@@ -171,12 +171,18 @@ func TestArticleWithComments(t *testing.T) {
 		cursors[6-i] = edge.Cursor
 	}
 
-	const sel = `id slug title tagList favorited favoritesCount author { id username following }
-		comments(first: $first, after: $after) { totalCount
+	const page = `comments(first: $first, after: $after) { totalCount
 			edges { cursor node { id body createdAt updatedAt author { id username bio image following } } }
 			nodes { id body } pageInfo { hasNextPage hasPreviousPage startCursor endCursor } }`
+	// sel asks for the article and its comments; lean for the comments and
+	// nothing of the article that its id and slug do not give, which reads
+	// the comments alone.
+	const sel = `id slug title tagList favorited favoritesCount author { id username following } ` + page
+	const lean = `__typename id ... on Node { id } slug ` + page
 	const bySlug = `query($slug: String!, $first: Int, $after: String) { article(slug: $slug) { ` + sel + ` } }`
 	const byID = `query($id: ID!, $first: Int, $after: String) { node(id: $id) { ... on Article { ` + sel + ` } } }`
+	const leanBySlug = `query($slug: String!, $first: Int, $after: String) { article(slug: $slug) { ` + lean + ` } }`
+	const leanByID = `query($id: ID!, $first: Int, $after: String) { node(id: $id) { ... on Article { ` + lean + ` } } }`
 	for _, tc := range []struct {
 		name  string
 		slug  string
@@ -195,20 +201,22 @@ func TestArticleWithComments(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			for _, token := range []string{"", alice.token} {
-				before := e.db.Statements()
-				got := e.post(t, request{query: bySlug, token: token,
-					variables: map[string]any{"slug": tc.slug, "first": tc.first, "after": tc.after}})
-				statements := e.db.Statements() - before
-				wantErrorCodes(t, got)
-				want := e.post(t, request{query: byID, token: token,
-					variables: map[string]any{"id": gid("Article", tc.id), "first": tc.first, "after": tc.after}})
-				wantErrorCodes(t, want)
-				var g, w map[string]json.RawMessage
-				mustUnmarshal(t, got.Data, &g)
-				mustUnmarshal(t, want.Data, &w)
-				wantJSON(t, g["article"], string(w["node"]))
-				if statements != 1 {
-					t.Fatalf("article with comments ran %d statements, want 1", statements)
+				for _, q := range [][2]string{{bySlug, byID}, {leanBySlug, leanByID}} {
+					before := e.db.Statements()
+					got := e.post(t, request{query: q[0], token: token,
+						variables: map[string]any{"slug": tc.slug, "first": tc.first, "after": tc.after}})
+					statements := e.db.Statements() - before
+					wantErrorCodes(t, got)
+					want := e.post(t, request{query: q[1], token: token,
+						variables: map[string]any{"id": gid("Article", tc.id), "first": tc.first, "after": tc.after}})
+					wantErrorCodes(t, want)
+					var g, w map[string]json.RawMessage
+					mustUnmarshal(t, got.Data, &g)
+					mustUnmarshal(t, want.Data, &w)
+					wantJSON(t, g["article"], string(w["node"]))
+					if statements != 1 {
+						t.Fatalf("article with comments ran %d statements, want 1", statements)
+					}
 				}
 			}
 		})
@@ -224,20 +232,38 @@ func TestArticleWithComments(t *testing.T) {
 		}
 	})
 	t.Run("UnknownSlug", func(t *testing.T) {
-		before := e.db.Statements()
-		res := e.post(t, request{query: bySlug, variables: map[string]any{"slug": "no-such-article", "first": 20}})
-		statements := e.db.Statements() - before
-		wantErrorCodes(t, res)
-		wantJSON(t, res.Data, `{"article": null}`)
-		if statements != 1 {
-			t.Fatalf("%d statements, want 1", statements)
+		for _, q := range []string{bySlug, leanBySlug} {
+			before := e.db.Statements()
+			res := e.post(t, request{query: q, variables: map[string]any{"slug": "no-such-article", "first": 20}})
+			statements := e.db.Statements() - before
+			wantErrorCodes(t, res)
+			wantJSON(t, res.Data, `{"article": null}`)
+			if statements != 1 {
+				t.Fatalf("%d statements, want 1", statements)
+			}
 		}
 	})
 	t.Run("BadPage", func(t *testing.T) {
-		res := e.post(t, request{query: bySlug, variables: map[string]any{"slug": a.Slug, "first": -1}})
-		wantErrorCodes(t, res, "BAD_USER_INPUT")
-		if got, want := fmt.Sprint(res.Errors[0].Path), "[article comments]"; got != want {
-			t.Fatalf("error path = %s, want %s", got, want)
+		for _, q := range []string{bySlug, leanBySlug} {
+			res := e.post(t, request{query: q, variables: map[string]any{"slug": a.Slug, "first": -1}})
+			wantErrorCodes(t, res, "BAD_USER_INPUT")
+			if got, want := fmt.Sprint(res.Errors[0].Path), "[article comments]"; got != want {
+				t.Fatalf("error path = %s, want %s", got, want)
+			}
+		}
+	})
+	// One alias reads the comments alone, the other the article with the
+	// same page: each gets what it asked for, in a statement of its own.
+	t.Run("LeanAndFullAliased", func(t *testing.T) {
+		before := e.db.Statements()
+		res := e.post(t, request{query: `{ a: article(slug: "` + a.Slug + `") { slug comments(first: 1) { nodes { body } } }
+			b: article(slug: "` + a.Slug + `") { title comments(first: 1) { nodes { body } } } }`})
+		statements := e.db.Statements() - before
+		wantErrorCodes(t, res)
+		wantJSON(t, res.Data, `{"a": {"slug": "`+a.Slug+`", "comments": {"nodes": [{"body": "comment 6"}]}},
+			"b": {"title": "With comments", "comments": {"nodes": [{"body": "comment 6"}]}}}`)
+		if statements != 2 {
+			t.Fatalf("%d statements, want 2", statements)
 		}
 	})
 }

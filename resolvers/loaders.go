@@ -104,10 +104,11 @@ func (l *loaders) tags(ctx context.Context) ([]string, error) {
 }
 
 // articleKey is what an article looked up by slug was fetched with: alone,
-// or with one page of its comments.
+// with one page of its comments, or as no more than its id with that page.
 type articleKey struct {
 	slug     string
 	comments bool
+	lean     bool
 	page     pageKey
 }
 
@@ -117,15 +118,26 @@ type articleKey struct {
 // article comes with that page in one statement, and the page is kept
 // where Article.comments will look for it (see primeComments): the
 // statements are those of the legacy surface, one for an article and its
-// comments. Aliases that ask for the same article with different pages
-// get each their own article, with its own page.
+// comments. When the selection asks for nothing else of the article, that
+// statement reads the comments alone, as the legacy surface's does, and
+// the article is its id and slug: enough for every field selected.
+// Aliases that ask for the same article with different pages, or with
+// more of it, get each their own article, with its own page.
 func (l *loaders) articleBySlug(ctx context.Context, slug string) (*conduit.Article, error) {
-	p, ok := commentsAhead(ctx)
+	p, lean, ok := commentsAhead(ctx)
 	if !ok {
 		return l.articlesMemo.do(articleKey{slug: slug}, func() (*conduit.Article, error) { return orNull(l.svc.Article(ctx, slug)) })
 	}
-	return l.articlesMemo.do(articleKey{slug: slug, comments: true, page: newPageKey(p)}, func() (*conduit.Article, error) {
-		a, page, err := l.svc.ArticleWithComments(ctx, slug, p)
+	return l.articlesMemo.do(articleKey{slug: slug, comments: true, lean: lean, page: newPageKey(p)}, func() (*conduit.Article, error) {
+		var a conduit.Article
+		var page conduit.CommentPage
+		var err error
+		if lean {
+			page, err = l.svc.CommentPageBySlug(ctx, slug, p)
+			a = conduit.Article{ID: page.ArticleID, Slug: slug}
+		} else {
+			a, page, err = l.svc.ArticleWithComments(ctx, slug, p)
+		}
 		if conduit.ErrorCode(err) == conduit.Invalid {
 			// The page's error, which belongs to the comments field: it
 			// gets it by asking for the page itself.

@@ -18,27 +18,36 @@ var articleTypes = []string{"Article", "Node"}
 // for exactly one page: then the article and that page can be fetched
 // together. It reports false when the selection has no comments field,
 // fields of different pages (aliases), or a page it cannot read, which
-// the comments field then reports itself.
-func commentsAhead(ctx context.Context) (conduit.Page, bool) {
+// the comments field then reports itself. alone tells that the selection
+// wants nothing of the article but that page and what its slug gives (see
+// leanArticleFields), so that the article's own columns need not be read.
+func commentsAhead(ctx context.Context) (p conduit.Page, alone, ok bool) {
 	fc := graphql.GetFieldContext(ctx)
 	if fc == nil {
-		return conduit.Page{}, false
+		return conduit.Page{}, false, false
 	}
 	vars := graphql.GetOperationContext(ctx).Variables
 	var page conduit.Page
 	found := false
+	alone = true
 	for _, f := range graphql.CollectFieldsCtx(ctx, articleTypes) {
 		if f.Name != "comments" {
+			alone = alone && leanArticleFields[f.Name]
 			continue
 		}
 		p, err := commentsPage(f.ArgumentMap(vars))
 		if err != nil || found && newPageKey(p) != newPageKey(page) {
-			return conduit.Page{}, false
+			return conduit.Page{}, false, false
 		}
 		page, found = p, true
 	}
-	return page, found
+	return page, alone && found, found
 }
+
+// leanArticleFields are the fields of an Article, beside comments, that an
+// article known only by its id and slug answers: conduit.Article's ID and
+// Slug are all they read.
+var leanArticleFields = map[string]bool{"id": true, "slug": true, "__typename": true}
 
 // commentsPage reads the arguments of Article.comments into a page.
 func commentsPage(args map[string]any) (conduit.Page, error) {
