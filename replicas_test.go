@@ -606,6 +606,21 @@ func TestReplicasDeliverEveryEvent(t *testing.T) {
 			published.wantNext(t, fmt.Sprintf(`{"data":{"articlePublished":{"slug":%q,"title":"Followed","author":{"username":"author","following":true}}}}`, followed))
 		}},
 
+		// Replica A keeps its tag list for a second; an article published
+		// on B with a new tag makes A read it anew as soon as A's listener
+		// hears of it, which it does before the subscriber does.
+		{"TagList", func(t *testing.T) {
+			var tags struct{ Tags []string }
+			call(t, "GET", a.base+"/api/tags", "", "", 200, &tags)
+			var res struct{ Article struct{ Slug string } }
+			call(t, "POST", b.base+"/api/articles", author, `{"article":{"title":"Tagged","description":"d","body":"b","tagList":["heard-on-a"]}}`, 201, &res)
+			published.wantNext(t, fmt.Sprintf(`{"data":{"articlePublished":{"slug":%q,"title":"Tagged","author":{"username":"author","following":true}}}}`, res.Article.Slug))
+			call(t, "GET", a.base+"/api/tags", "", "", 200, &tags)
+			if !slices.Contains(tags.Tags, "heard-on-a") {
+				t.Fatalf("tags on A = %q after the event, want heard-on-a among them", tags.Tags)
+			}
+		}},
+
 		// Comments written at once through both replicas reach a subscriber on
 		// each, every one once, and in the same order on both: the order in
 		// which they committed.

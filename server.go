@@ -133,7 +133,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	case "seed":
 		return seed(ctx, svc, logger)
 	}
-	reconnects, err := listen(ctx, store, hub, logger)
+	reconnects, err := listen(ctx, store, hub, svc, logger)
 	if err != nil {
 		return err
 	}
@@ -184,14 +184,19 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 const listenStartTimeout = 10 * time.Second
 
 // listen starts the listener that hands the events of every replica's
-// writes to hub, and waits until it listens. The returned counter counts
-// its reconnections.
-func listen(ctx context.Context, store *db.DB, hub *conduit.Hub, logger *slog.Logger) (*atomic.Uint64, error) {
+// writes to hub, and waits until it listens. A new article, which may
+// bring new tags, also makes svc read its tag list anew, and so does a
+// reconnection, after which events may have been missed. The returned
+// counter counts its reconnections.
+func listen(ctx context.Context, store *db.DB, hub *conduit.Hub, svc *conduit.Service, logger *slog.Logger) (*atomic.Uint64, error) {
 	var reconnects atomic.Uint64
 	listening := make(chan struct{})
 	var once sync.Once
 	go func() {
 		err := store.Listen(ctx, func(e conduit.Event) {
+			if e.Kind == conduit.ArticlePublished {
+				svc.TagsChanged()
+			}
 			if err := hub.Publish(ctx, e); err != nil {
 				logger.Warn("subscriptions: event not delivered to every subscriber", slog.String("kind", string(e.Kind)), slog.Any("error", err))
 			}
@@ -202,6 +207,7 @@ func listen(ctx context.Context, store *db.DB, hub *conduit.Hub, logger *slog.Lo
 				once.Do(func() { first = true; close(listening) })
 				if !first {
 					reconnects.Add(1)
+					svc.TagsChanged()
 				}
 			},
 		})

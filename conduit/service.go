@@ -68,6 +68,12 @@ type Config struct {
 	// Hub fans out live updates to the subscriptions of SubscribeComments
 	// and SubscribeArticles; without one, those return Unavailable.
 	Hub *Hub
+	// TagListTTL is how long the service keeps the list of tags in use
+	// that it last read. An article created, edited or deleted through the
+	// service changes it at once on this replica; elsewhere it is seen
+	// within this interval, or when TagsChanged reports it.
+	// DefaultTagListTTL when zero; negative reads the list every time.
+	TagListTTL time.Duration
 }
 
 // DefaultTokenCheckInterval is Config.TokenCheckInterval's default.
@@ -93,6 +99,7 @@ type Service struct {
 
 	loginPerAddress, loginPerAccount, registerPerAddress Throttle
 	hub                                                  *Hub
+	tags                                                 *tagList // nil when not kept
 }
 
 // NewService returns a Service over store.
@@ -113,6 +120,13 @@ func NewService(store Store, cfg Config) (*Service, error) {
 	if cfg.TokenCheckInterval <= 0 {
 		cfg.TokenCheckInterval = DefaultTokenCheckInterval
 	}
+	if cfg.TagListTTL == 0 {
+		cfg.TagListTTL = DefaultTagListTTL
+	}
+	var tags *tagList
+	if cfg.TagListTTL > 0 {
+		tags = newTagList(store, cfg.TagListTTL)
+	}
 	return &Service{
 		store:              store,
 		tokens:             NewTokens(cfg.JWTSecret, cfg.TokenTTL),
@@ -123,6 +137,7 @@ func NewService(store Store, cfg Config) (*Service, error) {
 		loginPerAccount:    cfg.LoginPerAccount,
 		registerPerAddress: cfg.RegisterPerAddress,
 		hub:                cfg.Hub,
+		tags:               tags,
 	}, nil
 }
 
@@ -490,6 +505,8 @@ func (s *Service) CreateArticle(ctx context.Context, in CreateArticleInput) (Art
 		return Article{}, err
 	}
 	base := Slugify(in.Title)
+	// Forgotten whatever the outcome: an error may come after the commit.
+	defer s.TagsChanged()
 	for attempt := 0; ; attempt++ {
 		a, err := s.store.CreateArticle(ctx, NewArticle{
 			AuthorID: viewer, Slug: slugCandidate(base, attempt),
@@ -538,6 +555,9 @@ func (s *Service) UpdateArticle(ctx context.Context, slug string, in UpdateArtic
 	if err := p.err(); err != nil {
 		return Article{}, err
 	}
+	if ch.TagList.Set {
+		defer s.TagsChanged()
+	}
 	base := ""
 	if ch.Title.Set && ch.Title.Value != a.Title {
 		base = Slugify(ch.Title.Value)
@@ -564,6 +584,7 @@ func (s *Service) DeleteArticle(ctx context.Context, slug string) (Article, erro
 	if err != nil {
 		return Article{}, err
 	}
+	defer s.TagsChanged()
 	if err := s.store.DeleteArticle(ctx, a.ID); err != nil {
 		return Article{}, err
 	}
@@ -621,8 +642,21 @@ func (s *Service) Unfavorite(ctx context.Context, slug string) (Article, error) 
 
 // Tags returns every tag in use, most used first, ties alphabetical.
 // It needs no viewer and ignores a bad token, as the old API did.
+// The list is kept for Config.TagListTTL (see tagList).
 func (s *Service) Tags(ctx context.Context) ([]string, error) {
-	return s.store.Tags(ctx)
+	if s.tags == nil {
+		return s.store.Tags(ctx)
+	}
+	return s.tags.get(ctx)
+}
+
+// TagsChanged tells the service that the tags in use may have changed
+// through a write it did not make (another replica's, as the event
+// listener hears of it): the next Tags reads them anew.
+func (s *Service) TagsChanged() {
+	if s.tags != nil {
+		s.tags.forget()
+	}
 }
 
 // Comments returns every comment of the article with the slug, newest
