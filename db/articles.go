@@ -584,16 +584,19 @@ func (d *DB) setFavorite(ctx context.Context, userID int64, slug, change string)
 
 // Tags returns every tag in use, most used first, ties alphabetical.
 func (d *DB) Tags(ctx context.Context) ([]string, error) {
-	// article_count is kept by triggers on article_tags (migration 2); the
-	// partial index holds the tags in use, in this order. Summing migration
-	// 7's shards instead (bounded by the tags in use since migration 9)
-	// reads up to 16 rows a tag: 0.27 ms a query against 0.12 on the
-	// bench's data, and GET /api/tags at 0.42-0.47 times the rate of this
-	// read (BENCHMARKS.md). A tag list is on every home page; a better read
-	// has to come before the column can go (db/next/README.md).
+	// From migration 7's shards, which hold the tags in use only (migration
+	// 9) and no row a writer keeps locked for long: up to 16 rows a tag,
+	// 0.27 ms a query on the bench's data against 0.12 for
+	// tags.article_count, which this release no longer reads so that the
+	// next can drop it and its triggers (db/next). The service keeps the
+	// list it reads (conduit.Config.TagListTTL), so this runs about once a
+	// second, not once a request.
 	rows, _ := d.pool.Query(ctx, `
-		SELECT name FROM tags WHERE article_count > 0
-		ORDER BY article_count DESC, name COLLATE "C"`)
+		SELECT t.name
+		FROM (SELECT key, sum(n) AS n FROM article_counts WHERE scope = 'tag' GROUP BY key) c
+		JOIN tags t ON t.id = c.key
+		WHERE c.n > 0
+		ORDER BY c.n DESC, t.name COLLATE "C"`)
 	tags, err := pgx.CollectRows(rows, pgx.RowTo[string])
 	if err != nil {
 		return nil, d.storeError("select tags", "", err)
