@@ -169,7 +169,7 @@ func (d *DB) ArticleWithComments(ctx context.Context, viewerID int64, slug strin
 				FROM comments c JOIN users cu ON cu.id = c.author_id
 				WHERE c.article_id = a.id AND ` + window + `
 				ORDER BY c.created_at ` + dir + `, c.id ` + dir + `
-				LIMIT ` + args.add(limit+1) + ` OFFSET ` + args.add(max(p.Offset, 0)) + `
+				` + pageBounds(&args, p) + `
 			) c
 		) p
 		WHERE a.slug = $2`
@@ -239,7 +239,7 @@ func (d *DB) CommentPageBySlug(ctx context.Context, viewerID int64, slug string,
 		LEFT JOIN LATERAL (
 			SELECT c.* FROM comments c
 			WHERE c.article_id = a.id AND ` + window + order + `
-			LIMIT ` + args.add(limit+1) + ` OFFSET ` + args.add(max(p.Offset, 0)) + `
+			` + pageBounds(&args, p) + `
 		) c ON TRUE
 		LEFT JOIN users u ON u.id = c.author_id
 		WHERE a.slug = $2` + order

@@ -28,3 +28,25 @@ func (d *DB) MigrateDownTo(ctx context.Context, version int64) error {
 func ListArticlesSQL(viewerID int64, f conduit.ArticleFilter, p conduit.Page) (string, []any) {
 	return listArticles(viewerID, f, p)
 }
+
+// PlanCounts returns, for each statement prepared on one of the pool's
+// connections (the pool of a test opened with MaxConns 1 has one), how
+// many times PostgreSQL ran it with its kept (generic) plan and how many
+// times it planned it anew (custom).
+func (d *DB) PlanCounts(ctx context.Context) (map[string][2]int64, error) {
+	rows, err := d.pool.Query(ctx, `SELECT statement, generic_plans, custom_plans FROM pg_prepared_statements`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	counts := map[string][2]int64{}
+	for rows.Next() {
+		var sql string
+		var generic, custom int64
+		if err := rows.Scan(&sql, &generic, &custom); err != nil {
+			return nil, err
+		}
+		counts[sql] = [2]int64{generic, custom}
+	}
+	return counts, rows.Err()
+}
