@@ -163,6 +163,11 @@ func runScenario(ctx context.Context, e *env, cfg config, sc scenario, reversed 
 	log.step("%-15s %s: %d rounds of %s warm-up and %s measured, %d connections", sc.name, sc.title, cfg.rounds, cfg.warmup, perRound, cfg.conns)
 	for round := range cfg.rounds {
 		for _, sys := range order {
+			if sc.write {
+				if err := e.data.settle(ctx); err != nil {
+					return nil, err
+				}
+			}
 			if err := measureRound(ctx, e, e.server(sys), tallies[sys], cfg, perRound); err != nil {
 				return nil, fmt.Errorf("%s, round %d: %w", sys, round+1, err)
 			}
