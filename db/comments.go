@@ -85,7 +85,7 @@ func (d *DB) CommentPages(ctx context.Context, viewerID int64, articleIDs []int6
 			SELECT c.* FROM comments c
 			WHERE c.article_id = i.article_id AND ` + window + `
 			ORDER BY c.created_at ` + dir + `, c.id ` + dir + `
-			LIMIT ` + args.add(limit+1) + ` OFFSET ` + args.add(max(p.Offset, 0)) + `
+			LIMIT ` + args.add(limit+1) + ` OFFSET ` + args.add(max(p.Offset, 0)) + ` -- parameters here, unlike pageBounds: see TestPagesKeepTheirPlans
 		) c ON TRUE
 		LEFT JOIN users u ON u.id = c.author_id
 		ORDER BY i.article_id, c.created_at ` + dir + `, c.id ` + dir
