@@ -238,7 +238,7 @@ func copyScaleBatch(ctx context.Context, tx pgx.Tx, r *rand.Rand, lo, hi int, ta
 			sentence(r, 6+r.IntN(6)), sentence(r, 20+r.IntN(20)), favs, at, at,
 		})
 		for _, t := range pickTags(r, tagNames[:numTags]) {
-			tags = append(tags, []any{id, tagID[t], at})
+			tags = append(tags, []any{id, tagID[t], t, at})
 		}
 		for k := range favs {
 			favorites = append(favorites, []any{int64((i*7+k*131)%scaleUsers + 1), id, at})
@@ -250,8 +250,9 @@ func copyScaleBatch(ctx context.Context, tx pgx.Tx, r *rand.Rand, lo, hi int, ta
 		rows    [][]any
 	}{
 		{"articles", []string{"id", "slug", "author_id", "title", "description", "body", "favorites_count", "created_at", "updated_at"}, articles},
-		// Each link carries its article's created_at (migration 8).
-		{"article_tags", []string{"article_id", "tag_id", "article_created_at"}, tags},
+		// Each link carries its article's created_at (migration 8) and its
+		// tag's name (migration 10).
+		{"article_tags", []string{"article_id", "tag_id", "tag_name", "article_created_at"}, tags},
 		{"favorites", []string{"user_id", "article_id", "article_created_at"}, favorites},
 	} {
 		if err := copyRows(ctx, tx, c.table, c.columns, c.rows); err != nil {

@@ -19,8 +19,8 @@ import (
 // statement. Tags sort in byte order, as the service sorts them, whatever
 // the database's collation.
 const articleColumns = `a.id, a.slug, a.title, a.description, a.body,
-	ARRAY (SELECT t.name FROM article_tags x JOIN tags t ON t.id = x.tag_id
-	       WHERE x.article_id = a.id ORDER BY t.name COLLATE "C") AS tag_list,
+	ARRAY (SELECT x.tag_name FROM article_tags x
+	       WHERE x.article_id = a.id ORDER BY x.tag_name COLLATE "C") AS tag_list,
 	a.created_at, a.updated_at,
 	EXISTS (SELECT 1 FROM favorites f WHERE f.user_id = $1 AND f.article_id = a.id) AS favorited,
 	a.favorites_count,
@@ -389,11 +389,11 @@ const createArticle = `
 		SELECT name FROM names WHERE name NOT IN (SELECT name FROM known) AND EXISTS (SELECT FROM a)
 		ORDER BY name
 		ON CONFLICT (name) DO NOTHING
-		RETURNING id
+		RETURNING id, name
 	),
 	linked AS (
-		INSERT INTO article_tags (article_id, tag_id, article_created_at)
-		SELECT a.id, t.id, a.created_at FROM a, (SELECT id FROM known UNION ALL SELECT id FROM created) t
+		INSERT INTO article_tags (article_id, tag_id, tag_name, article_created_at)
+		SELECT a.id, t.id, t.name, a.created_at FROM a, (SELECT id, name FROM known UNION ALL SELECT id, name FROM created) t
 		ORDER BY t.id
 		RETURNING tag_id
 	)
@@ -465,8 +465,8 @@ func linkTags(ctx context.Context, tx pgx.Tx, id int64, names []string) error {
 		return err
 	}
 	if _, err := tx.Exec(ctx, `
-		INSERT INTO article_tags (article_id, tag_id, article_created_at)
-		SELECT $1::bigint, id, (SELECT created_at FROM articles WHERE id = $1) FROM tags WHERE name = ANY($2)
+		INSERT INTO article_tags (article_id, tag_id, tag_name, article_created_at)
+		SELECT $1::bigint, id, name, (SELECT created_at FROM articles WHERE id = $1) FROM tags WHERE name = ANY($2)
 		ON CONFLICT DO NOTHING`, id, names); err != nil {
 		return fmt.Errorf("link tags: %w", err)
 	}

@@ -19,7 +19,7 @@ func TestNextMigrations(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	d, url := dbtest.NewWithURL(t)
-	sql, err := os.ReadFile("next/00010_drop_tag_counts.sql")
+	sql, err := os.ReadFile("next/00011_drop_tag_counts.sql")
 	if err != nil {
 		t.Fatal(err)
 	}
