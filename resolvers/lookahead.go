@@ -21,14 +21,12 @@ var articleTypes = []string{"Article", "Node"}
 // the comments field then reports itself. alone tells that the selection
 // wants nothing of the article but that page and what its slug gives (see
 // leanArticleFields), so that the article's own columns need not be read.
-func commentsAhead(ctx context.Context) (p conduit.Page, alone, ok bool) {
+func commentsAhead(ctx context.Context) (page conduit.Page, alone, ok bool) {
 	fc := graphql.GetFieldContext(ctx)
 	if fc == nil {
 		return conduit.Page{}, false, false
 	}
 	vars := graphql.GetOperationContext(ctx).Variables
-	var page conduit.Page
-	found := false
 	alone = true
 	for _, f := range graphql.CollectFieldsCtx(ctx, articleTypes) {
 		if f.Name != "comments" {
@@ -36,12 +34,12 @@ func commentsAhead(ctx context.Context) (p conduit.Page, alone, ok bool) {
 			continue
 		}
 		p, err := commentsPage(f.ArgumentMap(vars))
-		if err != nil || found && newPageKey(p) != newPageKey(page) {
+		if err != nil || ok && newPageKey(p) != newPageKey(page) {
 			return conduit.Page{}, false, false
 		}
-		page, found = p, true
+		page, ok = p, true
 	}
-	return page, alone && found, found
+	return page, alone && ok, ok
 }
 
 // leanArticleFields are the fields of an Article, beside comments, that an
