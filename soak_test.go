@@ -488,7 +488,6 @@ func verifySoak(t *testing.T, url string, cs []*soakClient) {
 	}
 	for name, sql := range map[string]string{
 		"favorites_count": `SELECT count(*) FROM articles a WHERE favorites_count <> (SELECT count(*) FROM favorites f WHERE f.article_id = a.id)`,
-		"article_count":   `SELECT count(*) FROM tags t WHERE article_count <> (SELECT count(*) FROM article_tags x WHERE x.tag_id = t.id)`,
 		"article_counts": `SELECT count(*) FROM article_counts k FULL JOIN count_articles_truth() t USING (scope, key, shard)
 			WHERE coalesce(k.n, 0) <> coalesce(t.n, 0)`,
 	} {

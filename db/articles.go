@@ -611,8 +611,8 @@ func (d *DB) Tags(ctx context.Context) ([]string, error) {
 	// From migration 7's shards, which hold the tags in use only (migration
 	// 9) and no row a writer keeps locked for long: up to 16 rows a tag,
 	// 0.27 ms a query on the bench's data against 0.12 for
-	// tags.article_count, which this release no longer reads so that the
-	// next can drop it and its triggers (db/next). The service keeps the
+	// tags.article_count, which migration 11 drops with the triggers
+	// that kept it, because they locked a tag's row. The service keeps the
 	// list it reads (conduit.Config.TagListTTL), so this runs about once a
 	// second, not once a request.
 	rows, _ := d.pool.Query(ctx, `

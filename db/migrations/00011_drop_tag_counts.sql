@@ -1,9 +1,13 @@
 -- +goose Up
 
--- Contract half of migrations 7 and 9, for the release after the one whose
--- db.Tags stops reading tags.article_count (db/next/README.md): its
--- triggers, which lock a tag's row until the commit of every article
--- linked to it, and the column go.
+-- Contract half of migrations 2, 7 and 9. The release before this one
+-- (6c103c4: db.Tags reads the shards of migration 7 since 2ed0a7f) reads
+-- tags.article_count nowhere, so it runs on this schema during a rolling
+-- deploy and after a rollback. The column goes, and with it the triggers
+-- that kept it, which locked the row of every tag an article links until
+-- the article's commit: 64 writers of articles sharing a popular tag
+-- queued on that row. A release older than 6c103c4 does not run on this
+-- schema: deploy 6c103c4 (or later) first.
 DROP TRIGGER article_tags_changed ON article_tags;
 DROP FUNCTION article_tags_changed();
 DROP TRIGGER article_tags_removed ON article_tags;
