@@ -319,13 +319,15 @@ func paramsFromBody(r *http.Request) (*graphql.RawParams, *requestError) {
 		// would run on text the client did not send.
 		return nil, badRequest("the request body is not valid UTF-8")
 	}
-	// The fields stay raw, so numbers need no care here: json.Unmarshal
-	// takes exactly one JSON value, as decodeJSON does, without a Decoder.
-	var fields map[string]json.RawMessage
-	if err := json.Unmarshal(body, &fields); err != nil || fields == nil {
+	// One JSON value and nothing after it, as decodeJSON takes; the
+	// parameters stay raw slices of the pooled buffer, which newParams
+	// decodes into values of their own (a later member of the same name
+	// wins, as json.Unmarshal into a map has it).
+	var raw rawParams
+	if !json.Valid(body) || !objectMembers(body, raw.set) {
 		return nil, badRequest("the request body is not a JSON object")
 	}
-	return newParams(fields)
+	return newParams(raw)
 }
 
 // paramsFromURL reads a GET request: query and operationName as strings,
@@ -342,38 +344,63 @@ func paramsFromURL(rawQuery string) (*graphql.RawParams, *requestError) {
 			}
 		}
 	}
-	fields := make(map[string]json.RawMessage)
-	for _, name := range []string{"query", "operationName"} {
-		if values.Has(name) {
-			fields[name], _ = json.Marshal(values.Get(name))
+	var raw rawParams
+	for _, param := range []struct {
+		name string
+		dst  *[]byte
+	}{{"query", &raw.query}, {"operationName", &raw.operationName}} {
+		if values.Has(param.name) {
+			*param.dst, _ = json.Marshal(values.Get(param.name))
 		}
 	}
-	for _, name := range []string{"variables", "extensions"} {
-		if v := values.Get(name); v != "" {
-			fields[name] = json.RawMessage(v)
+	for _, param := range []struct {
+		name string
+		dst  *[]byte
+	}{{"variables", &raw.variables}, {"extensions", &raw.extensions}} {
+		if v := values.Get(param.name); v != "" {
+			*param.dst = []byte(v)
 		}
 	}
-	return newParams(fields)
+	return newParams(raw)
+}
+
+// rawParams holds the JSON text of each parameter a request gives, nil for
+// one it leaves out.
+type rawParams struct{ query, operationName, variables, extensions []byte }
+
+// set keeps raw as the parameter name; other names are ignored.
+func (p *rawParams) set(name, raw []byte) {
+	switch string(name) {
+	case "query":
+		p.query = raw
+	case "operationName":
+		p.operationName = raw
+	case "variables":
+		p.variables = raw
+	case "extensions":
+		p.extensions = raw
+	}
 }
 
 // newParams checks the parameters of a request for their types: strings
 // for query and operationName, objects for variables and extensions, null
 // or absent for any of them. The query may be left out only by a client
 // that sends a persisted query's hash instead.
-func newParams(fields map[string]json.RawMessage) (*graphql.RawParams, *requestError) {
+func newParams(fields rawParams) (*graphql.RawParams, *requestError) {
 	var p graphql.RawParams
 	var query, opName *string
 	for _, param := range []struct {
 		name, want string
+		raw        []byte
 		dst        any
 	}{
-		{"query", "a string", &query},
-		{"operationName", "a string", &opName},
-		{"variables", "an object", &p.Variables},
-		{"extensions", "an object", &p.Extensions},
+		{"query", "a string", fields.query, &query},
+		{"operationName", "a string", fields.operationName, &opName},
+		{"variables", "an object", fields.variables, &p.Variables},
+		{"extensions", "an object", fields.extensions, &p.Extensions},
 	} {
-		raw, ok := fields[param.name]
-		if !ok {
+		raw := param.raw
+		if raw == nil {
 			continue
 		}
 		// Pointers, maps and slices stay nil for JSON null, as for absence.
