@@ -93,6 +93,12 @@ func writeStrings(w io.Writer, list []string) {
 	writeListClose(w)
 }
 
+// plainStrings is the marshaler of a [String!]! that graph/gen puts
+// before gqlgen's, which makes one per string.
+func plainStrings(v []string) graphql.Marshaler {
+	return graphql.WriterFunc(func(w io.Writer) { writeStrings(w, v) })
+}
+
 const upperHex = "0123456789ABCDEF"
 
 // appendString appends s as a JSON string the way gqlgen's String

@@ -107,6 +107,9 @@ func TestPlainWritersWriteWhatGqlgenWrites(t *testing.T) {
 		{"Viewer", `{ viewer { id username email bio image __typename } }`},
 		{"Nodes", fmt.Sprintf(`{ a: node(id: %q) { id __typename ... on Article { slug author { username } } }
 			p: node(id: %q) { ... on Profile { username bio } } }`, graph.EncodeGlobalID("Article", 1), graph.EncodeGlobalID("Profile", ids[0]))},
+		// Lists of strings, at the root and in an object gqlgen writes.
+		{"Tags", `{ tags t: tags }`},
+		{"TagListBesideResolver", `{ article(slug: ` + slug + `) { tagList comments(first: 1) { totalCount } } }`},
 		{"Typename", `{ __typename articles(first: 1) { __typename nodes { __typename } } }`},
 		{"Favorite", `mutation { favoriteArticle(input: {slug: ` + slug + `}) { article { slug favorited favoritesCount author { username } }
 			userErrors { field message code } } }`},

@@ -313,6 +313,23 @@ func (p *plainObjects) hookPlain(dir string) error {
 			return fmt.Errorf("%d functions _%s(ctx, sel, obj %s) in the executor, want 1: gqlgen's template changed", found, o.Name, o.GoType)
 		}
 	}
+	// A list of strings (tagList, tags) is written in one piece rather
+	// than as a marshaler per string: gqlgen's marshaler of a String!
+	// never answers null, so the list is never null for one of them.
+	stringsHead := regexp.MustCompile(`(?m)^func \(ec \*executionContext\) marshalNString2ᚕstringᚄ\(ctx context\.Context, sel ast\.SelectionSet, v \[\]string\) graphql\.Marshaler \{\n`)
+	found := 0
+	for file, src := range srcs {
+		locs := stringsHead.FindAllIndex(src, -1)
+		if len(locs) == 0 {
+			continue
+		}
+		found += len(locs)
+		end := locs[0][1]
+		srcs[file] = slices.Concat(src[:end], []byte("\tif !plainWritersOff.Load() {\n\t\treturn plainStrings(v)\n\t}\n"), src[end:])
+	}
+	if found != 1 {
+		return fmt.Errorf("%d functions marshalNString2ᚕstringᚄ in the executor, want 1: gqlgen's template changed", found)
+	}
 	for _, file := range files {
 		if err := os.WriteFile(file, srcs[file], 0o644); err != nil {
 			return err
