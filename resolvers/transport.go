@@ -345,21 +345,17 @@ func paramsFromURL(rawQuery string) (*graphql.RawParams, *requestError) {
 		}
 	}
 	var raw rawParams
-	for _, param := range []struct {
-		name string
-		dst  *[]byte
-	}{{"query", &raw.query}, {"operationName", &raw.operationName}} {
-		if values.Has(param.name) {
-			*param.dst, _ = json.Marshal(values.Get(param.name))
-		}
+	if values.Has("query") {
+		raw.query, _ = json.Marshal(values.Get("query"))
 	}
-	for _, param := range []struct {
-		name string
-		dst  *[]byte
-	}{{"variables", &raw.variables}, {"extensions", &raw.extensions}} {
-		if v := values.Get(param.name); v != "" {
-			*param.dst = []byte(v)
-		}
+	if values.Has("operationName") {
+		raw.operationName, _ = json.Marshal(values.Get("operationName"))
+	}
+	if v := values.Get("variables"); v != "" {
+		raw.variables = []byte(v)
+	}
+	if v := values.Get("extensions"); v != "" {
+		raw.extensions = []byte(v)
 	}
 	return newParams(raw)
 }
@@ -399,12 +395,11 @@ func newParams(fields rawParams) (*graphql.RawParams, *requestError) {
 		{"variables", "an object", fields.variables, &p.Variables},
 		{"extensions", "an object", fields.extensions, &p.Extensions},
 	} {
-		raw := param.raw
-		if raw == nil {
+		if param.raw == nil {
 			continue
 		}
 		// Pointers, maps and slices stay nil for JSON null, as for absence.
-		if err := decodeParam(raw, param.dst); err != nil {
+		if err := decodeParam(param.raw, param.dst); err != nil {
 			return nil, badRequest("the %s parameter must be %s", param.name, param.want)
 		}
 	}
