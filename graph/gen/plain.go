@@ -280,7 +280,8 @@ func (p *plainObjects) write(file, pkg string) error {
 }
 
 // hookPlain makes each object's _T function in the executor of dir try
-// its plain writer first.
+// its plain writer first, and the marshaler of [String!]! write the list
+// in one piece.
 func (p *plainObjects) hookPlain(dir string) error {
 	files, err := filepath.Glob(filepath.Join(dir, "*.generated.go"))
 	if err != nil {
@@ -299,17 +300,7 @@ func (p *plainObjects) hookPlain(dir string) error {
 			"\t\tif fields := graphql.CollectFields(ec.OperationContext, sel, %s); ec.plainFields_%s(fields, obj) {\n"+
 			"\t\t\treturn ec.marshalPlain_%s(fields, obj)\n\t\t}\n\t}\n",
 			o.Implementors(), o.Name, o.Name)
-		found := 0
-		for file, src := range srcs {
-			locs := head.FindAllIndex(src, -1)
-			if len(locs) == 0 {
-				continue
-			}
-			found += len(locs)
-			end := locs[0][1]
-			srcs[file] = slices.Concat(src[:end], []byte(hook), src[end:])
-		}
-		if found != 1 {
+		if found := insertAfter(srcs, head, hook); found != 1 {
 			return fmt.Errorf("%d functions _%s(ctx, sel, obj %s) in the executor, want 1: gqlgen's template changed", found, o.Name, o.GoType)
 		}
 	}
@@ -317,17 +308,7 @@ func (p *plainObjects) hookPlain(dir string) error {
 	// than as a marshaler per string: gqlgen's marshaler of a String!
 	// never answers null, so the list is never null for one of them.
 	stringsHead := regexp.MustCompile(`(?m)^func \(ec \*executionContext\) marshalNString2ᚕstringᚄ\(ctx context\.Context, sel ast\.SelectionSet, v \[\]string\) graphql\.Marshaler \{\n`)
-	found := 0
-	for file, src := range srcs {
-		locs := stringsHead.FindAllIndex(src, -1)
-		if len(locs) == 0 {
-			continue
-		}
-		found += len(locs)
-		end := locs[0][1]
-		srcs[file] = slices.Concat(src[:end], []byte("\tif !plainWritersOff.Load() {\n\t\treturn plainStrings(v)\n\t}\n"), src[end:])
-	}
-	if found != 1 {
+	if found := insertAfter(srcs, stringsHead, "\tif !plainWritersOff.Load() {\n\t\treturn plainStrings(v)\n\t}\n"); found != 1 {
 		return fmt.Errorf("%d functions marshalNString2ᚕstringᚄ in the executor, want 1: gqlgen's template changed", found)
 	}
 	for _, file := range files {
@@ -336,4 +317,20 @@ func (p *plainObjects) hookPlain(dir string) error {
 		}
 	}
 	return nil
+}
+
+// insertAfter inserts code after the first match of head in each source of
+// srcs, and returns how many matches there were in all.
+func insertAfter(srcs map[string][]byte, head *regexp.Regexp, code string) int {
+	found := 0
+	for file, src := range srcs {
+		locs := head.FindAllIndex(src, -1)
+		if len(locs) == 0 {
+			continue
+		}
+		found += len(locs)
+		end := locs[0][1]
+		srcs[file] = slices.Concat(src[:end], []byte(code), src[end:])
+	}
+	return found
 }
