@@ -35,6 +35,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/KimMachineGun/automemlimit/memlimit"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/conduit-dev/conduit/app"
@@ -88,6 +89,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		if cfg.jwtSecret, err = devSecret(cfg, logger); err != nil {
 			return err
 		}
+	}
+
+	if command == "serve" {
+		tuneGC(getenv, memlimit.FromCgroup, logger)
 	}
 
 	// Only a serving process traces: seeding and migrating run outside
