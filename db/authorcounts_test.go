@@ -161,6 +161,44 @@ func TestAuthorCounts(t *testing.T) {
 		exact(t)
 	})
 
+	t.Run("Bulk", func(t *testing.T) {
+		// One statement writing the articles of 40 authors takes no
+		// advisory lock (one per author would fill PostgreSQL's lock
+		// table on a large load) and counts each in shard 0.
+		dbtest.Exec(t, url, `INSERT INTO users (username, email, password_hash)
+			SELECT 'bulk' || i, 'bulk' || i || '@example.com', 'x' FROM generate_series(1, 40) AS i`)
+		conn, err := pgx.Connect(ctx, url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close(ctx)
+		tx, err := conn.Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tx.Rollback(ctx)
+		if _, err := tx.Exec(ctx, `INSERT INTO articles (slug, author_id, title, description, body)
+			SELECT 'bulk-' || u.id || '-' || i, u.id, 'T', 'D', 'B'
+			FROM users u, generate_series(1, 2) AS i WHERE u.username LIKE 'bulk%'`); err != nil {
+			t.Fatal(err)
+		}
+		var locks int
+		if err := tx.QueryRow(ctx, `SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()`).Scan(&locks); err != nil {
+			t.Fatal(err)
+		}
+		if locks != 0 {
+			t.Errorf("a statement writing 40 authors' articles holds %d advisory locks, want 0", locks)
+		}
+		if err := tx.Commit(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if n := dbtest.QueryInt(t, url, `SELECT count(*) FROM article_counts c JOIN users u ON u.id = c.key
+			WHERE c.scope = 'author' AND u.username LIKE 'bulk%' AND c.shard = 0 AND c.n = 2`); n != 40 {
+			t.Errorf("%d of the 40 authors are counted 2 in shard 0, want all", n)
+		}
+		exact(t)
+	})
+
 	t.Run("Repair", func(t *testing.T) {
 		// An author's count that is off is reported whole, in shard 0, and
 		// repaired into that one row.

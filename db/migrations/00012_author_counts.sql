@@ -44,6 +44,12 @@ END
 $$;
 -- +goose StatementEnd
 
+-- A statement that writes the articles of more than 16 authors (a bulk
+-- load, a restore) counts them in shard 0, in author order, waiting on a
+-- row as migration 7's writers did: an advisory lock per author would
+-- take as many entries of PostgreSQL's shared lock table
+-- (max_locks_per_transaction times max_connections), which a load of
+-- thousands of authors in one transaction would run out of.
 -- +goose StatementBegin
 CREATE OR REPLACE FUNCTION articles_counted() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
@@ -53,16 +59,16 @@ BEGIN
 		SELECT 'all', 0, (id % 16)::smallint, count(*) FROM added GROUP BY 3 ORDER BY 3
 		ON CONFLICT (scope, key, shard) DO UPDATE SET n = c.n + excluded.n;
 		INSERT INTO article_counts AS c (scope, key, shard, n)
-		SELECT 'author', a.author_id, author_count_shard(a.author_id), a.n
-		FROM (SELECT author_id, count(*) AS n FROM added GROUP BY 1 ORDER BY 1) a
+		SELECT 'author', a.author_id, CASE WHEN a.authors > 16 THEN 0 ELSE author_count_shard(a.author_id) END, a.n
+		FROM (SELECT author_id, count(*) AS n, count(*) OVER () AS authors FROM added GROUP BY 1 ORDER BY 1) a
 		ON CONFLICT (scope, key, shard) DO UPDATE SET n = c.n + excluded.n;
 	ELSE
 		INSERT INTO article_counts AS c (scope, key, shard, n)
 		SELECT 'all', 0, (id % 16)::smallint, -count(*) FROM removed GROUP BY 3 ORDER BY 3
 		ON CONFLICT (scope, key, shard) DO UPDATE SET n = c.n + excluded.n;
 		INSERT INTO article_counts AS c (scope, key, shard, n)
-		SELECT 'author', a.author_id, author_count_shard(a.author_id), -a.n
-		FROM (SELECT author_id, count(*) AS n FROM removed GROUP BY 1 ORDER BY 1) a
+		SELECT 'author', a.author_id, CASE WHEN a.authors > 16 THEN 0 ELSE author_count_shard(a.author_id) END, -a.n
+		FROM (SELECT author_id, count(*) AS n, count(*) OVER () AS authors FROM removed GROUP BY 1 ORDER BY 1) a
 		ON CONFLICT (scope, key, shard) DO UPDATE SET n = c.n + excluded.n;
 	END IF;
 	RETURN NULL;
