@@ -1,36 +1,54 @@
 package main
 
 import (
+	"context"
 	"log/slog"
 	"runtime/debug"
+	"runtime/metrics"
+	"time"
 
 	"github.com/KimMachineGun/automemlimit/memlimit"
 )
 
-// gcPercent is the collector's GOGC for a serving process unless the
-// operator sets GOGC: the heap grows to four times what is live before a
-// collection, not twice. The server's live heap is small (tens of MiB), so
-// at Go's default of 100 it collected many times a second under load, and
-// marking, assists and regrowing the stacks that each collection shrinks
-// were about a sixth of its CPU: `make bench` with 300 against 100, same
-// build, same rounds, gave 1.02 to 1.25 times the requests a second
-// (BENCHMARKS.md, "GOGC"), for a peak RSS of about 60 MiB instead of 45.
-const gcPercent = 300
+// gcHeadroom is how far a serving process's heap may grow past what is
+// live before the collector runs again, unless the operator sets GOGC: at
+// least this, or what is live when that is more (Go's default, GOGC 100).
+// The server's live heap is small, about 10 MiB, so at GOGC 100 it
+// collected many times a second under load: marking, assists and
+// regrowing the stacks each collection shrinks were about a sixth of its
+// CPU. A fixed larger GOGC would multiply a large heap too (a replica
+// holding thousands of subscriptions); a fixed headroom does not. Measured
+// with `make bench` (BENCHMARKS.md, "GOGC"): GOGC 300, which is this
+// headroom at 10 MiB live, served 1.02 to 1.25 times the requests a second
+// of GOGC 100, for a peak RSS of about 60 MiB instead of 45.
+const gcHeadroom = 32 << 20
+
+// maxGCPercent bounds the GOGC that gcHeadroom asks of a tiny heap.
+const maxGCPercent = 500
+
+// gcTuneInterval is how often the GOGC is set again from what is live.
+const gcTuneInterval = time.Second
 
 // memoryLimitRatio is the share of the container's memory limit that the
 // collector keeps the process under (GOMEMLIMIT), collecting more often as
-// the heap nears it: the larger GOGC must not take a replica past its
-// limit.
+// the heap nears it.
 const memoryLimitRatio = 0.9
 
-// tuneGC sets the collector of a serving process: GOGC to gcPercent unless
-// GOGC is set, and a soft memory limit of memoryLimitRatio of what limit
-// reports (the cgroup's memory.max in production) unless GOMEMLIMIT is set
-// or AUTOMEMLIMIT is "off". With no limit to follow, none is set.
-func tuneGC(getenv func(string) string, limit memlimit.Provider, logger *slog.Logger) {
-	if getenv("GOGC") == "" {
-		debug.SetGCPercent(gcPercent)
+// gcPercentFor returns the GOGC that lets a heap of live bytes grow by
+// gcHeadroom, or by live when that is more, at most maxGCPercent.
+func gcPercentFor(live uint64) int {
+	if live == 0 {
+		return maxGCPercent
 	}
+	return int(min(max(gcHeadroom*100/live, 100), maxGCPercent))
+}
+
+// tuneGC sets the collector of a serving process until ctx ends: GOGC from
+// the live heap (gcPercentFor, every gcTuneInterval) unless GOGC is set,
+// and a soft memory limit of memoryLimitRatio of what limit reports (the
+// cgroup's memory.max in production) unless GOMEMLIMIT is set or
+// AUTOMEMLIMIT is "off". With no limit to follow, none is set.
+func tuneGC(ctx context.Context, getenv func(string) string, limit memlimit.Provider, logger *slog.Logger) {
 	// memlimit reads GOMEMLIMIT and AUTOMEMLIMIT itself, and logs what it
 	// set; an error (a limit it cannot read) leaves the collector as it was.
 	_, _ = memlimit.Set(
@@ -38,4 +56,32 @@ func tuneGC(getenv func(string) string, limit memlimit.Provider, logger *slog.Lo
 		memlimit.WithRatio(memoryLimitRatio),
 		memlimit.WithLogger(logger),
 	)
+	if getenv("GOGC") != "" {
+		return
+	}
+	percent := setGCPercent(0)
+	go func() {
+		t := time.NewTicker(gcTuneInterval)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				percent = setGCPercent(percent)
+			}
+		}
+	}()
+}
+
+// setGCPercent sets GOGC from the live heap, if that differs from last,
+// and returns it.
+func setGCPercent(last int) int {
+	s := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+	metrics.Read(s)
+	p := gcPercentFor(s[0].Value.Uint64())
+	if p != last {
+		debug.SetGCPercent(p)
+	}
+	return p
 }

@@ -1,19 +1,43 @@
 package main
 
 import (
+	"context"
 	"io"
 	"log/slog"
 	"math"
 	"os"
+	"runtime"
 	"runtime/debug"
+	"runtime/metrics"
 	"testing"
 
 	"github.com/KimMachineGun/automemlimit/memlimit"
 )
 
-// TestTuneGC: a serving process collects at GOGC 300 and keeps under 90%
-// of its container's memory limit, unless the operator set GOGC or
-// GOMEMLIMIT. (Not parallel: the collector's settings are the process's.)
+func TestGCPercentFor(t *testing.T) {
+	const mib = 1 << 20
+	for _, tc := range []struct {
+		live uint64
+		want int
+	}{
+		{0, 500},         // before the first collection
+		{4 * mib, 500},   // 32 MiB would be 800%: bounded
+		{8 * mib, 400},   // grows by 32 MiB
+		{10 * mib, 320},  // the bench's server
+		{32 * mib, 100},  // the headroom is what is live
+		{200 * mib, 100}, // a large heap grows as Go's default lets it
+		{1 << 40, 100},
+	} {
+		if got := gcPercentFor(tc.live); got != tc.want {
+			t.Errorf("gcPercentFor(%d MiB) = %d, want %d", tc.live/mib, got, tc.want)
+		}
+	}
+}
+
+// TestTuneGC: a serving process sets GOGC from its live heap and keeps
+// under 90% of its container's memory limit, unless the operator set GOGC
+// or GOMEMLIMIT. (Not parallel: the collector's settings are the
+// process's.)
 func TestTuneGC(t *testing.T) {
 	defer debug.SetGCPercent(debug.SetGCPercent(100))
 	defer debug.SetMemoryLimit(debug.SetMemoryLimit(math.MaxInt64))
@@ -22,22 +46,29 @@ func TestTuneGC(t *testing.T) {
 	env := func(vars map[string]string) func(string) string {
 		return func(k string) string { return vars[k] }
 	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
 
 	t.Setenv("GOMEMLIMIT", "")
 	t.Setenv("AUTOMEMLIMIT", "") // restored after the test
 	os.Unsetenv("AUTOMEMLIMIT")
-	tuneGC(env(nil), memlimit.Limit(1000*mib), quiet)
-	if got := debug.SetGCPercent(100); got != 300 {
-		t.Errorf("GOGC unset: the collector's percent is %d, want 300", got)
+	runtime.GC()
+	tuneGC(ctx, env(nil), memlimit.Limit(1000*mib), quiet)
+	s := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+	metrics.Read(s)
+	if got, want := debug.SetGCPercent(100), gcPercentFor(s[0].Value.Uint64()); got != want {
+		t.Errorf("GOGC unset: the collector's percent is %d, want %d from the live heap", got, want)
 	}
 	if got := debug.SetMemoryLimit(math.MaxInt64); got != 900*mib {
 		t.Errorf("a limit of 1000 MiB: the soft memory limit is %d MiB, want 900", got/mib)
 	}
+	cancel()
 
 	// What the operator set stays: the runtime read GOGC and GOMEMLIMIT
 	// at start; here they are what the process runs with (100, no limit).
+	debug.SetGCPercent(100)
 	t.Setenv("GOMEMLIMIT", "2GiB")
-	tuneGC(env(map[string]string{"GOGC": "100"}), memlimit.Limit(1000*mib), quiet)
+	tuneGC(context.Background(), env(map[string]string{"GOGC": "100"}), memlimit.Limit(1000*mib), quiet)
 	if got := debug.SetGCPercent(100); got != 100 {
 		t.Errorf("GOGC set: the collector's percent is %d, want the operator's 100", got)
 	}
@@ -47,7 +78,7 @@ func TestTuneGC(t *testing.T) {
 
 	// No limit to follow: none is set.
 	t.Setenv("GOMEMLIMIT", "")
-	tuneGC(env(nil), func() (uint64, error) { return 0, memlimit.ErrNoLimit }, quiet)
+	tuneGC(context.Background(), env(map[string]string{"GOGC": "100"}), func() (uint64, error) { return 0, memlimit.ErrNoLimit }, quiet)
 	if got := debug.SetMemoryLimit(math.MaxInt64); got != math.MaxInt64 {
 		t.Errorf("no container limit: the soft memory limit is %d, want none", got)
 	}

@@ -92,7 +92,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 
 	if command == "serve" {
-		tuneGC(getenv, memlimit.FromCgroup, logger)
+		tuneGC(ctx, getenv, memlimit.FromCgroup, logger)
 	}
 
 	// Only a serving process traces: seeding and migrating run outside
