@@ -190,6 +190,24 @@ var settings = []setting{
 			return errors.New("want text or json")
 		}},
 	{"SHUTDOWN_TIMEOUT", "15s", "how long shutdown waits for in-flight requests", durationSetting(func(c *config) *time.Duration { return &c.shutdownTimeout }, 0)},
+	// Read by the Go runtime and by tuneGC (gc.go); checked here so that a
+	// typo fails the start instead of being ignored.
+	{"GOGC", "from the live heap, for `serve`", "Go's collector target. Unset, a serving process lets its heap grow by 32 MiB past what is live, or by what is live when that is more (Go's default, `100`), before a collection: GOGC 320 at 10 MiB live, 100 from 32 MiB, set again every second (1.02 to 1.25 times the requests a second of GOGC 100 on the bench, for about 15 MiB more; `BENCHMARKS.md`, \"GOGC\"). A number, or `off`, fixes it",
+		func(_ *config, v string) error {
+			if n, err := strconv.Atoi(v); v != "off" && (err != nil || n < 0) {
+				return errors.New("want a percentage (a whole number) or off")
+			}
+			return nil
+		}},
+	{"GOMEMLIMIT", "90% of the container's memory limit (cgroup `memory.max`); none without one", "Go's soft memory limit (`512MiB`, `2GiB`): the collector works harder as the process nears it",
+		func(*config, string) error { return nil }},
+	{"AUTOMEMLIMIT", "`0.9`", "the share of the container's memory limit that `GOMEMLIMIT` is set to when unset, or `off`",
+		func(_ *config, v string) error {
+			if r, err := strconv.ParseFloat(v, 64); v != "off" && (err != nil || !(r > 0 && r <= 1)) {
+				return errors.New("want a share in (0, 1] or off")
+			}
+			return nil
+		}},
 	{"SUBSCRIPTION_MAX_CONNECTIONS", "10000", "WebSocket and SSE connections a replica holds open at once (counted apart from `MAX_IN_FLIGHT`); the next gets 503",
 		graphqlStream(func(o *resolvers.StreamOptions) *int { return &o.MaxConnections })},
 	{"SUBSCRIPTIONS_PER_CONNECTION", "20", "subscriptions one WebSocket runs at once",

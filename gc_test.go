@@ -83,3 +83,20 @@ func TestTuneGC(t *testing.T) {
 		t.Errorf("no container limit: the soft memory limit is %d, want none", got)
 	}
 }
+
+// TestGCSettings: what the runtime reads is checked at start, a typo
+// refused instead of ignored.
+func TestGCSettings(t *testing.T) {
+	for _, tc := range []struct {
+		name, value string
+		ok          bool
+	}{
+		{"GOGC", "200", true}, {"GOGC", "off", true}, {"GOGC", "2x", false}, {"GOGC", "-5", false},
+		{"AUTOMEMLIMIT", "0.8", true}, {"AUTOMEMLIMIT", "off", true}, {"AUTOMEMLIMIT", "1.5", false}, {"AUTOMEMLIMIT", "0", false},
+	} {
+		_, err := loadConfig(env(map[string]string{tc.name: tc.value}))
+		if (err == nil) != tc.ok {
+			t.Errorf("%s=%s: loadConfig = %v, want accepted %v", tc.name, tc.value, err, tc.ok)
+		}
+	}
+}
