@@ -192,7 +192,7 @@ var settings = []setting{
 	{"SHUTDOWN_TIMEOUT", "15s", "how long shutdown waits for in-flight requests", durationSetting(func(c *config) *time.Duration { return &c.shutdownTimeout }, 0)},
 	// Read by the Go runtime and by tuneGC (gc.go); checked here so that a
 	// typo fails the start instead of being ignored.
-	{"GOGC", "from the live heap, for `serve`", "Go's collector target. Unset, a serving process lets its heap grow by 32 MiB past what is live, or by what is live when that is more (Go's default, `100`), before a collection: GOGC 320 at 10 MiB live, 100 from 32 MiB, set again every second (1.02 to 1.25 times the requests a second of GOGC 100 on the bench, for about 15 MiB more; `BENCHMARKS.md`, \"GOGC\"). A number, or `off`, fixes it",
+	{"GOGC", "from the live heap, for `serve`", "Go's collector target. Unset, a serving process lets its heap grow by 16 MiB past what is live, or by what is live when that is more (Go's default, `100`), before a collection: GOGC 320 at 5 MiB live, 100 from 16 MiB, set again every second (more requests a second for about 15 MiB more RSS; `BENCHMARKS.md`, \"GOGC\"). A number, or `off`, fixes it",
 		func(_ *config, v string) error {
 			if n, err := strconv.Atoi(v); v != "off" && (err != nil || n < 0) {
 				return errors.New("want a percentage (a whole number) or off")

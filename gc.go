@@ -17,14 +17,16 @@ import (
 // collected many times a second under load: marking, assists and
 // regrowing the stacks each collection shrinks were about a sixth of its
 // CPU. A fixed larger GOGC would multiply a large heap too (a replica
-// holding thousands of subscriptions); a fixed headroom does not. Measured
-// with `make bench` (BENCHMARKS.md, "GOGC"): GOGC 300, which is this
-// headroom at 10 MiB live, served 1.02 to 1.25 times the requests a second
-// of GOGC 100, for a peak RSS of about 60 MiB instead of 45.
-const gcHeadroom = 32 << 20
+// holding thousands of subscriptions); a fixed headroom does not. The
+// headroom is also what a replica's RSS grows by, whatever it serves: 32
+// MiB took the bench's server from 45 to 67-81 MiB; 16 MiB is GOGC 300 to
+// 400 at the bench's live heap, where GOGC 300 measured 1.02 to 1.25 times
+// the requests a second of GOGC 100 for a peak RSS of 55-63 MiB
+// (BENCHMARKS.md, "GOGC").
+const gcHeadroom = 16 << 20
 
 // maxGCPercent bounds the GOGC that gcHeadroom asks of a tiny heap.
-const maxGCPercent = 500
+const maxGCPercent = 400
 
 // gcTuneInterval is how often the GOGC is set again from what is live.
 const gcTuneInterval = time.Second

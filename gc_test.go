@@ -20,11 +20,11 @@ func TestGCPercentFor(t *testing.T) {
 		live uint64
 		want int
 	}{
-		{0, 500},         // before the first collection
-		{4 * mib, 500},   // 32 MiB would be 800%: bounded
-		{8 * mib, 400},   // grows by 32 MiB
-		{10 * mib, 320},  // the bench's server
-		{32 * mib, 100},  // the headroom is what is live
+		{0, 400},         // before the first collection
+		{2 * mib, 400},   // 16 MiB would be 800%: bounded
+		{4 * mib, 400},   // grows by 16 MiB
+		{5 * mib, 320},   // about the bench's server
+		{16 * mib, 100},  // the headroom is what is live
 		{200 * mib, 100}, // a large heap grows as Go's default lets it
 		{1 << 40, 100},
 	} {
