@@ -536,7 +536,8 @@ func (d *DB) DeleteArticle(ctx context.Context, id int64) error {
 	// where CreateArticle moves the total first, and two writers of one
 	// shard would otherwise each hold what the other waits for. The
 	// author's count needs no such lock: its writer counts in a shard that
-	// no other writer holds (migration 12).
+	// no other writer holds (migration 12), unless 16 writers of the author
+	// are open at once; a deadlock then is broken and retried (inTx).
 	err := d.inTx(ctx, func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `
 			WITH locked AS (
