@@ -52,15 +52,7 @@ func TestAuthorCounts(t *testing.T) {
 	// whose locks would be what a writer waits on.)
 	move := func(t *testing.T, slug string) pgx.Tx {
 		t.Helper()
-		conn, err := pgx.Connect(ctx, url)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { conn.Close(ctx) })
-		tx, err := conn.Begin(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
+		tx := beginOn(t, url)
 		// The writers before it are open too: this one must not wait.
 		mctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 		defer cancel()
@@ -167,15 +159,7 @@ func TestAuthorCounts(t *testing.T) {
 		// table on a large load) and counts each in shard 0.
 		dbtest.Exec(t, url, `INSERT INTO users (username, email, password_hash)
 			SELECT 'bulk' || i, 'bulk' || i || '@example.com', 'x' FROM generate_series(1, 40) AS i`)
-		conn, err := pgx.Connect(ctx, url)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer conn.Close(ctx)
-		tx, err := conn.Begin(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
+		tx := beginOn(t, url)
 		defer tx.Rollback(ctx)
 		if _, err := tx.Exec(ctx, `INSERT INTO articles (slug, author_id, title, description, body)
 			SELECT 'bulk-' || u.id || '-' || i, u.id, 'T', 'D', 'B'

@@ -13,19 +13,10 @@ type CounterMismatch struct {
 	Scope  string // all, tag, author or favorited
 	Key    int64  // 0 for all; the tag's or the user's id
 	Name   string // the tag's name or the user's username; "" for all or a key that no longer exists
-	Shard  int    // 0 for author: an author's shards are checked as one sum (migration 12)
+	Shard  int    // 0 for author: an author's shards are checked as one sum (count_articles_kept, migration 12)
 	Kept   int64  // 0 when the counter has no row
 	Actual int64
 }
-
-// keptCounters are the kept counters as check-counters compares them:
-// shard by shard, but an author's shards summed in shard 0, since an
-// author's count is exact only as their sum (migration 12).
-const keptCounters = `(
-		SELECT scope, key, shard, n FROM article_counts WHERE scope <> 'author'
-		UNION ALL
-		SELECT 'author', key, 0::smallint, sum(n)::bigint FROM article_counts WHERE scope = 'author' GROUP BY key
-	)`
 
 // mismatches compares every kept counter with the rows, in one statement,
 // so on one snapshot: the triggers move a counter in its write's own
@@ -38,7 +29,7 @@ const mismatches = `
 			WHEN 'all' THEN ''
 			ELSE (SELECT username FROM users WHERE id = coalesce(k.key, t.key)) END, '') AS name,
 		coalesce(k.shard, t.shard)::int AS shard, coalesce(k.n, 0) AS kept, coalesce(t.n, 0) AS actual
-	FROM ` + keptCounters + ` k
+	FROM count_articles_kept() k
 	FULL JOIN count_articles_truth() t ON (t.scope, t.key, t.shard) = (k.scope, k.key, k.shard)
 	WHERE coalesce(k.n, 0) <> coalesce(t.n, 0)
 	ORDER BY 1, 2, 4`
@@ -86,7 +77,7 @@ func (d *DB) CheckCounters(ctx context.Context, repair bool) ([]CounterMismatch,
 		_, err = tx.Exec(ctx, `
 			INSERT INTO article_counts AS c (scope, key, shard, n)
 			SELECT coalesce(k.scope, t.scope), coalesce(k.key, t.key), coalesce(k.shard, t.shard), coalesce(t.n, 0)
-			FROM `+keptCounters+` k
+			FROM count_articles_kept() k
 			FULL JOIN count_articles_truth() t ON (t.scope, t.key, t.shard) = (k.scope, k.key, k.shard)
 			WHERE coalesce(k.n, 0) <> coalesce(t.n, 0)
 			ON CONFLICT (scope, key, shard) DO UPDATE SET n = excluded.n`)

@@ -34,15 +34,7 @@ func TestMigrateDropTagCounts(t *testing.T) {
 	// jake's and leaves it open, as a writer in the middle of its create.
 	open := func(t *testing.T, slug string) pgx.Tx {
 		t.Helper()
-		conn, err := pgx.Connect(ctx, url)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { conn.Close(ctx) })
-		tx, err := conn.Begin(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
+		tx := beginOn(t, url)
 		if _, err := tx.Exec(ctx, `WITH a AS (
 				INSERT INTO articles (slug, author_id, title, description, body)
 				VALUES ($1, $2, $1, 'd', 'b') RETURNING id)

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/conduit-dev/conduit/conduit"
 	"github.com/conduit-dev/conduit/db"
 )
@@ -146,4 +148,21 @@ func fmtArticle(a conduit.Article) string {
 	return fmt.Sprintf("%d %s %q %q %q %v %s %s %v %d {%d %s %v %v %v}", a.ID, a.Slug, a.Title, a.Description, a.Body,
 		a.TagList, a.CreatedAt.Format(time.RFC3339Nano), a.UpdatedAt.Format(time.RFC3339Nano), a.Favorited, a.FavoritesCount,
 		a.Author.ID, a.Author.Username, a.Author.Bio, a.Author.Image, a.Author.Following)
+}
+
+// beginOn begins a transaction on a connection of its own to url, as
+// another writer would, closed when the test ends.
+func beginOn(tb testing.TB, url string) pgx.Tx {
+	tb.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { conn.Close(ctx) })
+	tx, err := conn.Begin(ctx)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return tx
 }

@@ -127,6 +127,18 @@ LANGUAGE sql STABLE AS $$
 $$;
 -- +goose StatementEnd
 
+-- count_articles_kept returns the kept counters as check-counters
+-- compares them with count_articles_truth: shard by shard, an author's
+-- shards summed in shard 0.
+-- +goose StatementBegin
+CREATE FUNCTION count_articles_kept() RETURNS TABLE (scope text, key bigint, shard smallint, n bigint)
+LANGUAGE sql STABLE AS $$
+	SELECT scope, key, shard, n FROM article_counts WHERE scope <> 'author'
+	UNION ALL
+	SELECT 'author', key, 0::smallint, sum(n)::bigint FROM article_counts WHERE scope = 'author' GROUP BY key
+$$;
+-- +goose StatementEnd
+
 -- Each author's shards folded into shard 0, with writers held still (they
 -- wait for the commit and then count in the new way).
 LOCK TABLE article_counts IN SHARE ROW EXCLUSIVE MODE;
@@ -210,6 +222,7 @@ LANGUAGE sql STABLE AS $$
 $$;
 -- +goose StatementEnd
 
+DROP FUNCTION count_articles_kept();
 DROP FUNCTION author_count_shard(bigint);
 
 LOCK TABLE article_counts IN SHARE ROW EXCLUSIVE MODE;
