@@ -174,15 +174,17 @@ func (d *DB) ArticleWithComments(ctx context.Context, viewerID int64, slug strin
 		) p
 		WHERE a.slug = $2`
 	rows, _ := d.pool.Query(ctx, sql, args...)
-	r, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByPos[articleCommentsRow])
+	var r commentArrays
+	article, err := pgx.CollectExactlyOneRow(rows, newArticleScanner(&r.CommentTotal, &r.IDs, &r.Bodies,
+		&r.CreatedAts, &r.UpdatedAts, &r.AuthorIDs, &r.AuthorUsernames, &r.AuthorBios, &r.AuthorImages, &r.AuthorFollowing).row)
 	if err != nil {
 		return conduit.Article{}, conduit.CommentPage{}, d.storeError("select article with comments", conduit.ThingArticle, err)
 	}
-	page := conduit.CommentPage{ArticleID: r.ID, Comments: make([]conduit.Comment, len(r.IDs)), Total: r.CommentTotal}
+	page := conduit.CommentPage{ArticleID: article.ID, Comments: make([]conduit.Comment, len(r.IDs)), Total: r.CommentTotal}
 	for i := range r.IDs {
 		page.Comments[i] = conduit.Comment{
 			ID:        r.IDs[i],
-			ArticleID: r.ID,
+			ArticleID: article.ID,
 			Body:      r.Bodies[i],
 			CreatedAt: r.CreatedAts[i],
 			UpdatedAt: r.UpdatedAts[i],
@@ -197,7 +199,7 @@ func (d *DB) ArticleWithComments(ctx context.Context, viewerID int64, slug strin
 	}
 	inPageOrder(page.Comments, p.FromEnd)
 	trimPage(&page, limit, p.FromEnd)
-	return r.article(), page, nil
+	return article, page, nil
 }
 
 // inPageOrder sorts comments as a page read in its direction lists them:
@@ -283,10 +285,10 @@ func (d *DB) CommentPageBySlug(ctx context.Context, viewerID int64, slug string,
 	return page, nil
 }
 
-// articleCommentsRow is the row of ArticleWithComments, by position: the
-// article, then its page of comments column by column (nil when empty).
-type articleCommentsRow struct {
-	articleRow
+// commentArrays is what follows the article on the row of
+// ArticleWithComments: its page of comments, column by column (nil when
+// empty).
+type commentArrays struct {
 	CommentTotal    int
 	IDs             []int64
 	Bodies          []string

@@ -286,3 +286,85 @@ func TestListArticlesStatements(t *testing.T) {
 		}
 	})
 }
+
+// TestRowsKeepTheirOwnValues reads pages whose rows alternate between
+// values and NULLs (bio, image, tags) and between true and false (the
+// viewer's favorite, follow): the articles are scanned through one set of
+// targets, so a row must not keep what the row before it held.
+func TestRowsKeepTheirOwnValues(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	d := dbtest.New(t)
+	ann, bob, cy := mustCreateUser(t, d, "ann"), mustCreateUser(t, d, "bob"), mustCreateUser(t, d, "cy")
+	bio, image := "ann writes", "https://example.com/ann.png"
+	if _, err := d.UpdateUser(ctx, ann.ID, conduit.UserChanges{Bio: conduit.Some(&bio), Image: conduit.Some(&image)}); err != nil {
+		t.Fatal(err)
+	}
+	mustFollow(t, d, cy.ID, ann.ID)
+	// Oldest first: ann's tagged and favorited, bob's bare, four times.
+	var ids []int64
+	for i := range 4 {
+		ids = append(ids, mustCreateArticle(t, d, ann.ID, fmt.Sprint("ann-", i), "go", fmt.Sprint("t", i)).ID)
+		mustFavorite(t, d, cy.ID, fmt.Sprint("ann-", i))
+		ids = append(ids, mustCreateArticle(t, d, bob.ID, fmt.Sprint("bob-", i)).ID)
+	}
+	check := func(t *testing.T, got conduit.Article) {
+		t.Helper()
+		var want struct {
+			bio, image       *string
+			tags             []string
+			favorited, follo bool
+			favorites        int
+		}
+		want.tags = []string{}
+		if got.Author.ID == ann.ID {
+			n := got.Slug[len("ann-"):]
+			want.bio, want.image, want.tags = &bio, &image, []string{"go", "t" + n}
+			want.favorited, want.follo, want.favorites = true, true, 1
+		}
+		if !equalPtr(got.Author.Bio, want.bio) || !equalPtr(got.Author.Image, want.image) {
+			t.Errorf("%s: bio %v image %v, want %v %v", got.Slug, deref(got.Author.Bio), deref(got.Author.Image), deref(want.bio), deref(want.image))
+		}
+		if got.TagList == nil || fmt.Sprint(got.TagList) != fmt.Sprint(want.tags) {
+			t.Errorf("%s: tags %#v, want %#v", got.Slug, got.TagList, want.tags)
+		}
+		if got.Favorited != want.favorited || got.Author.Following != want.follo || got.FavoritesCount != want.favorites {
+			t.Errorf("%s: favorited %v following %v favorites %d, want %v %v %d",
+				got.Slug, got.Favorited, got.Author.Following, got.FavoritesCount, want.favorited, want.follo, want.favorites)
+		}
+	}
+	t.Run("ListArticles", func(t *testing.T) {
+		page := mustList(t, d, cy.ID, conduit.ArticleFilter{}, conduit.Page{Limit: 20})
+		if len(page.Articles) != 8 || page.Total != 8 {
+			t.Fatalf("%d articles of %d, want 8 of 8", len(page.Articles), page.Total)
+		}
+		for i, a := range page.Articles {
+			if want := ids[len(ids)-1-i]; a.ID != want {
+				t.Errorf("article %d is %d, want %d", i, a.ID, want)
+			}
+			check(t, a)
+		}
+	})
+	t.Run("ArticlesByID", func(t *testing.T) {
+		found, err := d.ArticlesByID(ctx, cy.ID, ids)
+		if err != nil || len(found) != 8 {
+			t.Fatalf("%d articles, %v; want 8", len(found), err)
+		}
+		for _, a := range found {
+			check(t, a)
+		}
+		none, err := d.ArticlesByID(ctx, cy.ID, []int64{-1})
+		if err != nil || none == nil || len(none) != 0 {
+			t.Fatalf("ArticlesByID(-1) = %#v, %v; want an empty slice", none, err)
+		}
+	})
+}
+
+func equalPtr(a, b *string) bool { return (a == nil) == (b == nil) && (a == nil || *a == *b) }
+
+func deref(s *string) any {
+	if s == nil {
+		return nil
+	}
+	return *s
+}
