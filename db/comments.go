@@ -12,10 +12,23 @@ import (
 	"github.com/conduit-dev/conduit/conduit"
 )
 
+// commentFields selects the comment c, written by u, but for what depends
+// on the viewer.
+const commentFields = `c.id, c.body, c.created_at, c.updated_at,
+	u.id AS author_id, u.username AS author_username, u.bio AS author_bio, u.image AS author_image`
+
 // commentColumns selects the comment c, written by u, as viewer $1 sees it.
-const commentColumns = `c.id, c.body, c.created_at, c.updated_at,
-	u.id AS author_id, u.username AS author_username, u.bio AS author_bio, u.image AS author_image,
+const commentColumns = commentFields + `,
 	EXISTS (SELECT 1 FROM follows fo WHERE fo.follower_id = $1 AND fo.followee_id = u.id) AS author_following`
+
+// viewedComment is viewedArticle for comments: a reader signed out follows
+// no one.
+func viewedComment(viewerID int64) (columns string, args sqlArgs) {
+	if viewerID == 0 {
+		return commentFields + `, FALSE AS author_following`, sqlArgs{}
+	}
+	return commentColumns, sqlArgs{viewerID}
+}
 
 // commentRow is one row of commentColumns with the id of the article. The
 // comment's columns are NULL where an outer join from the article found no
@@ -229,13 +242,17 @@ func inPageOrder(comments []conduit.Comment, fromEnd bool) {
 // Returns NotFound if no article has the slug.
 func (d *DB) CommentPageBySlug(ctx context.Context, viewerID int64, slug string, p conduit.Page) (conduit.CommentPage, error) {
 	limit := max(p.Limit, 0)
-	args := sqlArgs{viewerID, slug}
+	// As viewedComment has it: a reader signed out follows no one.
+	following, args := `FALSE`, sqlArgs{}
+	if viewerID != 0 {
+		following = `EXISTS (SELECT 1 FROM follows fo WHERE fo.follower_id = ` + args.add(viewerID) + ` AND fo.followee_id = u.id)`
+	}
+	bySlug := args.add(slug)
 	window, dir := keyset(&args, "c", p)
 	order := ` ORDER BY c.created_at ` + dir + `, c.id ` + dir
 	sql := `
 		SELECT n.total, a.id, c.id, c.body, c.created_at, c.updated_at,
-			u.id, u.username, u.bio, u.image,
-			EXISTS (SELECT 1 FROM follows fo WHERE fo.follower_id = $1 AND fo.followee_id = u.id)
+			u.id, u.username, u.bio, u.image, ` + following + `
 		FROM articles a
 		CROSS JOIN LATERAL (SELECT count(*) AS total FROM comments WHERE article_id = a.id) n
 		LEFT JOIN LATERAL (
@@ -244,7 +261,7 @@ func (d *DB) CommentPageBySlug(ctx context.Context, viewerID int64, slug string,
 			` + pageBounds(&args, p) + `
 		) c ON TRUE
 		LEFT JOIN users u ON u.id = c.author_id
-		WHERE a.slug = $2` + order
+		WHERE a.slug = ` + bySlug + order
 	rows, _ := d.pool.Query(ctx, sql, args...)
 	defer rows.Close()
 	// Scanned by hand into values that say whether they are NULL: a row
@@ -304,12 +321,13 @@ type commentArrays struct {
 // CommentsBySlug returns every comment of the article with the slug,
 // newest first. Returns NotFound if no article has the slug.
 func (d *DB) CommentsBySlug(ctx context.Context, viewerID int64, slug string) ([]conduit.Comment, error) {
+	columns, args := viewedComment(viewerID)
 	rows, _ := d.pool.Query(ctx, `
-		SELECT a.id AS article_id, `+commentColumns+`
+		SELECT a.id AS article_id, `+columns+`
 		FROM articles a
 		LEFT JOIN (comments c JOIN users u ON u.id = c.author_id) ON c.article_id = a.id
-		WHERE a.slug = $2
-		ORDER BY c.created_at DESC, c.id DESC`, viewerID, slug)
+		WHERE a.slug = `+args.add(slug)+`
+		ORDER BY c.created_at DESC, c.id DESC`, args...)
 	found, err := pgx.CollectRows(rows, pgx.RowToStructByName[commentRow])
 	if err != nil {
 		return nil, d.storeError("select comments", "", err)
@@ -322,10 +340,11 @@ func (d *DB) CommentsBySlug(ctx context.Context, viewerID int64, slug string) ([
 
 // CommentsByID returns the comments that exist, in any order.
 func (d *DB) CommentsByID(ctx context.Context, viewerID int64, ids []int64) ([]conduit.Comment, error) {
+	columns, args := viewedComment(viewerID)
 	rows, _ := d.pool.Query(ctx, `
-		SELECT c.article_id, `+commentColumns+`
+		SELECT c.article_id, `+columns+`
 		FROM comments c JOIN users u ON u.id = c.author_id
-		WHERE c.id = ANY($2)`, viewerID, ids)
+		WHERE c.id = ANY(`+args.add(ids)+`)`, args...)
 	found, err := pgx.CollectRows(rows, pgx.RowToStructByName[commentRow])
 	if err != nil {
 		return nil, d.storeError("select comments by id", "", err)

@@ -3,6 +3,7 @@ package db_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/conduit-dev/conduit/conduit"
@@ -367,4 +368,74 @@ func deref(s *string) any {
 		return nil
 	}
 	return *s
+}
+
+// TestSignedOutReads reads an article, a list and comments signed out and
+// signed in as a reader who favorited the article and follows its author:
+// signed out, each statement is the one without the viewer's lookups
+// (viewedArticle), and only favorited and following differ.
+func TestSignedOutReads(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	d := dbtest.New(t)
+	ann, cy := mustCreateUser(t, d, "ann"), mustCreateUser(t, d, "cy")
+	mustFollow(t, d, cy.ID, ann.ID)
+	a := mustCreateArticle(t, d, ann.ID, "post", "go")
+	mustFavorite(t, d, cy.ID, "post")
+	c := mustComment(t, d, "post", ann.ID, "first")
+
+	if q, _ := db.ListArticlesSQL(0, conduit.ArticleFilter{}, conduit.Page{Limit: 20}); strings.Contains(q, "favorites f") || strings.Contains(q, "follows fo") || strings.Contains(q, "$1") {
+		t.Errorf("the list signed out looks up a viewer:\n%s", q)
+	}
+	read := func(viewer int64) (articles []conduit.Article, comments []conduit.Comment) {
+		t.Helper()
+		page := mustList(t, d, viewer, conduit.ArticleFilter{Tag: "go"}, conduit.Page{Limit: 20})
+		bySlug, err := d.ArticleBySlug(ctx, viewer, "post")
+		if err != nil {
+			t.Fatal(err)
+		}
+		byID, err := d.ArticlesByID(ctx, viewer, []int64{a.ID})
+		if err != nil || len(byID) != 1 {
+			t.Fatalf("ArticlesByID: %v, %v", byID, err)
+		}
+		all, err := d.CommentsBySlug(ctx, viewer, "post")
+		if err != nil || len(all) != 1 {
+			t.Fatalf("CommentsBySlug: %v, %v", all, err)
+		}
+		cs, err := d.CommentsByID(ctx, viewer, []int64{c.ID})
+		if err != nil || len(cs) != 1 {
+			t.Fatalf("CommentsByID: %v, %v", cs, err)
+		}
+		cp, err := d.CommentPageBySlug(ctx, viewer, "post", conduit.Page{Limit: 20})
+		if err != nil || len(cp.Comments) != 1 || cp.Total != 1 || cp.ArticleID != a.ID {
+			t.Fatalf("CommentPageBySlug: %+v, %v", cp, err)
+		}
+		if len(page.Articles) != 1 {
+			t.Fatalf("list: %d articles, want 1", len(page.Articles))
+		}
+		return []conduit.Article{page.Articles[0], bySlug, byID[0]}, []conduit.Comment{all[0], cs[0], cp.Comments[0]}
+	}
+	outArticles, outComments := read(0)
+	inArticles, inComments := read(cy.ID)
+	for i := range outArticles {
+		out, in := outArticles[i], inArticles[i]
+		if out.Favorited || out.Author.Following || !in.Favorited || !in.Author.Following {
+			t.Errorf("article %d: favorited, following %v %v signed out, %v %v signed in; want false false, true true",
+				i, out.Favorited, out.Author.Following, in.Favorited, in.Author.Following)
+		}
+		in.Favorited, in.Author.Following = false, false
+		if fmt.Sprint(out) != fmt.Sprint(in) {
+			t.Errorf("article %d: signed out %+v, signed in %+v", i, out, in)
+		}
+	}
+	for i := range outComments {
+		out, in := outComments[i], inComments[i]
+		if out.Author.Following || !in.Author.Following {
+			t.Errorf("comment %d: following %v signed out, %v signed in; want false, true", i, out.Author.Following, in.Author.Following)
+		}
+		in.Author.Following = false
+		if fmt.Sprint(out) != fmt.Sprint(in) || out.ID != c.ID {
+			t.Errorf("comment %d: signed out %+v, signed in %+v", i, out, in)
+		}
+	}
 }
