@@ -467,6 +467,24 @@ func TestCosts(t *testing.T) {
 		wantErrorCodes(t, e.post(t, request{query: `{ articles(first: 1) { totalCount } tags }`}))
 		wantRejected(t, e, `{ articles(first: 1) { totalCount } tags a: tags }`, "COMPLEXITY_LIMIT_EXCEEDED")
 	})
+	t.Run("Variables", func(t *testing.T) {
+		// A document's cost is kept from one request to the next unless a
+		// page size is a variable: the same document is priced for each
+		// page size it is sent with.
+		t.Parallel()
+		e := newEnv(t, func(o *resolvers.Options) { o.ComplexityLimit = 100 })
+		const query = `query($n: Int) { articles(first: $n) { nodes { title slug } } }`
+		for _, n := range []int{1, 50, 1, 33, 34} {
+			res := e.post(t, request{query: query, variables: map[string]any{"n": n}})
+			// 1 + n × 3, and a statement at least.
+			if n <= 33 {
+				wantErrorCodes(t, res)
+				continue
+			}
+			wantErrorCodes(t, res, "COMPLEXITY_LIMIT_EXCEEDED")
+			wantMessage(t, res, fmt.Sprintf("operation has complexity %d, which exceeds the limit of 100", 1+3*n))
+		}
+	})
 	t.Run("Introspection", func(t *testing.T) {
 		t.Parallel()
 		e := newEnv(t, func(o *resolvers.Options) { o.ComplexityLimit = 2750 })

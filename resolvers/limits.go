@@ -43,6 +43,15 @@ const (
 	typeCost   = 250
 )
 
+// pricedArguments names every argument that a price of complexity reads.
+// An operation's cost depends on its variables through these alone, so
+// costLimit keeps the cost of an operation in which none of them is a
+// variable, whatever its other variables (a slug, a cursor). A price that
+// reads another argument must name it here; TestPricedArguments lists the
+// arguments of priced fields that are not, to be looked at when one is
+// added.
+var pricedArguments = map[string]bool{"first": true, "last": true}
+
 // complexity prices the fields whose cost the default rule (one per field)
 // gets wrong: a connection costs its page size times what each item selects,
 // so `articles(first: 100) { nodes { comments(first: 100) { ... } } }` is as
