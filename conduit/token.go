@@ -4,9 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+	lru "github.com/hashicorp/golang-lru/v2"
 )
 
 // tokenIssuer is the iss claim of every token we sign and accept.
@@ -18,11 +20,26 @@ type Tokens struct {
 	ttl    time.Duration
 	now    func() time.Time
 	parser *jwt.Parser
+	// verified holds the viewers of the tokens verified last, until they
+	// expire: a client sends its token with every request, and parsing it
+	// (base64, two JSON objects, the HMAC) was 7% of the server's CPU on a
+	// signed-in feed under load. A token's signature and claims say the
+	// same thing every time; only the clock moves, so a token found here is
+	// checked against its expiry again. Tokens that fail are not kept,
+	// so keeping them costs a forger nothing to fill.
+	verified *lru.Cache[string, Viewer]
 }
+
+// verifiedTokens bounds Tokens.verified: a few MiB at most.
+const verifiedTokens = 8192
 
 // NewTokens returns Tokens that sign with secret and make tokens valid for ttl.
 func NewTokens(secret []byte, ttl time.Duration) *Tokens {
-	t := &Tokens{secret: secret, ttl: ttl, now: time.Now}
+	verified, err := lru.New[string, Viewer](verifiedTokens)
+	if err != nil {
+		panic(err) // only for a size below 1
+	}
+	t := &Tokens{secret: secret, ttl: ttl, now: time.Now, verified: verified}
 	t.parser = jwt.NewParser(
 		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
 		jwt.WithIssuer(tokenIssuer),
@@ -62,6 +79,13 @@ func (t *Tokens) Sign(v Viewer) (string, error) {
 // the token is malformed, forged, from another issuer, or expired. Whether
 // its version is still current is for the Service to check.
 func (t *Tokens) Verify(token string) (Viewer, error) {
+	if v, ok := t.verified.Get(token); ok {
+		// As the parser checks exp: valid while now is before it.
+		if t.now().Before(v.ExpiresAt) {
+			return v, nil
+		}
+		t.verified.Remove(token)
+	}
 	var claims claims
 	_, err := t.parser.ParseWithClaims(token, &claims, func(*jwt.Token) (any, error) { return t.secret, nil })
 	if err != nil {
@@ -79,8 +103,10 @@ func (t *Tokens) Verify(token string) (Viewer, error) {
 		return Viewer{}, &Error{Code: Unauthenticated, Fields: map[string][]string{"token": {"invalid token"}}, Err: fmt.Errorf("version %d", claims.Version)}
 	}
 	v := Viewer{UserID: id, TokenVersion: claims.Version}
-	if claims.ExpiresAt != nil {
+	if claims.ExpiresAt != nil { // always: the parser requires exp
 		v.ExpiresAt = claims.ExpiresAt.Time
+		// A copy, which keeps no more of the request than the token.
+		t.verified.Add(strings.Clone(token), v)
 	}
 	return v, nil
 }
