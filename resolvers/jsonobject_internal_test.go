@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"maps"
+	"reflect"
 	"testing"
 	"unicode/utf8"
 )
@@ -21,6 +22,7 @@ var objectMembersSeeds = []string{
 	`{"variables":[1,2],"extensions":{"persistedQuery":{"version":1,"sha256Hash":"ab"}}}`,
 	`{"query":"x"`, `{"query":}`, `{"query":"x",}`, `{"query":"x"} {}`, `{query:"x"}`,
 	`{"\\":"backslash name","\"":"quote name"}`,
+	`{"slug":"a-b","slug":"later wins","qu\u0065ry":"x"}`, `{"s":"a","n":1}`, `{"s":"tab\t"}`,
 }
 
 // TestObjectMembers holds objectMembers to json.Unmarshal into a map of
@@ -41,6 +43,14 @@ func FuzzObjectMembers(f *testing.F) {
 }
 
 func checkObjectMembers(t *testing.T, body []byte) {
+	// The variables of a GET reach plainStringObject unchecked; what it
+	// takes must be what decodeJSON gives.
+	if m, ok := plainStringObject(body); ok {
+		var want map[string]any
+		if err := decodeJSON(body, &want); err != nil || !reflect.DeepEqual(m, want) {
+			t.Fatalf("plainStringObject(%q) = %v; decodeJSON gives %v, %v", body, m, want, err)
+		}
+	}
 	// paramsFromBody refuses invalid UTF-8 and invalid JSON first.
 	if !utf8.Valid(body) || !json.Valid(body) {
 		return

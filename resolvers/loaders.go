@@ -52,8 +52,13 @@ type loaders struct {
 // memo runs a lookup once per key and hands every caller its answer,
 // errors included; callers that come while it runs wait for it.
 type memo[K comparable, V any] struct {
-	mu    sync.Mutex
-	calls map[K]*memoCall[V]
+	mu sync.Mutex
+	// The first key asked for is kept beside the map, which is made for a
+	// second key only: most requests ask one, and a map of one article's
+	// key was most of what a request's memo allocated (about 900 bytes).
+	firstKey K
+	first    *memoCall[V]
+	calls    map[K]*memoCall[V]
 }
 
 type memoCall[V any] struct {
@@ -62,16 +67,30 @@ type memoCall[V any] struct {
 	err   error
 }
 
-func (m *memo[K, V]) do(key K, fetch func() (V, error)) (V, error) {
-	m.mu.Lock()
+// call returns the call of key, and whether it was made just now; m.mu
+// must be held.
+func (m *memo[K, V]) call(key K) (c *memoCall[V], made bool) {
+	switch {
+	case m.first == nil:
+		m.firstKey, m.first = key, new(memoCall[V])
+		return m.first, true
+	case m.firstKey == key:
+		return m.first, false
+	}
+	if c := m.calls[key]; c != nil {
+		return c, false
+	}
 	if m.calls == nil {
 		m.calls = make(map[K]*memoCall[V])
 	}
-	c := m.calls[key]
-	if c == nil {
-		c = new(memoCall[V])
-		m.calls[key] = c
-	}
+	c = new(memoCall[V])
+	m.calls[key] = c
+	return c, true
+}
+
+func (m *memo[K, V]) do(key K, fetch func() (V, error)) (V, error) {
+	m.mu.Lock()
+	c, _ := m.call(key)
 	m.mu.Unlock()
 	c.once.Do(func() { c.value, c.err = fetch() })
 	return c.value, c.err
@@ -81,15 +100,10 @@ func (m *memo[K, V]) do(key K, fetch func() (V, error)) (V, error) {
 func (m *memo[K, V]) prime(key K, value V) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.calls == nil {
-		m.calls = make(map[K]*memoCall[V])
+	if c, made := m.call(key); made {
+		c.value = value
+		c.once.Do(func() {})
 	}
-	if _, ok := m.calls[key]; ok {
-		return
-	}
-	c := &memoCall[V]{value: value}
-	c.once.Do(func() {})
-	m.calls[key] = c
 }
 
 // viewer returns the viewer's account (nil when anonymous), looked up once

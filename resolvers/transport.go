@@ -424,7 +424,39 @@ func decodeParam(raw json.RawMessage, dst any) error {
 	if string(raw) == "null" {
 		return json.Unmarshal(raw, dst)
 	}
+	if p, ok := dst.(*map[string]any); ok {
+		if m, ok := plainStringObject(raw); ok {
+			*p = m
+			return nil
+		}
+	}
 	return decodeJSON(raw, dst)
+}
+
+// plainStringObject returns the object raw holds when raw is an object
+// whose members are all plain strings (plainJSONString), as the variables
+// of most requests are (`{"slug":"..."}`): what decodeJSON returns for it,
+// without a Decoder, which allocates its own buffer and reflects over the
+// map. A later member of a name wins, as in decodeJSON. (The variables of
+// a GET come unchecked from the URL: json.Valid first, which objectMembers
+// needs.)
+func plainStringObject(raw []byte) (map[string]any, bool) {
+	if !json.Valid(raw) {
+		return nil, false
+	}
+	m, plain := map[string]any{}, true
+	isObject := objectMembers(raw, func(name, value []byte) {
+		if !plain {
+			return
+		}
+		s, ok := plainJSONString(value)
+		if !ok || !utf8.Valid(name) {
+			plain = false
+			return
+		}
+		m[string(name)] = s
+	})
+	return m, isObject && plain
 }
 
 // plainJSONString returns the string raw holds when raw is a JSON string
