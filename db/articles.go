@@ -23,10 +23,23 @@ const articleFields = `a.id, a.slug, a.title, a.description, a.body,
 	a.created_at, a.updated_at, a.favorites_count,
 	u.id AS author_id, u.username AS author_username, u.bio AS author_bio, u.image AS author_image`
 
+// followsAuthor says whether viewer $1 follows the author u.
+const followsAuthor = `EXISTS (SELECT 1 FROM follows fo WHERE fo.follower_id = $1 AND fo.followee_id = u.id)`
+
+// viewerFollowsAuthor returns followsAuthor for viewer and the arguments its
+// statement starts with, as viewedArticle does: FALSE and none for a
+// reader signed out, who follows no one.
+func viewerFollowsAuthor(viewerID int64) (string, sqlArgs) {
+	if viewerID == 0 {
+		return `FALSE`, sqlArgs{}
+	}
+	return followsAuthor, sqlArgs{viewerID}
+}
+
 // articleColumns selects the article a, written by u, as viewer $1 sees it.
 const articleColumns = articleFields + `,
 	EXISTS (SELECT 1 FROM favorites f WHERE f.user_id = $1 AND f.article_id = a.id) AS favorited,
-	EXISTS (SELECT 1 FROM follows fo WHERE fo.follower_id = $1 AND fo.followee_id = u.id) AS author_following`
+	` + followsAuthor + ` AS author_following`
 
 // anonymousArticleColumns selects the article a as a reader signed out
 // sees it, who has no favorites and follows no one.

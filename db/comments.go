@@ -18,16 +18,12 @@ const commentFields = `c.id, c.body, c.created_at, c.updated_at,
 	u.id AS author_id, u.username AS author_username, u.bio AS author_bio, u.image AS author_image`
 
 // commentColumns selects the comment c, written by u, as viewer $1 sees it.
-const commentColumns = commentFields + `,
-	EXISTS (SELECT 1 FROM follows fo WHERE fo.follower_id = $1 AND fo.followee_id = u.id) AS author_following`
+const commentColumns = commentFields + `, ` + followsAuthor + ` AS author_following`
 
-// viewedComment is viewedArticle for comments: a reader signed out follows
-// no one.
+// viewedComment is viewedArticle for comments.
 func viewedComment(viewerID int64) (columns string, args sqlArgs) {
-	if viewerID == 0 {
-		return commentFields + `, FALSE AS author_following`, sqlArgs{}
-	}
-	return commentColumns, sqlArgs{viewerID}
+	following, args := viewerFollowsAuthor(viewerID)
+	return commentFields + `, ` + following + ` AS author_following`, args
 }
 
 // commentRow is one row of commentColumns with the id of the article. The
@@ -242,11 +238,7 @@ func inPageOrder(comments []conduit.Comment, fromEnd bool) {
 // Returns NotFound if no article has the slug.
 func (d *DB) CommentPageBySlug(ctx context.Context, viewerID int64, slug string, p conduit.Page) (conduit.CommentPage, error) {
 	limit := max(p.Limit, 0)
-	// As viewedComment has it: a reader signed out follows no one.
-	following, args := `FALSE`, sqlArgs{}
-	if viewerID != 0 {
-		following = `EXISTS (SELECT 1 FROM follows fo WHERE fo.follower_id = ` + args.add(viewerID) + ` AND fo.followee_id = u.id)`
-	}
+	following, args := viewerFollowsAuthor(viewerID)
 	bySlug := args.add(slug)
 	window, dir := keyset(&args, "c", p)
 	order := ` ORDER BY c.created_at ` + dir + `, c.id ` + dir

@@ -102,13 +102,6 @@ func (c *costLimit) keep(o *ast.OperationDefinition, w weak.Pointer[ast.Operatio
 	}
 }
 
-// keptCosts returns how many operations' costs are kept.
-func (c *costLimit) keptCosts() int {
-	n := 0
-	c.costs.Range(func(any, any) bool { n++; return true })
-	return n
-}
-
 // errTooManyNodes stops a walk that has visited its budget of selections.
 var errTooManyNodes = errors.New("it has too many selections")
 

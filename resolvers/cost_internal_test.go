@@ -26,6 +26,13 @@ func newCostLimit(t *testing.T, limit int) *costLimit {
 	return c
 }
 
+// keptCosts returns how many operations' costs c keeps.
+func (c *costLimit) keptCosts() int {
+	n := 0
+	c.costs.Range(func(any, any) bool { n++; return true })
+	return n
+}
+
 // price runs c on the operation of doc with vars and returns the cost it
 // reports and its error.
 func price(t *testing.T, c *costLimit, doc *ast.QueryDocument, vars map[string]any) (int, error) {

@@ -351,11 +351,17 @@ func paramsFromURL(rawQuery string) (*graphql.RawParams, *requestError) {
 	if values.Has("operationName") {
 		raw.operationName, _ = json.Marshal(values.Get("operationName"))
 	}
-	if v := values.Get("variables"); v != "" {
-		raw.variables = []byte(v)
-	}
-	if v := values.Get("extensions"); v != "" {
-		raw.extensions = []byte(v)
+	for _, param := range []struct {
+		name string
+		dst  *[]byte
+	}{{"variables", &raw.variables}, {"extensions", &raw.extensions}} {
+		if v := values.Get(param.name); v != "" {
+			// JSON, as a body is checked whole before its parameters are read.
+			if !json.Valid([]byte(v)) {
+				return nil, badRequest("the %s parameter must be an object", param.name)
+			}
+			*param.dst = []byte(v)
+		}
 	}
 	return newParams(raw)
 }
@@ -437,20 +443,17 @@ func decodeParam(raw json.RawMessage, dst any) error {
 // whose members are all plain strings (plainJSONString), as the variables
 // of most requests are (`{"slug":"..."}`): what decodeJSON returns for it,
 // without a Decoder, which allocates its own buffer and reflects over the
-// map. A later member of a name wins, as in decodeJSON. (The variables of
-// a GET come unchecked from the URL: json.Valid first, which objectMembers
-// needs.)
+// map. A later member of a name wins, as in decodeJSON. raw must be valid
+// JSON, as objectMembers needs: a body is checked whole, the parameters of
+// a GET each (paramsFromURL).
 func plainStringObject(raw []byte) (map[string]any, bool) {
-	if !json.Valid(raw) {
-		return nil, false
-	}
 	m, plain := map[string]any{}, true
 	isObject := objectMembers(raw, func(name, value []byte) {
 		if !plain {
 			return
 		}
 		s, ok := plainJSONString(value)
-		if !ok || !utf8.Valid(name) {
+		if !ok {
 			plain = false
 			return
 		}
