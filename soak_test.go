@@ -93,9 +93,9 @@ func TestSoak(t *testing.T) {
 	for _, c := range cs {
 		total.add(c.stats)
 	}
-	t.Logf("soak: %d clients, %v: %d requests (%.0f/s), %d reads, %d writes acknowledged, 5xx %d, transport errors %d, p50 %v, p99 %v",
+	t.Logf("soak: %d clients, %v: %d requests (%.0f/s), %d reads, %d writes acknowledged, 5xx %d, transport errors %d, p50 %v, p99 %v, slowest %v (%s)",
 		clients, elapsed.Round(time.Millisecond), total.requests, float64(total.requests)/elapsed.Seconds(), total.reads, total.writes,
-		total.serverErrors, total.transportErrors, total.percentile(50), total.percentile(99))
+		total.serverErrors, total.transportErrors, total.percentile(50), total.percentile(99), total.slowest.Round(time.Millisecond), total.slowestWhat)
 	if total.serverErrors != 0 || total.transportErrors != 0 || len(total.unexpected) != 0 {
 		t.Errorf("5xx: %d, transport errors: %d, unexpected answers: %v", total.serverErrors, total.transportErrors, total.unexpected)
 	}
@@ -122,6 +122,8 @@ type soakStats struct {
 	serverErrors, transportErrors int64
 	unexpected                    []string
 	latencies                     []time.Duration
+	slowest                       time.Duration
+	slowestWhat                   string
 }
 
 func (s *soakStats) add(o soakStats) {
@@ -132,6 +134,9 @@ func (s *soakStats) add(o soakStats) {
 	s.transportErrors += o.transportErrors
 	s.unexpected = append(s.unexpected, o.unexpected...)
 	s.latencies = append(s.latencies, o.latencies...)
+	if o.slowest > s.slowest {
+		s.slowest, s.slowestWhat = o.slowest, o.slowestWhat
+	}
 }
 
 func (s *soakStats) percentile(p int) time.Duration {
@@ -188,13 +193,18 @@ func (c *soakClient) send(method, path, body string, into any, ok ...int) int {
 	}
 	b, err := io.ReadAll(res.Body)
 	res.Body.Close()
-	c.stats.latencies = append(c.stats.latencies, time.Since(start))
+	took := time.Since(start)
+	c.stats.latencies = append(c.stats.latencies, took)
+	if took > c.stats.slowest {
+		c.stats.slowest, c.stats.slowestWhat = took, method+" "+path
+	}
 	if err != nil {
 		c.stats.transportErrors++
 		return 0
 	}
 	if res.StatusCode >= 500 {
 		c.stats.serverErrors++
+		c.stats.unexpected = append(c.stats.unexpected, fmt.Sprintf("%s %s: %d after %v: %s", method, path, res.StatusCode, took.Round(time.Millisecond), b))
 	} else if !slices.Contains(ok, res.StatusCode) {
 		c.stats.unexpected = append(c.stats.unexpected, fmt.Sprintf("%s %s: %d %s", method, path, res.StatusCode, b))
 	}

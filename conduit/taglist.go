@@ -34,8 +34,18 @@ type tagList struct {
 	tags         []string
 	readAt       time.Time
 	fresh        bool
-	// reading is closed when the read under way, if any, ends.
-	reading chan struct{}
+	// reading is the read under way, if any.
+	reading *tagRead
+}
+
+// tagRead is one read of the store that requests share: it began when the
+// generation was gen, and its result is set before done is closed.
+type tagRead struct {
+	gen     uint64
+	done    chan struct{}
+	tags    []string
+	err     error
+	waiters int // requests that joined it, for tests (export_test.go)
 }
 
 func newTagList(store Store, ttl time.Duration) *tagList {
@@ -44,48 +54,58 @@ func newTagList(store Store, ttl time.Duration) *tagList {
 
 // get returns the tags in use, read anew if the list was forgotten, is
 // older than the TTL, or was never read. The slice is the caller's.
+//
+// A request is answered by any read that began once every forget it could
+// have seen had happened (a read of generation want or later): a forget
+// that comes while it waits is a write concurrent with the request, which
+// it may or may not see. So a request waits for two reads at most, however
+// fast the writes come; one that waited for whatever newer read came next
+// could wait for ever under a steady stream of writes.
 func (l *tagList) get(ctx context.Context) ([]string, error) {
+	l.mu.Lock()
+	want := l.gen
 	for {
-		l.mu.Lock()
 		if l.fresh && l.readGen == l.gen && l.now().Sub(l.readAt) < l.ttl {
 			tags := slices.Clone(l.tags)
 			l.mu.Unlock()
 			return tags, nil
 		}
-		if wait := l.reading; wait != nil {
-			// Another request is reading: wait for it, then look again,
-			// since what it read may predate a forget that came since.
+		r := l.reading
+		if r == nil {
+			r = &tagRead{gen: l.gen, done: make(chan struct{})}
+			l.reading = r
 			l.mu.Unlock()
-			select {
-			case <-wait:
-				continue
-			case <-ctx.Done():
-				return nil, ctx.Err()
-			}
+			l.read(ctx, r)
+			return slices.Clone(r.tags), r.err
 		}
-		gen, done := l.gen, make(chan struct{})
-		l.reading = done
+		r.waiters++
 		l.mu.Unlock()
-		return l.read(ctx, gen, done)
+		select {
+		case <-r.done:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		// A read that failed may have failed for its own request's reason
+		// (that request gone): this one reads for itself.
+		if r.gen >= want && r.err == nil {
+			return slices.Clone(r.tags), nil
+		}
+		l.mu.Lock()
 	}
 }
 
-// read reads the list from the store for get, as of generation gen, and
-// keeps it unless a forget came while it read; then it wakes the waiters.
-func (l *tagList) read(ctx context.Context, gen uint64, done chan struct{}) ([]string, error) {
+// read reads the list from the store for get, keeps it unless a forget
+// came while it read, and wakes the requests that wait for it.
+func (l *tagList) read(ctx context.Context, r *tagRead) {
 	readAt := l.now()
-	tags, err := l.store.Tags(ctx)
+	r.tags, r.err = l.store.Tags(ctx)
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.reading = nil
-	close(done)
-	if err != nil {
-		return nil, err
+	close(r.done)
+	if r.err == nil && l.gen == r.gen {
+		l.tags, l.readGen, l.readAt, l.fresh = r.tags, r.gen, readAt, true
 	}
-	if l.gen == gen {
-		l.tags, l.readGen, l.readAt, l.fresh = tags, gen, readAt, true
-	}
-	return slices.Clone(tags), nil
 }
 
 // forget makes the next get read the list from the store.

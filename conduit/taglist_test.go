@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -159,7 +160,7 @@ func TestTagListSharedRead(t *testing.T) {
 	})
 	t.Run("ReadBeforeForget", func(t *testing.T) {
 		t.Parallel()
-		store := &gatedTags{DB: dbtest.New(t), entered: make(chan struct{}, 1), release: make(chan struct{})}
+		store := newGatedTags(t, 1)
 		svc, err := conduit.NewService(store, conduit.Config{JWTSecret: []byte("test secret"), BcryptCost: 4, TagListTTL: time.Hour})
 		if err != nil {
 			t.Fatal(err)
@@ -183,7 +184,7 @@ func TestTagListSharedRead(t *testing.T) {
 			tags, _ := svc.Tags(context.Background())
 			late <- tags
 		}()
-		close(store.release)
+		store.release <- struct{}{}
 		if got := <-early; len(got) != 0 {
 			t.Fatalf("the read that began before the write returned %q, want none", got)
 		}
@@ -192,21 +193,72 @@ func TestTagListSharedRead(t *testing.T) {
 		}
 		mustTags(t, svc, "go")
 	})
+	t.Run("WritesDoNotStarveReads", func(t *testing.T) {
+		t.Parallel()
+		// A forget that comes while a request waits for a read that began
+		// after the request came is a write concurrent with it: the read
+		// answers it, rather than sending it to wait for yet another read,
+		// which under a steady stream of writes it could do for ever.
+		store := newGatedTags(t, 1)
+		svc, err := conduit.NewService(store, conduit.Config{JWTSecret: []byte("test secret"), BcryptCost: 4, TagListTTL: time.Hour})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ann := mustRegister(t, svc, "ann")
+		mustTagged(t, svc, ann, "One", "go")
+		read := func() chan []string {
+			c := make(chan []string, 1)
+			go func() {
+				tags, err := svc.Tags(context.Background())
+				if err != nil {
+					t.Errorf("tags: %v", err)
+				}
+				c <- tags
+			}()
+			return c
+		}
+		first := read()
+		<-store.entered // the first read is under way
+		waiter := read()
+		for deadline := time.Now().Add(10 * time.Second); svc.TagReadWaiters() != 1; time.Sleep(time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatal("the second request did not join the read under way")
+			}
+		}
+		svc.TagsChanged() // a write of another replica while it waits
+		before := store.Statements()
+		store.release <- struct{}{}
+		for name, c := range map[string]chan []string{"the first request": first, "the waiter": waiter} {
+			if got := <-c; !slices.Equal(got, []string{"go"}) {
+				t.Fatalf("%s got %q, want [go]", name, got)
+			}
+		}
+		if n := store.Statements() - before; n != 0 {
+			t.Fatalf("the waiter ran %d statements after the read it joined, want 0", n)
+		}
+	})
 }
 
-// gatedTags is the store whose first read of the tags waits for release,
-// once it has read them, so that a test can act while it is under way.
+// gatedTags is the store whose first gates reads of the tags each wait
+// for a release, once they have read them, so that a test can act while
+// they are under way.
 type gatedTags struct {
 	*db.DB
-	once             sync.Once
+	gates            atomic.Int32
 	entered, release chan struct{}
+}
+
+func newGatedTags(t *testing.T, gates int32) *gatedTags {
+	g := &gatedTags{DB: dbtest.New(t), entered: make(chan struct{}, gates), release: make(chan struct{})}
+	g.gates.Store(gates)
+	return g
 }
 
 func (g *gatedTags) Tags(ctx context.Context) ([]string, error) {
 	tags, err := g.DB.Tags(ctx)
-	g.once.Do(func() {
+	if g.gates.Add(-1) >= 0 {
 		g.entered <- struct{}{}
 		<-g.release
-	})
+	}
 	return tags, err
 }
