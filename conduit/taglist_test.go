@@ -160,18 +160,10 @@ func TestTagListSharedRead(t *testing.T) {
 	})
 	t.Run("ReadBeforeForget", func(t *testing.T) {
 		t.Parallel()
-		store := newGatedTags(t, 1)
-		svc, err := conduit.NewService(store, conduit.Config{JWTSecret: []byte("test secret"), BcryptCost: 4, TagListTTL: time.Hour})
-		if err != nil {
-			t.Fatal(err)
-		}
+		store, svc := newGatedService(t)
 		ann := mustRegister(t, svc, "ann")
 		// The first read reads the store as it is: no tags.
-		early := make(chan []string)
-		go func() {
-			tags, _ := svc.Tags(context.Background())
-			early <- tags
-		}()
+		early := tagsLater(t, svc)
 		<-store.entered
 		// While it reads, an article with a tag commits (a write of
 		// another replica; this one hears of it).
@@ -179,11 +171,7 @@ func TestTagListSharedRead(t *testing.T) {
 			t.Fatal(err)
 		}
 		svc.TagsChanged()
-		late := make(chan []string)
-		go func() {
-			tags, _ := svc.Tags(context.Background())
-			late <- tags
-		}()
+		late := tagsLater(t, svc)
 		store.release <- struct{}{}
 		if got := <-early; len(got) != 0 {
 			t.Fatalf("the read that began before the write returned %q, want none", got)
@@ -199,27 +187,12 @@ func TestTagListSharedRead(t *testing.T) {
 		// after the request came is a write concurrent with it: the read
 		// answers it, rather than sending it to wait for yet another read,
 		// which under a steady stream of writes it could do for ever.
-		store := newGatedTags(t, 1)
-		svc, err := conduit.NewService(store, conduit.Config{JWTSecret: []byte("test secret"), BcryptCost: 4, TagListTTL: time.Hour})
-		if err != nil {
-			t.Fatal(err)
-		}
+		store, svc := newGatedService(t)
 		ann := mustRegister(t, svc, "ann")
 		mustTagged(t, svc, ann, "One", "go")
-		read := func() chan []string {
-			c := make(chan []string, 1)
-			go func() {
-				tags, err := svc.Tags(context.Background())
-				if err != nil {
-					t.Errorf("tags: %v", err)
-				}
-				c <- tags
-			}()
-			return c
-		}
-		first := read()
+		first := tagsLater(t, svc)
 		<-store.entered // the first read is under way
-		waiter := read()
+		waiter := tagsLater(t, svc)
 		for deadline := time.Now().Add(10 * time.Second); svc.TagReadWaiters() != 1; time.Sleep(time.Millisecond) {
 			if time.Now().After(deadline) {
 				t.Fatal("the second request did not join the read under way")
@@ -237,6 +210,31 @@ func TestTagListSharedRead(t *testing.T) {
 			t.Fatalf("the waiter ran %d statements after the read it joined, want 0", n)
 		}
 	})
+}
+
+// tagsLater reads svc's tags in a goroutine of its own, and sends them
+// when it has them.
+func tagsLater(t *testing.T, svc *conduit.Service) chan []string {
+	c := make(chan []string, 1)
+	go func() {
+		tags, err := svc.Tags(context.Background())
+		if err != nil {
+			t.Errorf("tags: %v", err)
+		}
+		c <- tags
+	}()
+	return c
+}
+
+// newGatedService returns a service, kept for an hour, over a store whose
+// first read of the tags waits at its gate.
+func newGatedService(t *testing.T) (*gatedTags, *conduit.Service) {
+	store := newGatedTags(t, 1)
+	svc, err := conduit.NewService(store, conduit.Config{JWTSecret: []byte("test secret"), BcryptCost: 4, TagListTTL: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return store, svc
 }
 
 // gatedTags is the store whose first gates reads of the tags each wait
