@@ -35,9 +35,15 @@ var graphiQLIntrospection string
 // times), so that a moment the machine is busy weighs on both alike, and a
 // body that takes long to read (the 154 KB one) may take a quarter more to
 // refuse than to read: the bombs took seconds before their limits.
+//
+// A busy spell can outlast refusalTries turns (make test runs two packages
+// at once on two cores, each with its PostgreSQL), so the turns go on,
+// up to maxRefusalTries, until one refusal is within the bound: a bomb that
+// is worked on is never within it, however often it is sent.
 const (
-	refusedWithin = 10 * time.Millisecond
-	refusalTries  = 7
+	refusedWithin   = 10 * time.Millisecond
+	refusalTries    = 7
+	maxRefusalTries = 40
 )
 
 // body is the JSON body of req.
@@ -69,7 +75,7 @@ func roundTrip(t *testing.T, e *env, b []byte, check func(res result, statements
 // wantRefusedFast fails unless req is refused with the code as a request
 // error (no data key), before any SQL statement, every time, and in at most
 // refusedWithin (or a quarter) more than a trivial request of the same size
-// takes, at best of refusalTries each.
+// takes, at best of refusalTries each or more (see maxRefusalTries).
 func wantRefusedFast(t *testing.T, e *env, req request, code string) result {
 	t.Helper()
 	b := body(t, req)
@@ -77,7 +83,10 @@ func wantRefusedFast(t *testing.T, e *env, req request, code string) result {
 	padded := body(t, request{query: "{ __typename }", variables: map[string]any{"query": req.query, "variables": req.variables}})
 	var res result
 	reading, best := time.Duration(math.MaxInt64), time.Duration(math.MaxInt64)
-	for range refusalTries {
+	bound := func() time.Duration { return reading + max(refusedWithin, reading/4) }
+	tries := 0
+	for tries < refusalTries || (best > bound() && tries < maxRefusalTries) {
+		tries++
 		reading = min(reading, roundTrip(t, e, padded, func(res result, _ int64) {
 			t.Helper()
 			wantJSON(t, res.body, `{"data":{"__typename":"Query"}}`)
@@ -91,10 +100,9 @@ func wantRefusedFast(t *testing.T, e *env, req request, code string) result {
 			wantRefusedResult(t, res, code)
 		}))
 	}
-	bound := reading + max(refusedWithin, reading/4)
-	t.Logf("%d bytes: refused in %v at best, reading them takes %v", len(b), best, reading)
-	if best > bound {
-		t.Fatalf("refused in %v at best of %d, want under %v (reading %d bytes takes %v)", best, refusalTries, bound, len(b), reading)
+	t.Logf("%d bytes: refused in %v at best of %d, reading them takes %v", len(b), best, tries, reading)
+	if best > bound() {
+		t.Fatalf("refused in %v at best of %d, want under %v (reading %d bytes takes %v)", best, tries, bound(), len(b), reading)
 	}
 	return res
 }
