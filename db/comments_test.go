@@ -2,8 +2,10 @@ package db_test
 
 import (
 	"context"
+	"fmt"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -313,5 +315,97 @@ func TestArticleWithComments(t *testing.T) {
 		wantError(t, err, conduit.NotFound, map[string][]string{conduit.NoField: {"article not found"}})
 		_, err = d.CommentPageBySlug(ctx, anna.ID, "nope", conduit.Page{Limit: 20})
 		wantError(t, err, conduit.NotFound, map[string][]string{conduit.NoField: {"article not found"}})
+	})
+}
+
+// TestCommentRowsKeepTheirOwnValues reads the comments of an author with a
+// bio, an image and a follower and of one with none, in turn, through
+// every statement that scans comments: the scan targets are shared from
+// row to row, and no comment may keep another's values.
+func TestCommentRowsKeepTheirOwnValues(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	d := dbtest.New(t)
+	ann, bob, cy, bio, image := annBobAndCy(t, d)
+	post, quiet := mustCreateArticle(t, d, bob.ID, "post"), mustCreateArticle(t, d, bob.ID, "quiet")
+	var ids []int64
+	for i := range 4 {
+		ids = append(ids, mustComment(t, d, "post", ann.ID, fmt.Sprint("ann ", i)).ID, mustComment(t, d, "post", bob.ID, fmt.Sprint("bob ", i)).ID)
+	}
+	check := func(t *testing.T, cs []conduit.Comment) {
+		t.Helper()
+		if len(cs) != 8 {
+			t.Fatalf("%d comments, want 8", len(cs))
+		}
+		for _, c := range cs {
+			var wantBio, wantImage *string
+			wantFollowing := false
+			if c.Author.ID == ann.ID {
+				wantBio, wantImage, wantFollowing = &bio, &image, true
+			}
+			if !strings.HasPrefix(c.Body, c.Author.Username+" ") || c.ArticleID != post.ID {
+				t.Errorf("comment %d: %q by %s on article %d, want one of its author's on %d", c.ID, c.Body, c.Author.Username, c.ArticleID, post.ID)
+			}
+			if !equalPtr(c.Author.Bio, wantBio) || !equalPtr(c.Author.Image, wantImage) || c.Author.Following != wantFollowing {
+				t.Errorf("%q: bio %v image %v following %v, want %v %v %v", c.Body, deref(c.Author.Bio), deref(c.Author.Image),
+					c.Author.Following, deref(wantBio), deref(wantImage), wantFollowing)
+			}
+		}
+		// Each row's bio is its own: changing one changes no other.
+		for i := range cs {
+			if cs[i].Author.Bio != nil {
+				*cs[i].Author.Bio += "!"
+			}
+		}
+		for _, c := range cs {
+			if c.Author.Bio != nil && *c.Author.Bio != bio+"!" {
+				t.Fatalf("%q: bio %q after each was changed once, want %q: rows share it", c.Body, *c.Author.Bio, bio+"!")
+			}
+		}
+	}
+	t.Run("CommentsBySlug", func(t *testing.T) {
+		cs, err := d.CommentsBySlug(ctx, cy.ID, "post")
+		if err != nil {
+			t.Fatal(err)
+		}
+		check(t, cs)
+	})
+	t.Run("CommentsByID", func(t *testing.T) {
+		cs, err := d.CommentsByID(ctx, cy.ID, ids)
+		if err != nil {
+			t.Fatal(err)
+		}
+		check(t, cs)
+	})
+	t.Run("CommentPages", func(t *testing.T) {
+		pages, err := d.CommentPages(ctx, cy.ID, []int64{quiet.ID, post.ID}, conduit.Page{Limit: 20})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(pages) != 2 || len(pages[0].Comments) != 0 || pages[0].Total != 0 || pages[1].Total != 8 {
+			t.Fatalf("pages = %+v, want none of 0 for quiet, then 8 of 8", pages)
+		}
+		check(t, pages[1].Comments)
+	})
+	t.Run("CommentPageBySlug", func(t *testing.T) {
+		page, err := d.CommentPageBySlug(ctx, cy.ID, "post", conduit.Page{Limit: 20})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if page.ArticleID != post.ID || page.Total != 8 || page.HasMore {
+			t.Fatalf("page of article %d, %d in all, more %v; want %d, 8, false", page.ArticleID, page.Total, page.HasMore, post.ID)
+		}
+		check(t, page.Comments)
+	})
+	t.Run("CommentInArticle", func(t *testing.T) {
+		for _, id := range ids[:2] {
+			c, err := d.CommentInArticle(ctx, cy.ID, "post", id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if wantFollowing := c.Author.ID == ann.ID; c.ID != id || c.Author.Following != wantFollowing || (c.Author.Bio != nil) != wantFollowing {
+				t.Errorf("comment %d = %+v, want comment %d with its author's bio and following", c.ID, c, id)
+			}
+		}
 	})
 }

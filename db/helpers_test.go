@@ -26,6 +26,21 @@ func mustCreateUser(tb testing.TB, d *db.DB, username string) conduit.User {
 	return u
 }
 
+// annBobAndCy creates ann, with a bio and an image, bob, with neither, and
+// cy, who follows ann: rows of authors that differ in every value a viewer
+// sees of them, to tell whether rows keep their own. It returns ann's bio
+// and image too.
+func annBobAndCy(tb testing.TB, d *db.DB) (ann, bob, cy conduit.User, bio, image string) {
+	tb.Helper()
+	ann, bob, cy = mustCreateUser(tb, d, "ann"), mustCreateUser(tb, d, "bob"), mustCreateUser(tb, d, "cy")
+	bio, image = "ann writes", "https://example.com/ann.png"
+	if _, err := d.UpdateUser(context.Background(), ann.ID, conduit.UserChanges{Bio: conduit.Some(&bio), Image: conduit.Some(&image)}); err != nil {
+		tb.Fatal(err)
+	}
+	mustFollow(tb, d, cy.ID, ann.ID)
+	return ann, bob, cy, bio, image
+}
+
 func mustCreateArticle(tb testing.TB, d *db.DB, authorID int64, slug string, tags ...string) conduit.Article {
 	tb.Helper()
 	a, err := d.CreateArticle(context.Background(), conduit.NewArticle{

@@ -296,12 +296,7 @@ func TestRowsKeepTheirOwnValues(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	d := dbtest.New(t)
-	ann, bob, cy := mustCreateUser(t, d, "ann"), mustCreateUser(t, d, "bob"), mustCreateUser(t, d, "cy")
-	bio, image := "ann writes", "https://example.com/ann.png"
-	if _, err := d.UpdateUser(ctx, ann.ID, conduit.UserChanges{Bio: conduit.Some(&bio), Image: conduit.Some(&image)}); err != nil {
-		t.Fatal(err)
-	}
-	mustFollow(t, d, cy.ID, ann.ID)
+	ann, bob, cy, bio, image := annBobAndCy(t, d)
 	// Oldest first: ann's tagged and favorited, bob's bare, four times.
 	var ids []int64
 	for i := range 4 {
