@@ -301,7 +301,7 @@ func newHandler(svc *conduit.Service, logger *slog.Logger, opts Options) (*Handl
 	srv.AddTransport(postTransport{logger: logger})
 	srv.AddTransport(otherMethods{logger: logger})
 
-	endpoint := loaderMiddleware(svc)(srv)
+	endpoint := srv
 	mux := http.NewServeMux()
 	mux.Handle(endpointPath, endpoint)
 	mux.Handle(endpointPath+"/{$}", endpoint)

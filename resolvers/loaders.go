@@ -3,7 +3,6 @@ package resolvers
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"sync"
 	"time"
 
@@ -379,15 +378,6 @@ func loadersFor(ctx context.Context) *loaders {
 
 func withLoaders(ctx context.Context, l *loaders) context.Context {
 	return context.WithValue(ctx, loadersKey{}, l)
-}
-
-// loaderMiddleware gives every request its own set of loaders.
-func loaderMiddleware(svc *conduit.Service) func(http.Handler) http.Handler {
-	return func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			next.ServeHTTP(w, r.WithContext(withLoaders(r.Context(), newLoaders(svc))))
-		})
-	}
 }
 
 // freshLoadersPerMutation gives each root field of a mutation its own set of
