@@ -8,7 +8,6 @@ import (
 	"weak"
 
 	"github.com/99designs/gqlgen/graphql"
-	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 )
@@ -62,29 +61,12 @@ func (c *costLimit) Validate(es graphql.ExecutableSchema) error {
 	return nil
 }
 
-// MutateOperationContext prices the operation about to run.
+// MutateOperationContext prices the operation about to run. It sets no
+// entry in gqlgen's stats (extension.FixedComplexityLimit sets one, for
+// tracers that read it): nothing here reads it, and it cost two
+// allocations per operation.
 func (c *costLimit) MutateOperationContext(ctx context.Context, opCtx *graphql.OperationContext) *gqlerror.Error {
-	op := weak.Make(opCtx.Operation)
-	var (
-		cost int
-		err  error
-	)
-	if v, ok := c.costs.Load(op); ok {
-		cost = v.(int)
-	} else {
-		m := costMeter{
-			ctx:       ctx,
-			es:        c.es,
-			vars:      opCtx.Variables,
-			nodesLeft: c.maxNodes,
-		}
-		cost, err = m.set(opCtx.Operation.SelectionSet), m.err
-		if err == nil && !m.variable {
-			c.keep(opCtx.Operation, op, cost)
-		}
-	}
-	// gqlgen's stats, for tracers that read them.
-	opCtx.Stats.SetExtension("ComplexityLimit", &extension.ComplexityStats{Complexity: cost, ComplexityLimit: c.max})
+	cost, err := c.price(ctx, opCtx)
 	switch {
 	case err != nil:
 		return limitError("COMPLEXITY_LIMIT_EXCEEDED", nil, "the operation's cost could not be measured: %v", err)
@@ -92,6 +74,25 @@ func (c *costLimit) MutateOperationContext(ctx context.Context, opCtx *graphql.O
 		return limitError("COMPLEXITY_LIMIT_EXCEEDED", nil, "operation has complexity %d, which exceeds the limit of %d", cost, c.max)
 	}
 	return nil
+}
+
+// price returns the cost of the operation of opCtx, kept or measured.
+func (c *costLimit) price(ctx context.Context, opCtx *graphql.OperationContext) (int, error) {
+	op := weak.Make(opCtx.Operation)
+	if v, ok := c.costs.Load(op); ok {
+		return v.(int), nil
+	}
+	m := costMeter{
+		ctx:       ctx,
+		es:        c.es,
+		vars:      opCtx.Variables,
+		nodesLeft: c.maxNodes,
+	}
+	cost, err := m.set(opCtx.Operation.SelectionSet), m.err
+	if err == nil && !m.variable {
+		c.keep(opCtx.Operation, op, cost)
+	}
+	return cost, err
 }
 
 // keep remembers the cost of operation o (weakly, as w) until o is
