@@ -540,12 +540,18 @@ func TestReplicasDeliverEveryEvent(t *testing.T) {
 
 	author, follower, stranger := register(t, b.base, "author"), register(t, b.base, "follower"), register(t, b.base, "stranger")
 	call(t, "POST", b.base+"/api/profiles/author/follow", follower, "", 200, nil)
-	slug := createArticle(t, b.base, author, "Watched")
 
+	// Subscribed to articlePublished before the watched article is
+	// written, so that A has heard of that article, and delivered it, when
+	// the other subscriptions start: subscribed after it, a subscription
+	// would hear of it or not as the NOTIFY and the subscribe raced on A.
 	ws := dialWS(t, a, follower)
+	published := ws.subscribe("published", replicaArticlePublished, nil)
+	a.waitMetric(t, "conduit_subscriptions_open", 1)
+	slug := createArticle(t, b.base, author, "Watched")
+	published.wantNext(t, fmt.Sprintf(`{"data":{"articlePublished":{"slug":%q,"title":"Watched","author":{"username":"author","following":true}}}}`, slug))
 	added := ws.subscribe("added", replicaCommentAdded, map[string]any{"slug": slug})
 	deleted := ws.subscribe("deleted", replicaCommentDeleted, map[string]any{"slug": slug})
-	published := ws.subscribe("published", replicaArticlePublished, nil)
 	a.waitMetric(t, "conduit_subscriptions_open", 3)
 
 	// Each step reads on from where the one before left the
