@@ -509,6 +509,22 @@ func (d *DB) UpdateArticle(ctx context.Context, viewerID, id int64, ch conduit.A
 	}
 	var updated conduit.Article
 	err := d.inTx(ctx, func(tx pgx.Tx) error {
+		if ch.TagList.Set {
+			// The article's shard of the total first, as DeleteArticle
+			// and CreateArticle take it. The tag counters a retag moves
+			// are that shard's, in two statements (the links dropped,
+			// then those added), where a delete of another article of
+			// the shard moves them in one, in id order: without this,
+			// each could hold a counter the other waits for (seen as
+			// deadlocks in TestCountersUnderConcurrency). Before the
+			// article's row, which a delete locks after the shard.
+			if _, err := tx.Exec(ctx, `
+				SELECT 1 FROM article_counts
+				WHERE scope = 'all' AND key = 0 AND shard = $1 % 16
+				FOR UPDATE`, id); err != nil {
+				return fmt.Errorf("lock the article's shard: %w", err)
+			}
+		}
 		tag, err := tx.Exec(ctx, `UPDATE articles SET `+strings.Join(sets, ", ")+` WHERE id = $1`, args...)
 		if err != nil {
 			return err

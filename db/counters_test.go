@@ -273,3 +273,71 @@ func TestMigrateTagCountsInUse(t *testing.T) {
 		t.Errorf("Tags = %v, %v; want [go]", tags, err)
 	}
 }
+
+// TestRetagBesideDeleteInOneShard retags articles from a later tag to an
+// earlier one while articles of the same shard of the counters that carry
+// both tags are deleted: the retag moves the shard's tag counters in two
+// statements (the later tag's, then the earlier's), the delete in one
+// (the earlier's, then the later's). They must queue, not deadlock.
+func TestRetagBesideDeleteInOneShard(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	d, url := dbtest.NewWithURL(t)
+	u := mustCreateUser(t, d, "writer")
+	first := mustCreateArticle(t, d, u.ID, "first", "early", "late") // the tags, in id order
+	const pairs = 24
+	var retagged, deleted []int64
+	for i := 0; len(retagged) < pairs || len(deleted) < pairs; i++ {
+		tags := []string{"late"}
+		if len(retagged) == len(deleted) {
+			tags = []string{"early", "late"}
+		}
+		a := mustCreateArticle(t, d, u.ID, fmt.Sprint("a", i), tags...)
+		if a.ID%16 != first.ID%16 {
+			if err := d.DeleteArticle(ctx, a.ID); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		if len(tags) == 2 {
+			deleted = append(deleted, a.ID)
+		} else {
+			retagged = append(retagged, a.ID)
+		}
+	}
+	before := dbtest.QueryInt(t, url, `SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()`)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	errs := make(chan error, 2*pairs)
+	for i := range pairs {
+		wg.Go(func() {
+			<-start
+			if _, err := d.UpdateArticle(ctx, u.ID, retagged[i], conduit.ArticleChanges{TagList: conduit.Some([]string{"early"})}); err != nil {
+				errs <- fmt.Errorf("retag %d: %w", retagged[i], err)
+			}
+		})
+		wg.Go(func() {
+			<-start
+			if err := d.DeleteArticle(ctx, deleted[i]); err != nil {
+				errs <- fmt.Errorf("delete %d: %w", deleted[i], err)
+			}
+		})
+	}
+	close(start)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	time.Sleep(1100 * time.Millisecond) // backends report their statistics within a second
+	if n := dbtest.QueryInt(t, url, `SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()`) - before; n != 0 {
+		t.Errorf("%d deadlocks between retags and deletes, want 0", n)
+	}
+	wrong, err := d.CheckCounters(ctx, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(wrong) > 0 {
+		t.Errorf("counters differ from the rows: %+v", wrong)
+	}
+}
