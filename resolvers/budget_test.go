@@ -51,9 +51,11 @@ func TestExecutionBudgets(t *testing.T) {
 		// (db.ArticleWithComments) it made 512. Comments are scanned
 		// through one set of targets (db's commentScanner): with pgx's
 		// RowToStructByName, ArticlesWithComments made 3,143 (2,410 now)
-		// and ArticleComments 369 (345).
-		{"ArticlesPage", benchListQuery, nil, 0, 0, 600},
-		{"Article", benchArticleQuery, map[string]any{"slug": slug}, 0, 0, 295},
+		// and ArticleComments 369 (345). Each limit is 12 to 15%
+		// above the count under the race detector (466, 218, 356, 2,464
+		// and 1,333 in round eight), which counts a few more than without.
+		{"ArticlesPage", benchListQuery, nil, 0, 0, 530},
+		{"Article", benchArticleQuery, map[string]any{"slug": slug}, 0, 0, 250},
 		{"ArticleComments", benchArticleCommentsQuery, map[string]any{"slug": slug}, 0, 0, 400},
 		{"ArticlesWithComments", benchArticlesWithCommentsQuery, nil, 0, 0, 2800},
 		// A field that waits (a loader gathering the comments' articles)
