@@ -278,7 +278,9 @@ func TestMigrateTagCountsInUse(t *testing.T) {
 // earlier one while articles of the same shard of the counters that carry
 // both tags are deleted: the retag moves the shard's tag counters in two
 // statements (the later tag's, then the earlier's), the delete in one
-// (the earlier's, then the later's). They must queue, not deadlock.
+// (the earlier's, then the later's). Articles with both tags are created
+// meanwhile, a sixteenth of them in that shard. They must all queue, not
+// deadlock.
 func TestRetagBesideDeleteInOneShard(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -308,7 +310,19 @@ func TestRetagBesideDeleteInOneShard(t *testing.T) {
 	before := dbtest.QueryInt(t, url, `SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()`)
 	var wg sync.WaitGroup
 	start := make(chan struct{})
-	errs := make(chan error, 2*pairs)
+	errs := make(chan error, 4*pairs)
+	for i := range 2 * pairs {
+		wg.Go(func() {
+			<-start
+			for j := range 8 {
+				if _, err := d.CreateArticle(ctx, conduit.NewArticle{AuthorID: u.ID, Slug: fmt.Sprintf("new-%d-%d", i, j),
+					Title: "T", Description: "D", Body: "B", TagList: []string{"early", "late"}}); err != nil {
+					errs <- fmt.Errorf("create: %w", err)
+					return
+				}
+			}
+		})
+	}
 	for i := range pairs {
 		wg.Go(func() {
 			<-start
