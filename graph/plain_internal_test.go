@@ -62,3 +62,54 @@ func TestPlainScalarsWriteWhatMarshalersWrite(t *testing.T) {
 		t.Errorf("writeStrings = %s, want %s", got, want)
 	}
 }
+
+// TestReserveRest checks what a list's first element makes the executor's
+// buffer reserve for the others.
+func TestReserveRest(t *testing.T) {
+	first := func(size int) (*bytes.Buffer, int) {
+		var b bytes.Buffer
+		b.WriteString(`{"data":[`)
+		start := b.Len()
+		b.WriteString(strings.Repeat("x", size))
+		return &b, start
+	}
+	t.Run("Reserves", func(t *testing.T) {
+		b, start := first(400)
+		reserveRest(b, start, 19)
+		if want := 19 * 401; b.Available() < want {
+			t.Errorf("%d bytes available, want at least %d for 19 more of 400 and their commas", b.Available(), want)
+		}
+		grown := b.Cap()
+		for range 19 {
+			b.WriteString("," + strings.Repeat("x", 400))
+		}
+		if b.Cap() != grown {
+			t.Errorf("the buffer grew again, from %d to %d bytes, while the others were written", grown, b.Cap())
+		}
+	})
+	t.Run("ShortListsLeftAlone", func(t *testing.T) {
+		b, start := first(200)
+		before := b.Cap()
+		reserveRest(b, start, 4)
+		if b.Cap() != before {
+			t.Errorf("capacity %d after reserving for 4 of 200 bytes, want %d: under minReserve", b.Cap(), before)
+		}
+	})
+	t.Run("Bounded", func(t *testing.T) {
+		b, start := first(64 << 10)
+		reserveRest(b, start, 100)
+		if b.Available() < maxReserve || b.Cap() > 3*maxReserve {
+			t.Errorf("%d bytes available of %d, want maxReserve (%d) or a little more", b.Available(), b.Cap(), maxReserve)
+		}
+	})
+	t.Run("OtherWriters", func(t *testing.T) {
+		var s strings.Builder
+		if n := written(&s); n != -1 {
+			t.Errorf("written = %d for a strings.Builder, want -1", n)
+		}
+		reserveRest(&s, -1, 19) // nothing to do, and no panic
+		if s.Cap() != 0 {
+			t.Errorf("a strings.Builder grew to %d", s.Cap())
+		}
+	})
+}

@@ -252,9 +252,14 @@ func (ec *executionContext) writePlainAll_{{$n}}(w io.Writer, sel ast.SelectionS
 	fields := graphql.CollectFields(ec.OperationContext, sel, {{.Implementors}})
 	writeListOpen(w)
 	for i, obj := range list {
-		if i > 0 {
-			writeComma(w)
+		if i == 0 {
+			// The first element tells how much room the others take.
+			start := written(w)
+			ec.writePlainFields_{{$n}}(w, fields, obj)
+			reserveRest(w, start, len(list)-1)
+			continue
 		}
+		writeComma(w)
 		ec.writePlainFields_{{$n}}(w, fields, obj)
 	}
 	writeListClose(w)
