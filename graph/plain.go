@@ -47,13 +47,13 @@ func emit[T any](w io.Writer, add func([]byte, T) []byte, v T) {
 	_, _ = w.Write(add(nil, v))
 }
 
-// reserveRest reserves from minReserve to maxReserve bytes. Less is left
-// to the buffer's own doubling: the short lists nested in a longer one
-// (the comments of each article of a page) made the buffer grow sooner,
-// and by more, than their own bytes did (BenchmarkCommentsLoader: 10 KB
-// more per request). More is not reserved at once: a list whose first
-// element is large and the rest small must not reserve a hundred times
-// the first.
+// minReserve and maxReserve bound what reserveRest reserves. Less than
+// minReserve is left to the buffer's own doubling: the short lists nested
+// in a longer one (the comments of each article of a page) made the
+// buffer grow sooner, and by more, than their own bytes did
+// (BenchmarkCommentsLoader: 10 KB more per request). More than maxReserve
+// is not reserved at once: a list whose first element is large and the
+// rest small must not reserve a hundred times the first.
 const (
 	minReserve = 2 << 10
 	maxReserve = 1 << 20
