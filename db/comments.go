@@ -97,12 +97,13 @@ func (s *commentScanner) row(r pgx.CollectableRow) (scannedComment, error) {
 	return scannedComment{c, found}, err
 }
 
-// collectComments returns the comments of every row, in order, and whether
-// there was any row at all; it closes rows.
-func collectComments(rows pgx.Rows) ([]conduit.Comment, bool, error) {
+// collectComments returns the comments of every row, scanned by s, in
+// order (in a slice of capacity size at least), and whether there was any
+// row at all; it closes rows. s keeps the last row's article id and extra
+// columns.
+func collectComments(rows pgx.Rows, s *commentScanner, size int) ([]conduit.Comment, bool, error) {
 	defer rows.Close()
-	s := newCommentScanner()
-	cs := []conduit.Comment{}
+	cs := make([]conduit.Comment, 0, size)
 	seen := false
 	for rows.Next() {
 		seen = true
@@ -299,29 +300,13 @@ func (d *DB) CommentPageBySlug(ctx context.Context, viewerID int64, slug string,
 		LEFT JOIN users u ON u.id = c.author_id
 		WHERE a.slug = ` + bySlug + order
 	rows, _ := d.pool.Query(ctx, sql, args...)
-	defer rows.Close()
-	var (
-		page  conduit.CommentPage
-		found bool
-	)
+	var page conduit.CommentPage
 	s := newCommentScanner(&page.Total)
-	for rows.Next() {
-		c, ok, err := s.scan(rows)
-		if err != nil {
-			return conduit.CommentPage{}, d.storeError("select comment page", conduit.ThingArticle, err)
-		}
-		if !found {
-			found = true
-			page.ArticleID = s.articleID
-			page.Comments = make([]conduit.Comment, 0, limit+1)
-		}
-		if ok {
-			page.Comments = append(page.Comments, c)
-		}
-	}
-	if err := rows.Err(); err != nil {
+	cs, found, err := collectComments(rows, s, limit+1)
+	if err != nil {
 		return conduit.CommentPage{}, d.storeError("select comment page", conduit.ThingArticle, err)
 	}
+	page.ArticleID, page.Comments = s.articleID, cs
 	if !found {
 		return conduit.CommentPage{}, conduit.NotFoundError(conduit.ThingArticle, nil)
 	}
@@ -355,7 +340,7 @@ func (d *DB) CommentsBySlug(ctx context.Context, viewerID int64, slug string) ([
 		LEFT JOIN (comments c JOIN users u ON u.id = c.author_id) ON c.article_id = a.id
 		WHERE a.slug = `+args.add(slug)+`
 		ORDER BY c.created_at DESC, c.id DESC`, args...)
-	cs, article, err := collectComments(rows)
+	cs, article, err := collectComments(rows, newCommentScanner(), 0)
 	if err != nil {
 		return nil, d.storeError("select comments", "", err)
 	}
@@ -372,7 +357,7 @@ func (d *DB) CommentsByID(ctx context.Context, viewerID int64, ids []int64) ([]c
 		SELECT c.article_id, `+columns+`
 		FROM comments c JOIN users u ON u.id = c.author_id
 		WHERE c.id = ANY(`+args.add(ids)+`)`, args...)
-	cs, _, err := collectComments(rows)
+	cs, _, err := collectComments(rows, newCommentScanner(), len(ids))
 	if err != nil {
 		return nil, d.storeError("select comments by id", "", err)
 	}
