@@ -121,14 +121,28 @@ func writeOptString(w io.Writer, s *string) {
 
 // writeStrings writes a list of strings.
 func writeStrings(w io.Writer, list []string) {
-	writeListOpen(w)
+	if b, ok := w.(*bytes.Buffer); ok {
+		// Room for the list as it is when nothing needs escaping (the
+		// quotes and a comma each), so that it is appended in place.
+		n := 2
+		for _, s := range list {
+			n += len(s) + 3
+		}
+		b.Grow(n)
+	}
+	emit(w, appendStrings, list)
+}
+
+// appendStrings appends list as a JSON array of strings (appendString).
+func appendStrings(b []byte, list []string) []byte {
+	b = append(b, '[')
 	for i, s := range list {
 		if i > 0 {
-			writeComma(w)
+			b = append(b, ',')
 		}
-		writeString(w, s)
+		b = appendString(b, s)
 	}
-	writeListClose(w)
+	return append(b, ']')
 }
 
 // plainStrings is the marshaler of a [String!]! that graph/gen puts

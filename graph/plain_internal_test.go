@@ -2,6 +2,7 @@ package graph
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"math"
 	"strings"
@@ -112,4 +113,28 @@ func TestReserveRest(t *testing.T) {
 			t.Errorf("a strings.Builder grew to %d", s.Cap())
 		}
 	})
+}
+
+// TestWriteStringsInPlace checks that a list of strings is appended to the
+// executor's buffer in one piece: no allocation once the buffer has room,
+// and the same bytes through another writer.
+func TestWriteStringsInPlace(t *testing.T) {
+	list := make([]string, 50)
+	for i := range list {
+		list[i] = fmt.Sprintf("tag%d", i)
+	}
+	var b bytes.Buffer
+	writeStrings(&b, list)
+	want := b.String()
+	if allocs := testing.AllocsPerRun(100, func() {
+		b.Reset()
+		writeStrings(&b, list)
+	}); allocs != 0 {
+		t.Errorf("writeStrings into a buffer with room: %v allocations, want 0", allocs)
+	}
+	var other strings.Builder
+	writeStrings(&other, list)
+	if other.String() != want || b.String() != want {
+		t.Errorf("writeStrings wrote %q through a Builder and %q again, want %q", other.String(), b.String(), want)
+	}
 }
