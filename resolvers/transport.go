@@ -428,7 +428,7 @@ func decodeParam(raw json.RawMessage, dst any) error {
 		return json.Unmarshal(raw, dst)
 	}
 	if string(raw) == "null" {
-		return json.Unmarshal(raw, dst)
+		return nil
 	}
 	if p, ok := dst.(*map[string]any); ok {
 		if m, ok := plainStringObject(raw); ok {
