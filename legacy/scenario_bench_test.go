@@ -97,3 +97,18 @@ func newScenarioServer(b *testing.B, articles, comments int) (http.Handler, stri
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	return app.New(app.Config{Logger: logger, GraphQL: resolvers.DefaultOptions()}, svc, store).Public, slug, token
 }
+
+// BenchmarkLegacyTags is GET /api/tags, the legacy half of resolvers'
+// BenchmarkGraphQLTags.
+func BenchmarkLegacyTags(b *testing.B) {
+	r, _, _ := newScenarioServer(b, 3, 0)
+	req := httptest.NewRequest(http.MethodGet, "/api/tags", nil)
+	b.ReportAllocs()
+	for b.Loop() {
+		rec := httptest.NewRecorder()
+		r.ServeHTTP(rec, req)
+		if rec.Code != http.StatusOK {
+			b.Fatalf("status %d: %s", rec.Code, rec.Body)
+		}
+	}
+}
