@@ -34,3 +34,18 @@ func BenchmarkGraphQLTagsParallel(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkGraphQLTagsGet is BenchmarkGraphQLTags over GET, with the query
+// in the URL, as the legacy GET /api/tags is asked.
+func BenchmarkGraphQLTagsGet(b *testing.B) {
+	bs := newBenchServer(b, 3, 0)
+	req := httptest.NewRequest(http.MethodGet, "/graphql?query=query%20Tags%20%7B%20tags%20%7D", nil)
+	b.ReportAllocs()
+	for b.Loop() {
+		rec := httptest.NewRecorder()
+		bs.handler.ServeHTTP(rec, req)
+		if rec.Code != http.StatusOK {
+			b.Fatalf("status %d: %s", rec.Code, rec.Body)
+		}
+	}
+}

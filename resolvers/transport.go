@@ -344,26 +344,21 @@ func paramsFromURL(rawQuery string) (*graphql.RawParams, *requestError) {
 			}
 		}
 	}
-	var raw rawParams
-	if values.Has("query") {
-		raw.query, _ = json.Marshal(values.Get("query"))
-	}
-	if values.Has("operationName") {
-		raw.operationName, _ = json.Marshal(values.Get("operationName"))
-	}
+	// query and operationName are strings already, with no JSON to read.
+	p := graphql.RawParams{Query: values.Get("query"), OperationName: values.Get("operationName")}
 	for _, param := range []struct {
 		name string
-		dst  *[]byte
-	}{{"variables", &raw.variables}, {"extensions", &raw.extensions}} {
+		dst  *map[string]any
+	}{{"variables", &p.Variables}, {"extensions", &p.Extensions}} {
 		if v := values.Get(param.name); v != "" {
-			// JSON, as a body is checked whole before its parameters are read.
-			if !json.Valid([]byte(v)) {
+			// JSON, as a body is checked whole before its parameters are
+			// read (plainStringObject needs it valid).
+			if b := []byte(v); !json.Valid(b) || decodeParam(b, param.dst) != nil {
 				return nil, badRequest("the %s parameter must be an object", param.name)
 			}
-			*param.dst = []byte(v)
 		}
 	}
-	return newParams(raw)
+	return withQuery(&p)
 }
 
 // rawParams holds the JSON text of each parameter a request gives, nil for
@@ -410,10 +405,16 @@ func newParams(fields rawParams) (*graphql.RawParams, *requestError) {
 		}
 	}
 	p.Query, p.OperationName = value(query), value(opName)
+	return withQuery(&p)
+}
+
+// withQuery returns p when it has a query, or the hash of a persisted
+// query instead.
+func withQuery(p *graphql.RawParams) (*graphql.RawParams, *requestError) {
 	if p.Query == "" && p.Extensions["persistedQuery"] == nil {
 		return nil, badRequest("the query parameter is missing")
 	}
-	return &p, nil
+	return p, nil
 }
 
 // decodeParam decodes the value of one parameter into dst. Strings hold
