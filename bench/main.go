@@ -61,7 +61,7 @@
 //
 // Run it from the repository root:
 //
-//	go run ./bench [-conns 64] [-duration 10s] [-rounds 2] [-warmup 2s] [-scenarios regexp]
+//	go run ./bench [-conns 64] [-duration 10s] [-rounds 4] [-warmup 1s] [-scenarios regexp]
 //	               [-out bench/results] [-data .data/bench] [-dataset full|small|tiny] [-pprof]
 //	               [-pool N] [-tracing] [-baseline REV] [-old URL] [-subscribers 1000]
 //	               [-sub-articles 50] [-sub-rate 200] [-articles N,N,...]
@@ -120,8 +120,12 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.SetOutput(stderr)
 	fs.IntVar(&c.conns, "conns", 64, "concurrent connections, each looping request → response")
 	fs.DurationVar(&c.duration, "duration", 10*time.Second, "measured time per scenario and system")
-	fs.DurationVar(&c.warmup, "warmup", 2*time.Second, "unmeasured load before each round")
-	fs.IntVar(&c.rounds, "rounds", 2, "rounds the duration is split into; each round runs the systems in turn, the next in reverse order")
+	// Four rounds of 2.5 s, each after 1 s of warm-up, take as long as two
+	// of 5 s after 2 s did, and weigh a drift of the machine on every system
+	// more evenly: its speed moved by a third within minutes (BENCHMARKS.md,
+	// round eight).
+	fs.DurationVar(&c.warmup, "warmup", time.Second, "unmeasured load before each round")
+	fs.IntVar(&c.rounds, "rounds", 4, "rounds the duration is split into; each round runs the systems in turn, the next in reverse order")
 	filter := fs.String("scenarios", "", "regular expression: run only the scenarios whose names match")
 	fs.StringVar(&c.outDir, "out", "bench/results", "directory for latest.json, latest.md, latest.svg (and cpu.pprof)")
 	fs.StringVar(&c.dataDir, "data", ".data/bench", "data directory of the benchmark's PostgreSQL cluster (with -dataset small or tiny, .data/bench-<size> unless set)")
