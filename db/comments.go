@@ -302,7 +302,7 @@ func inPageOrder(comments []conduit.Comment, fromEnd bool) {
 // Returns NotFound if no article has the slug.
 func (d *DB) CommentPageBySlug(ctx context.Context, viewerID int64, slug string, p conduit.Page) (conduit.CommentPage, error) {
 	limit := max(p.Limit, 0)
-	following, args := viewerFollowsAuthor(viewerID)
+	columns, args := viewedComment(viewerID)
 	bySlug := args.add(slug)
 	window, dir := keyset(&args, "c", p)
 	order := ` ORDER BY c.created_at ` + dir + `, c.id ` + dir
@@ -311,7 +311,7 @@ func (d *DB) CommentPageBySlug(ctx context.Context, viewerID int64, slug string,
 		FROM articles a
 		CROSS JOIN LATERAL (SELECT count(*) AS total FROM comments WHERE article_id = a.id) n
 		LEFT JOIN LATERAL (
-			SELECT ` + commentFields + `, ` + following + ` AS author_following
+			SELECT ` + columns + `
 			FROM comments c JOIN users u ON u.id = c.author_id
 			WHERE c.article_id = a.id AND ` + window + order + `
 			` + pageBounds(&args, p) + `

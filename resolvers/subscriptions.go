@@ -157,10 +157,10 @@ func (e *streamEnd) take() (error, bool) {
 // subscriptionEnds is the extension that runs subscriptions: it bounds
 // how many one connection runs, gives each event fresh loaders (what they
 // cached for one event may be stale by the next), and each other
-// operation its own, and turns the end of a
-// subscription into what the client should hear: an error response with
-// the reason (token expired, too slow, shutting down), and, when the
-// reason ends the connection too, its close with the matching code.
+// operation its own, and turns the end of a subscription into what the
+// client should hear: an error response with the reason (token expired,
+// too slow, shutting down), and, when the reason ends the connection too,
+// its close with the matching code.
 type subscriptionEnds struct {
 	svc     *conduit.Service
 	max     int
