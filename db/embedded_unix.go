@@ -67,8 +67,14 @@ var relocationRoot = "/var/lib/conduit/embedded"
 // permissions of the user's directories, the cluster then lives in a
 // directory under relocationRoot made for it, and dir becomes a symbolic
 // link to it, so that it stays where the user looks and survives restarts.
-// A cluster that already exists at an unreachable dir is not moved
-// silently: that is an error saying what to do.
+// The directories missing above dir are made searchable (0755, less the
+// umask) when the account can reach the nearest one that exists: made for
+// the cluster, they are nobody's to keep private, and made 0700 they would
+// send a cluster asked for in a reachable place (a clone's .data/postgres,
+// a test's temporary directory) to relocationRoot. Removing the directory
+// it was asked for would then remove only the link, and leave the
+// cluster behind. A cluster that already exists at an unreachable dir is
+// not moved silently: that is an error saying what to do.
 func reachableDataDir(dir string, acct *account, logger *slog.Logger) (string, error) {
 	if acct == nil {
 		return dir, nil
@@ -76,8 +82,17 @@ func reachableDataDir(dir string, acct *account, logger *slog.Logger) (string, e
 	if target, err := filepath.EvalSymlinks(dir); err == nil {
 		dir = target
 	}
-	if canReach(filepath.Dir(dir), acct) {
+	parent := filepath.Dir(dir)
+	if canReach(parent, acct) {
 		return dir, nil
+	}
+	if _, err := os.Stat(parent); errors.Is(err, fs.ErrNotExist) && canReach(existingAncestor(parent), acct) {
+		if err := os.MkdirAll(parent, 0o755); err != nil {
+			return "", err
+		}
+		if canReach(parent, acct) {
+			return dir, nil
+		}
 	}
 	if st, err := os.Lstat(dir); err == nil {
 		entries, _ := os.ReadDir(dir)
@@ -108,6 +123,21 @@ func reachableDataDir(dir string, acct *account, logger *slog.Logger) (string, e
 	logger.Info("the PostgreSQL account cannot reach the data directory: keeping the cluster where it can, linked from there",
 		"account", acct.name, "dir", dir, "cluster", real)
 	return real, nil
+}
+
+// existingAncestor returns the nearest of dir and the directories above it
+// that exists.
+func existingAncestor(dir string) string {
+	for {
+		if _, err := os.Stat(dir); err == nil {
+			return dir
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return dir
+		}
+		dir = parent
+	}
 }
 
 // canReach tells whether acct may search dir and every directory above
