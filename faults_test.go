@@ -98,26 +98,13 @@ func status(t *testing.T, method, url, token, body string) (int, string, time.Du
 	return res.StatusCode, string(b), time.Since(start)
 }
 
-// TestDatabaseFaults stops PostgreSQL under a running server, fast and
-// immediately, and pauses it (SIGSTOP): while it is gone, requests fail
-// within the request deadline with 503 in each surface's format, /readyz
-// fails, and the outage is logged once; when it is back, service returns
-// by itself within a few seconds.
 // restartableCluster returns a function that starts a private PostgreSQL
 // cluster in a temporary directory, the same one each time it is called,
 // so that a test can stop the cluster under a running server and start it
 // again; and the cluster's data directory.
-func restartableCluster(t *testing.T, prefix string) (start func() *db.Embedded, pgDir string) {
+func restartableCluster(t *testing.T) (start func() *db.Embedded, pgDir string) {
 	t.Helper()
-	dir, err := os.MkdirTemp("", prefix)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	if err := os.Chmod(dir, 0o755); err != nil { // the cluster's account must reach it
-		t.Fatal(err)
-	}
-	pgDir = filepath.Join(dir, "pg")
+	pgDir = filepath.Join(dbtest.ClusterDir(t), "pg")
 	return func() *db.Embedded {
 		t.Helper()
 		emb, err := db.StartEmbedded(context.Background(), db.EmbeddedConfig{Dir: pgDir, Fast: true})
@@ -128,8 +115,13 @@ func restartableCluster(t *testing.T, prefix string) (start func() *db.Embedded,
 	}, pgDir
 }
 
+// TestDatabaseFaults stops PostgreSQL under a running server, fast and
+// immediately, and pauses it (SIGSTOP): while it is gone, requests fail
+// within the request deadline with 503 in each surface's format, /readyz
+// fails, and the outage is logged once; when it is back, service returns
+// by itself within a few seconds.
 func TestDatabaseFaults(t *testing.T) {
-	start, pgDir := restartableCluster(t, "conduit-faults-")
+	start, pgDir := restartableCluster(t)
 	emb := start()
 	t.Cleanup(func() { _ = emb.Stop() })
 

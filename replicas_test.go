@@ -754,7 +754,7 @@ func TestReplicasDeliverEveryEvent(t *testing.T) {
 // a listener's are lost by design, so none is written then.)
 func TestReplicasSurviveDatabaseRestart(t *testing.T) {
 	bin := buildConduit(t)
-	start, _ := restartableCluster(t, "conduit-replicas-")
+	start, _ := restartableCluster(t)
 	emb := start()
 	t.Cleanup(func() { _ = emb.Stop() })
 	rs := startReplicas(t, bin(), emb.URL(), "A", "B")

@@ -51,15 +51,7 @@ func env(m map[string]string) func(string) string {
 // TestRunEndToEnd starts the real program on port 0 with the embedded
 // PostgreSQL default and walks a user through the legacy API over HTTP.
 func TestRunEndToEnd(t *testing.T) {
-	dir, err := os.MkdirTemp("", "conduit-e2e-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	// The cluster runs as an unprivileged account, which must reach the directory.
-	if err := os.Chmod(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	dir := dbtest.ClusterDir(t) // the server's own cluster is in it
 	site := filepath.Join(dir, "site")
 	if err := os.MkdirAll(site, 0o755); err != nil {
 		t.Fatal(err)
@@ -583,14 +575,7 @@ func freeAddr(t *testing.T) string {
 // then `make seed` and `make migrate` in another, on the same embedded
 // cluster. Both use the server that runs and leave it running.
 func TestSeedWhileServing(t *testing.T) {
-	dir, err := os.MkdirTemp("", "conduit-seed-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	if err := os.Chmod(dir, 0o755); err != nil { // the cluster's account must reach it
-		t.Fatal(err)
-	}
+	dir := dbtest.ClusterDir(t)
 	vars := env(map[string]string{"ADDR": "127.0.0.1:0", "DATA_DIR": filepath.Join(dir, "pg"), "BCRYPT_COST": "4", "LOG_FORMAT": "json"})
 	ctx, cancel := context.WithCancel(context.Background())
 	var out syncBuffer

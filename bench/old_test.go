@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/conduit-dev/conduit/db"
+	"github.com/conduit-dev/conduit/db/dbtest"
 )
 
 // oldScenarios are the scenarios the old backend runs: every REST one.
@@ -31,7 +32,7 @@ func TestBenchAgainstOld(t *testing.T) {
 	}
 	t.Chdir("..") // the benchmark runs from the repository root
 	ctx := t.Context()
-	tmp := t.TempDir()
+	tmp := dbtest.ClusterDir(t) // both clusters are in it
 
 	emb, err := db.StartEmbedded(ctx, db.EmbeddedConfig{Dir: filepath.Join(tmp, "old-pg"), Database: "conduit_old"})
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/conduit-dev/conduit/db"
+	"github.com/conduit-dev/conduit/db/dbtest"
 )
 
 // TestScaleSeed seeds two tiny scaling databases side by side in one
@@ -18,7 +19,7 @@ func TestScaleSeed(t *testing.T) {
 		t.Skip("starts a PostgreSQL cluster")
 	}
 	ctx := t.Context()
-	emb, err := db.StartEmbedded(ctx, db.EmbeddedConfig{Dir: filepath.Join(t.TempDir(), "pg"), Database: benchDatabase, Fast: true})
+	emb, err := db.StartEmbedded(ctx, db.EmbeddedConfig{Dir: filepath.Join(dbtest.ClusterDir(t), "pg"), Database: benchDatabase, Fast: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/conduit-dev/conduit/db"
+	"github.com/conduit-dev/conduit/db/dbtest"
 )
 
 func TestEmbeddedRestartKeepsData(t *testing.T) {
@@ -17,10 +18,7 @@ func TestEmbeddedRestartKeepsData(t *testing.T) {
 	ctx := context.Background()
 	// A directory too deep for a unix socket path, so that the socket goes
 	// to a temporary directory of its own.
-	root := t.TempDir()
-	if err := os.Chmod(root, 0o755); err != nil { // for the server's account, when we are root
-		t.Fatal(err)
-	}
+	root := dbtest.ClusterDir(t)
 	dir := filepath.Join(root, strings.Repeat("deep/", 20), "postgres")
 	start := func(t *testing.T) *db.Embedded {
 		t.Helper()
@@ -42,6 +40,11 @@ func TestEmbeddedRestartKeepsData(t *testing.T) {
 	}
 
 	e := start(t)
+	// Not relocated (and so removed with the test's directory): the
+	// server's account reaches the directory dbtest.ClusterDir made.
+	if st, err := os.Lstat(dir); err != nil || st.Mode()&os.ModeSymlink != 0 {
+		t.Errorf("%s: %v, %v; want the cluster in it, not a link to it elsewhere", dir, st.Mode(), err)
+	}
 	if !strings.Contains(e.URL(), "/conduit?") {
 		t.Errorf("URL = %s, want the conduit database", e.URL())
 	}
