@@ -2,12 +2,14 @@ package graph
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"strconv"
 	"sync/atomic"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
 )
 
 // The helpers of the plain writers (plain_gen.go, written by graph/gen):
@@ -34,6 +36,59 @@ func plainFields(fields []graphql.CollectedField) bool {
 		}
 	}
 	return true
+}
+
+// singleField returns the field of sel, the selection of an operation,
+// as graphql.CollectFields would collect it, when sel is that one field
+// and nothing else: no directive on it (so nothing skipped, included by a
+// variable's value, or deferred), no fragment around it.
+func singleField(sel ast.SelectionSet) (graphql.CollectedField, bool) {
+	if len(sel) != 1 {
+		return graphql.CollectedField{}, false
+	}
+	f, ok := sel[0].(*ast.Field)
+	if !ok || len(f.Directives) > 0 {
+		return graphql.CollectedField{}, false
+	}
+	return graphql.CollectedField{Field: f, Selections: f.SelectionSet, IsNonDeferrable: true}, true
+}
+
+// resolveRoot resolves field, the one root field of an operation of type
+// object, with resolve (its _Query_ function), and returns the operation's
+// data, as the executor's _Query does for any number of fields: in a field
+// context of the object and a root field context of the field, through
+// the root field middleware, a panic recovered into null and reported,
+// and the whole data null when the field's value is the null that makes
+// its object invalid (a non-null field's null; the marker of one below a
+// nullable field). What it does not build is what several fields need: a
+// field set, whose values wait to be written under names not yet written,
+// a group for deferred fields, and a closure per field to schedule. On
+// `{ tags }` under the benchmark's load that was 12% of GraphQL's rate
+// (BENCHMARKS.md, round ten).
+func resolveRoot(ctx context.Context, oc *graphql.OperationContext, object string, field graphql.CollectedField,
+	nonNull bool, resolve func(context.Context) graphql.Marshaler,
+) graphql.Marshaler {
+	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{Object: object})
+	ctx = graphql.WithRootFieldContext(ctx, &graphql.RootFieldContext{Object: field.Name, Field: field})
+	m := oc.RootResolverMiddleware(ctx, func(ctx context.Context) (res graphql.Marshaler) {
+		defer func() {
+			if r := recover(); r != nil {
+				oc.Error(ctx, oc.Recover(ctx, r))
+				res = graphql.Null
+			}
+		}()
+		return resolve(ctx)
+	})
+	if nonNull && m == graphql.Null || !nonNull && m == graphql.RequiredNull {
+		return graphql.Null
+	}
+	alias := field.Alias
+	return graphql.WriterFunc(func(w io.Writer) {
+		writeOpen(w)
+		writeName(w, 0, alias)
+		m.MarshalGQL(w)
+		writeClose(w)
+	})
 }
 
 // emit writes what add appends. The executor writes a response into a

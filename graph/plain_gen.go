@@ -3,6 +3,7 @@
 package graph
 
 import (
+	"context"
 	"io"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -1934,4 +1935,42 @@ func (ec *executionContext) writePlainAll_UserError(w io.Writer, sel ast.Selecti
 // marshalPlain_UserError is writePlainFields_UserError as the executor's marshaler.
 func (ec *executionContext) marshalPlain_UserError(fields []graphql.CollectedField, obj *UserError) graphql.Marshaler {
 	return graphql.WriterFunc(func(w io.Writer) { ec.writePlainFields_UserError(w, fields, obj) })
+}
+
+// singleRoot_Query resolves sel, the selection of a query, when it is one
+// field of Query with no directive (see resolveRoot); ok is false for any
+// other selection, which _Query then executes.
+func (ec *executionContext) singleRoot_Query(ctx context.Context, sel ast.SelectionSet) (m graphql.Marshaler, ok bool) {
+	field, ok := singleField(sel)
+	if !ok {
+		return nil, false
+	}
+	var resolve func(context.Context) graphql.Marshaler
+	nonNull := false
+	switch field.Name {
+	case "viewer":
+		resolve = func(ctx context.Context) graphql.Marshaler { return ec._Query_viewer(ctx, field) }
+		nonNull = false
+	case "profile":
+		resolve = func(ctx context.Context) graphql.Marshaler { return ec._Query_profile(ctx, field) }
+		nonNull = false
+	case "article":
+		resolve = func(ctx context.Context) graphql.Marshaler { return ec._Query_article(ctx, field) }
+		nonNull = false
+	case "articles":
+		resolve = func(ctx context.Context) graphql.Marshaler { return ec._Query_articles(ctx, field) }
+		nonNull = true
+	case "feed":
+		resolve = func(ctx context.Context) graphql.Marshaler { return ec._Query_feed(ctx, field) }
+		nonNull = true
+	case "tags":
+		resolve = func(ctx context.Context) graphql.Marshaler { return ec._Query_tags(ctx, field) }
+		nonNull = true
+	case "node":
+		resolve = func(ctx context.Context) graphql.Marshaler { return ec._Query_node(ctx, field) }
+		nonNull = false
+	default:
+		return nil, false
+	}
+	return resolveRoot(ctx, ec.OperationContext, "Query", field, nonNull, resolve), true
 }

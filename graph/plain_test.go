@@ -128,6 +128,36 @@ func TestPlainWritersWriteWhatGqlgenWrites(t *testing.T) {
 		h.ServeHTTP(rec, req)
 		return fmt.Sprintf("%d %s", rec.Code, rec.Body)
 	}
+	// Root fields that answer errors and nulls, which _Query and
+	// singleRoot_Query must report alike, and selections that leave the
+	// root to _Query.
+	failing := []struct{ name, query string }{
+		{"NonNullRootError", `{ articles(first: -1) { totalCount } }`},
+		{"NonNullRootErrorAliased", `{ a: feed(first: -5) { totalCount } }`},
+		{"NullableRootError", `{ profile(username: "ann") { articles(first: -1) { totalCount } } }`},
+		{"NullableRootErrorInside", `{ article(slug: ` + slug + `) { slug comments(first: -1) { totalCount } } }`},
+		{"NullableRootNull", `{ profile(username: "nobody") { username } }`},
+		{"ErrorBesideAnother", `{ tags articles(first: -1) { totalCount } }`},
+	}
+	for _, q := range failing {
+		t.Run(q.name, func(t *testing.T) {
+			gqlgen := do(q.query, false)
+			if plain := do(q.query, true); plain != gqlgen {
+				t.Errorf("plain writers:\n%s\ngqlgen:\n%s", plain, gqlgen)
+			}
+			if q.name != "NullableRootNull" && !bytes.Contains([]byte(gqlgen), []byte(`"errors"`)) {
+				t.Errorf("no errors: %s", gqlgen)
+			}
+		})
+	}
+	queries = append(queries, []struct{ name, query string }{
+		{"RootDirective", `{ tags @include(if: true) }`},
+		{"RootSkipped", `query($no: Boolean = true) { tags articles(first: 1) @skip(if: $no) { totalCount } }`},
+		{"RootFragment", `{ ...q } fragment q on Query { tags }`},
+		{"RootInlineFragment", `{ ... on Query { articles(first: 1) { totalCount } } }`},
+		{"RootTypenameAlone", `{ __typename }`},
+		{"RootVariables", `query($n: Int = 2) { articles(first: $n) { nodes { slug } } }`},
+	}...)
 	for _, q := range queries {
 		t.Run(q.name, func(t *testing.T) {
 			gqlgen := do(q.query, false)

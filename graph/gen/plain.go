@@ -35,6 +35,8 @@ import (
 // names gqlgen would.
 type plainObjects struct {
 	objects []plainObject
+	// roots are the fields of Query that singleRoot_Query resolves.
+	roots []rootField
 	// imports holds the packages the generated code names, by path.
 	imports map[string]string
 	pkgPath string
@@ -48,6 +50,12 @@ type plainObject struct {
 
 // Implementors names the executor's list of the types o satisfies.
 func (o plainObject) Implementors() string { return templates.LcFirst(o.Name) + "Implementors" }
+
+// rootField is a field of Query, as gqlgen's _Query resolves it.
+type rootField struct {
+	Name    string
+	NonNull bool // the type is non-null: a null makes the whole data null
+}
 
 type plainField struct {
 	Name string
@@ -93,6 +101,14 @@ func (p *plainObjects) GenerateCode(data *codegen.Data) error {
 		p.objects = append(p.objects, po)
 	}
 	slices.SortFunc(p.objects, func(a, b plainObject) int { return strings.Compare(a.Name, b.Name) })
+	if q := data.QueryRoot; q != nil {
+		for _, f := range q.Fields {
+			// __typename, __type and __schema are left to _Query.
+			if !strings.HasPrefix(f.Name, "__") {
+				p.roots = append(p.roots, rootField{Name: f.Name, NonNull: f.TypeReference.GQL.NonNull})
+			}
+		}
+	}
 	return p.write(filepath.Join(data.Config.Exec.Dir(), "plain_gen.go"), data.Config.Exec.Package)
 }
 
@@ -179,6 +195,7 @@ var plainTemplate = template.Must(template.New("plain_gen.go").Parse(`// Code ge
 package {{.Package}}
 
 import (
+	"context"
 	"io"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -269,12 +286,34 @@ func (ec *executionContext) writePlainAll_{{$n}}(w io.Writer, sel ast.SelectionS
 func (ec *executionContext) marshalPlain_{{$n}}(fields []graphql.CollectedField, obj {{$t}}) graphql.Marshaler {
 	return graphql.WriterFunc(func(w io.Writer) { ec.writePlainFields_{{$n}}(w, fields, obj) })
 }
-{{end}}`))
+{{end}}
+// singleRoot_Query resolves sel, the selection of a query, when it is one
+// field of Query with no directive (see resolveRoot); ok is false for any
+// other selection, which _Query then executes.
+func (ec *executionContext) singleRoot_Query(ctx context.Context, sel ast.SelectionSet) (m graphql.Marshaler, ok bool) {
+	field, ok := singleField(sel)
+	if !ok {
+		return nil, false
+	}
+	var resolve func(context.Context) graphql.Marshaler
+	nonNull := false
+	switch field.Name {
+{{- range .Roots}}
+	case {{printf "%q" .Name}}:
+		resolve = func(ctx context.Context) graphql.Marshaler { return ec._Query_{{.Name}}(ctx, field) }
+		nonNull = {{.NonNull}}
+{{- end}}
+	default:
+		return nil, false
+	}
+	return resolveRoot(ctx, ec.OperationContext, "Query", field, nonNull, resolve), true
+}
+`))
 
 func (p *plainObjects) write(file, pkg string) error {
 	imports := slices.Sorted(maps.Keys(p.imports))
 	var b bytes.Buffer
-	if err := plainTemplate.Execute(&b, map[string]any{"Package": pkg, "Imports": imports, "Objects": p.objects}); err != nil {
+	if err := plainTemplate.Execute(&b, map[string]any{"Package": pkg, "Imports": imports, "Objects": p.objects, "Roots": p.roots}); err != nil {
 		return err
 	}
 	src, err := format.Source(b.Bytes())
@@ -285,8 +324,8 @@ func (p *plainObjects) write(file, pkg string) error {
 }
 
 // hookPlain makes each object's _T function in the executor of dir try
-// its plain writer first, and the marshaler of [String!]! write the list
-// in one piece.
+// its plain writer first, _Query try singleRoot_Query, and the marshaler
+// of [String!]! write the list in one piece.
 func (p *plainObjects) hookPlain(dir string) error {
 	files, err := filepath.Glob(filepath.Join(dir, "*.generated.go"))
 	if err != nil {
@@ -309,6 +348,21 @@ func (p *plainObjects) hookPlain(dir string) error {
 			return fmt.Errorf("%d functions _%s(ctx, sel, obj %s) in the executor, want 1: gqlgen's template changed", found, o.Name, o.GoType)
 		}
 	}
+	// A query of one root field skips the field set of _Query, which must
+	// resolve each root field as resolveRoot does: recovering a panic, and
+	// null for the whole data when a non-null field is null.
+	for _, f := range p.roots {
+		call := regexp.MustCompile(`(?m)^\t\tcase "` + f.Name + `":\n\t\t\tout\.ResolveRootConcurrently\(innerCtx, ec\.OperationContext, i,\n\t\t\t\ttrue, ` +
+			fmt.Sprint(f.NonNull) + `,\n`)
+		if found := matches(srcs, call); found != 1 {
+			return fmt.Errorf("%d resolutions of Query.%s in _Query as singleRoot_Query's (recovered, non-null %v), want 1: gqlgen's template changed", found, f.Name, f.NonNull)
+		}
+	}
+	queryHead := regexp.MustCompile(`(?m)^func \(ec \*executionContext\) _Query\(ctx context\.Context, sel ast\.SelectionSet\) graphql\.Marshaler \{\n`)
+	queryHook := "\tif !plainWritersOff.Load() {\n\t\tif m, ok := ec.singleRoot_Query(ctx, sel); ok {\n\t\t\treturn m\n\t\t}\n\t}\n"
+	if found := insertAfter(srcs, queryHead, queryHook); found != 1 {
+		return fmt.Errorf("%d functions _Query(ctx, sel) in the executor, want 1: gqlgen's template changed", found)
+	}
 	// A list of strings (tagList, tags) is written in one piece rather
 	// than as a marshaler per string: gqlgen's marshaler of a String!
 	// never answers null, so the list is never null for one of them.
@@ -322,6 +376,15 @@ func (p *plainObjects) hookPlain(dir string) error {
 		}
 	}
 	return nil
+}
+
+// matches returns how many matches of re the sources of srcs hold.
+func matches(srcs map[string][]byte, re *regexp.Regexp) int {
+	found := 0
+	for _, src := range srcs {
+		found += len(re.FindAllIndex(src, -1))
+	}
+	return found
 }
 
 // insertAfter inserts code after the first match of head in each source of
