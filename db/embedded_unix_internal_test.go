@@ -42,9 +42,10 @@ func TestReachableDataDir(t *testing.T) {
 			t.Fatalf("reachableDataDir = %q, %v; want %q", got, err, dir)
 		}
 		for _, d := range []string{filepath.Join(base, "clone"), filepath.Join(base, "clone", ".data")} {
-			st, err := os.Stat(d)
-			if err != nil || st.Mode().Perm()&0o001 == 0 {
-				t.Errorf("%s: %v, %v; want a directory others may search", d, st.Mode(), err)
+			if st, err := os.Stat(d); err != nil {
+				t.Error(err)
+			} else if st.Mode().Perm()&0o001 == 0 {
+				t.Errorf("%s: %v; want a directory others may search", d, st.Mode())
 			}
 		}
 		if !canReach(filepath.Dir(dir), acct) {
@@ -62,8 +63,10 @@ func TestReachableDataDir(t *testing.T) {
 		if link, err := os.Readlink(dir); err != nil || link != got {
 			t.Errorf("%s links to %q (%v), want %q", dir, link, err, got)
 		}
-		if st, err := os.Stat(home); err != nil || st.Mode().Perm() != 0o700 {
-			t.Errorf("%s: %v, %v; want it left 0700", home, st.Mode(), err)
+		if st, err := os.Stat(home); err != nil {
+			t.Error(err)
+		} else if st.Mode().Perm() != 0o700 {
+			t.Errorf("%s: %v; want it left 0700", home, st.Mode())
 		}
 	})
 }
