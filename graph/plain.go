@@ -17,8 +17,9 @@ import (
 // a selection of plain fields only, byte for byte
 // (TestPlainWritersWriteWhatGqlgenWrites compares the two).
 
-// plainWritersOff, set, leaves every object to gqlgen's own execution: the
-// tests compare the two (export_test.go).
+// plainWritersOff, set, leaves every object, and the root of a query of
+// one field (singleRoot_Query), to gqlgen's own execution: the tests
+// compare the two (export_test.go).
 var plainWritersOff atomic.Bool
 
 // plainFields tells whether fields, as graphql.CollectFields returns them,
