@@ -22,19 +22,57 @@ type cpuMeter struct {
 }
 
 // cpuSample is the busy time of the whole machine and of the benchmark's
-// own processes, in clock ticks.
+// own processes, in clock ticks: all of them (ours), and apart the harness
+// that drives the load, PostgreSQL and each server (byPID).
 type cpuSample struct {
-	at          time.Time
-	total, ours uint64
+	at                time.Time
+	total, ours       uint64
+	harness, postgres uint64
+	byPID             map[int]uint64
 }
 
 func (m cpuMeter) sample() cpuSample {
-	s := cpuSample{at: time.Now(), total: machineBusy()}
+	s := cpuSample{at: time.Now(), total: machineBusy(), byPID: map[int]uint64{}}
 	for _, pid := range m.pids {
-		s.ours += processCPU(pid, false)
+		t := processCPU(pid, false)
+		s.byPID[pid] = t
+		s.ours += t
 	}
-	s.ours += postgresCPU(m.pgDataDir)
+	s.harness = s.byPID[os.Getpid()]
+	s.postgres = postgresCPU(m.pgDataDir)
+	s.ours += s.postgres
 	return s
+}
+
+// cpuUse is the CPU time a system's measured rounds took, in clock ticks:
+// of the server measured, of PostgreSQL and of the harness, whose load
+// generator's share grows with what it sends and reads.
+type cpuUse struct {
+	server, postgres, harness uint64
+}
+
+// add adds the use between a and b, with the server of pid.
+func (u *cpuUse) add(a, b cpuSample, pid int) {
+	u.server += b.byPID[pid] - min(b.byPID[pid], a.byPID[pid])
+	u.postgres += b.postgres - min(b.postgres, a.postgres)
+	u.harness += b.harness - min(b.harness, a.harness)
+}
+
+// perRequest returns the microseconds of CPU per request of each part.
+func (u cpuUse) perRequest(requests int) cpuPerRequest {
+	if requests <= 0 {
+		return cpuPerRequest{}
+	}
+	us := func(ticks uint64) float64 { return float64(ticks) * 1e6 / clockTicks / float64(requests) }
+	return cpuPerRequest{Server: us(u.server), PostgreSQL: us(u.postgres), Harness: us(u.harness)}
+}
+
+// cpuPerRequest is what one request cost each process, on average, in µs
+// of CPU: where a surface's extra time goes when two of them differ.
+type cpuPerRequest struct {
+	Server     float64 `json:"server"`
+	PostgreSQL float64 `json:"postgresql"`
+	Harness    float64 `json:"harness"`
 }
 
 // postgresCPU returns the CPU time of the PostgreSQL server running on

@@ -93,11 +93,15 @@ type runResult struct {
 	// the benchmark used while this system was measured, averaged over its
 	// rounds: above a few percent, someone else's work weighed on the run.
 	OtherCPUPct float64 `json:"otherCpuPercent"`
+	// CPUPerReq is the CPU one request took, on average, of the server,
+	// of PostgreSQL and of the harness (the load generator), in µs.
+	CPUPerReq cpuPerRequest `json:"cpuUsPerRequest"`
 	// PeakRSSOfRun is false when the kernel would not reset the peak, which
 	// is then the process's lifetime peak rather than the peak of the rounds.
 	PeakRSSOfRun bool `json:"peakRssOfRun"`
 	// External is set for the old backend, which is not our process:
-	// SQLPerReq, PeakRSSMiB and OtherCPUPct are not measured (n/a) and 0.
+	// SQLPerReq, PeakRSSMiB, OtherCPUPct and CPUPerReq are not measured
+	// (n/a) and 0.
 	External bool `json:"external,omitempty"`
 }
 
@@ -165,6 +169,7 @@ func newRunResult(sc, sys string, t *tally) runResult {
 	if s.requests > 0 {
 		r.SQLPerReq = float64(t.statements) / float64(s.requests)
 	}
+	r.CPUPerReq = t.cpu.perRequest(s.requests)
 	return r
 }
 
@@ -344,7 +349,7 @@ func (r *results) markdown() string {
 		firstField(m.LoadBefore, 3), firstField(m.LoadAfter, 3))
 	fmt.Fprintf(&b, "%d connections; per scenario and system %gs measured in %d rounds (systems in A B C, C B A order), each after %gs of warm-up.\n",
 		c.Conns, c.DurationSec, c.Rounds, c.WarmupSec)
-	b.WriteString("\"other CPU\" is the share of the machine that processes outside the benchmark used during the measurement.\n")
+	b.WriteString("\"other CPU\" is the share of the machine that processes outside the benchmark used during the measurement; \"CPU µs/req\" is the CPU one request took of the server, of PostgreSQL and of the harness that drives the load.\n")
 	if t := r.Tracing; t != nil {
 		fmt.Fprintf(&b, "Tracing (-tracing): the *-traced systems are a second Conduit process sampling every request and exporting OTLP/HTTP to a sink in the harness; it served %d requests (%d GraphQL operations, %d SQL statements), made %d spans, and the sink received %d in %d exports (%.1f MiB).\n",
 			t.Requests, t.Operations, t.Statements, t.Expected, t.Received, t.Exports, t.MiB)
@@ -353,8 +358,8 @@ func (r *results) markdown() string {
 		fmt.Fprintf(&b, "**Disturbed:** other work used more than %d%% of the machine during %s; compare those rows with care.\n", disturbedPct, strings.Join(d, ", "))
 	}
 	b.WriteString("\n")
-	b.WriteString("| scenario | system | req/s | p50 ms | p90 ms | p99 ms | errors | SQL/req | peak RSS MiB | ratio | other CPU |\n")
-	b.WriteString("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")
+	b.WriteString("| scenario | system | req/s | p50 ms | p90 ms | p99 ms | errors | SQL/req | peak RSS MiB | ratio | other CPU | CPU µs/req server / PG / load |\n")
+	b.WriteString("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")
 	for _, x := range r.Runs {
 		ratio := ""
 		if to := r.comparedWith(x.System); to != "" {
@@ -363,12 +368,14 @@ func (r *results) markdown() string {
 			}
 		}
 		if x.External {
-			fmt.Fprintf(&b, "| %s | %s | %.0f | %.2f | %.2f | %.2f | %d | n/a | n/a | %s | n/a |\n",
+			fmt.Fprintf(&b, "| %s | %s | %.0f | %.2f | %.2f | %.2f | %d | n/a | n/a | %s | n/a | n/a |\n",
 				x.Scenario, x.System, x.ReqPerSec, x.P50Ms, x.P90Ms, x.P99Ms, x.Errors, ratio)
 			continue
 		}
-		fmt.Fprintf(&b, "| %s | %s | %.0f | %.2f | %.2f | %.2f | %d | %.2f | %.0f | %s | %.0f%% |\n",
-			x.Scenario, x.System, x.ReqPerSec, x.P50Ms, x.P90Ms, x.P99Ms, x.Errors, x.SQLPerReq, x.PeakRSSMiB, ratio, x.OtherCPUPct)
+		cpu := x.CPUPerReq
+		fmt.Fprintf(&b, "| %s | %s | %.0f | %.2f | %.2f | %.2f | %d | %.2f | %.0f | %s | %.0f%% | %.0f / %.0f / %.0f |\n",
+			x.Scenario, x.System, x.ReqPerSec, x.P50Ms, x.P90Ms, x.P99Ms, x.Errors, x.SQLPerReq, x.PeakRSSMiB, ratio, x.OtherCPUPct,
+			cpu.Server, cpu.PostgreSQL, cpu.Harness)
 	}
 	if rev := c.Baseline; rev != "" {
 		r.baselineTable(&b, rev)

@@ -99,8 +99,9 @@ func logRun(log *progress, r runResult) {
 		log.step("%-15s %-15s %8.0f req/s  p50 %6.2f ms  p99 %6.2f ms  errors %d  SQL/req n/a  rounds %s  other CPU n/a",
 			r.Scenario, r.System, r.ReqPerSec, r.P50Ms, r.P99Ms, r.Errors, roundList(r.RoundReqPerSec))
 	} else {
-		log.step("%-15s %-15s %8.0f req/s  p50 %6.2f ms  p99 %6.2f ms  errors %d  SQL/req %.2f  rounds %s  other CPU %.0f%%",
-			r.Scenario, r.System, r.ReqPerSec, r.P50Ms, r.P99Ms, r.Errors, r.SQLPerReq, roundList(r.RoundReqPerSec), r.OtherCPUPct)
+		log.step("%-15s %-15s %8.0f req/s  p50 %6.2f ms  p99 %6.2f ms  errors %d  SQL/req %.2f  rounds %s  other CPU %.0f%%  CPU µs/req %.0f server, %.0f PostgreSQL, %.0f load",
+			r.Scenario, r.System, r.ReqPerSec, r.P50Ms, r.P99Ms, r.Errors, r.SQLPerReq, roundList(r.RoundReqPerSec), r.OtherCPUPct,
+			r.CPUPerReq.Server, r.CPUPerReq.PostgreSQL, r.CPUPerReq.Harness)
 	}
 	if r.Errors > 0 {
 		log.step("%-15s %-15s first error: %s", r.Scenario, r.System, r.FirstError)
@@ -128,6 +129,7 @@ type tally struct {
 	rss        int64
 	rssPerRun  bool
 	otherCPU   []float64 // per round: % of the machine used outside the benchmark
+	cpu        cpuUse    // of the measured rounds
 	// external is set for the old backend: not our process, so nothing of
 	// it is measured but the answers (no SQL count, RSS or CPU).
 	external bool
@@ -208,7 +210,9 @@ func measureRound(ctx context.Context, e *env, srv *server, t *tally, cfg config
 	t.rssPerRun = srv.resetPeakRSS()
 	cpuBefore := e.cpu.sample()
 	s := drive(ctx, t.client, t.wl, cfg.conns, d)
-	t.otherCPU = append(t.otherCPU, otherCPU(cpuBefore, e.cpu.sample(), runtime.NumCPU()))
+	cpuAfter := e.cpu.sample()
+	t.otherCPU = append(t.otherCPU, otherCPU(cpuBefore, cpuAfter, runtime.NumCPU()))
+	t.cpu.add(cpuBefore, cpuAfter, srv.pid())
 	if err := ctx.Err(); err != nil {
 		return err
 	}
