@@ -440,3 +440,24 @@ func TestGraphQLMetrics(t *testing.T) {
 		}
 	})
 }
+
+func TestHTTPMetricsMethodsBounded(t *testing.T) {
+	t.Parallel()
+	s := newSite(t, app.Config{}, conduit.Config{})
+	s.do(t, "GET", "/api/tags", "", "").want(t, http.StatusOK, "")
+	// Any token is a method to net/http: a label of each would let clients
+	// grow the series without bound.
+	for i := range 5 {
+		r := s.do(t, fmt.Sprintf("BREW%d", i), "/api/tags", "", "")
+		if r.status != http.StatusMethodNotAllowed {
+			t.Fatalf("BREW%d /api/tags = %d, want 405", i, r.status)
+		}
+	}
+	body := s.scrape(t)
+	const count = "conduit_http_request_duration_seconds_count"
+	wantMetric(t, body, count+`{method="GET",route="/api/tags",status="200"}`, 1)
+	wantMetric(t, body, count+`{method="_OTHER",route="unmatched",status="405"}`, 5)
+	if strings.Contains(body, `method="BREW`) {
+		t.Errorf("a method HTTP does not define is a label value:\n%s", body)
+	}
+}

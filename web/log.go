@@ -15,11 +15,29 @@ import (
 	"github.com/conduit-dev/conduit/conduit"
 )
 
-// statusWriter remembers the status and size of a response.
+// statusWriter remembers the status and size of a response, and the
+// route pattern the request matched once one of the middleware sharing it
+// has asked (route).
 type statusWriter struct {
 	http.ResponseWriter
-	status int
-	bytes  int64
+	status  int
+	bytes   int64
+	pattern string
+	routed  bool
+}
+
+// route returns the pattern of the route r matched, or "" if it matched
+// none, once the handler has returned: chi joins it from the patterns of
+// each router on every call, which Trace, AccessLog and Metrics would
+// otherwise all pay for.
+func (w *statusWriter) route(r *http.Request) string {
+	if !w.routed {
+		if rc := chi.RouteContext(r.Context()); rc != nil {
+			w.pattern = rc.RoutePattern()
+		}
+		w.routed = true
+	}
+	return w.pattern
 }
 
 func (w *statusWriter) WriteHeader(code int) {
@@ -96,10 +114,6 @@ func AccessLog(logger *slog.Logger) func(http.Handler) http.Handler {
 				sw = &statusWriter{ResponseWriter: w}
 			}
 			next.ServeHTTP(sw, r)
-			route := r.URL.Path
-			if rc := chi.RouteContext(r.Context()); rc != nil && rc.RoutePattern() != "" {
-				route = rc.RoutePattern()
-			}
 			status := sw.recorded(r)
 			level := slog.LevelInfo
 			switch {
@@ -109,6 +123,13 @@ func AccessLog(logger *slog.Logger) func(http.Handler) http.Handler {
 				// 503s are load shed or a database outage, which the store
 				// logs once, not once per request.
 				level = slog.LevelError
+			}
+			if !logger.Enabled(r.Context(), level) {
+				return // LOG_LEVEL above it: nothing to put together
+			}
+			route := sw.route(r)
+			if route == "" {
+				route = r.URL.Path
 			}
 			attrs := append(make([]slog.Attr, 0, 7),
 				slog.String("request_id", RequestIDFromContext(r.Context())),

@@ -3,7 +3,6 @@ package web
 import (
 	"net/http"
 
-	"github.com/go-chi/chi/v5"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/propagation"
@@ -59,8 +58,7 @@ func Trace(tp trace.TracerProvider) func(http.Handler) http.Handler {
 			if !span.IsRecording() {
 				return
 			}
-			if rc := chi.RouteContext(ctx); rc != nil && rc.RoutePattern() != "" {
-				route := rc.RoutePattern()
+			if route := sw.route(r); route != "" {
 				span.SetName(spanMethod(r.Method, known) + " " + route)
 				span.SetAttributes(semconv.HTTPRoute(route))
 			}
