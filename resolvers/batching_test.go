@@ -231,6 +231,22 @@ func TestArticleWithComments(t *testing.T) {
 			t.Fatalf("%d statements, want 1", statements)
 		}
 	})
+	t.Run("Fragments", func(t *testing.T) {
+		// The page is found inside fragments, named and inline, at any depth.
+		for _, q := range []string{
+			`query { article(slug: "` + a.Slug + `") { title ...Page } } fragment Page on Article { ...Inner } fragment Inner on Article { comments(first: 2) { nodes { body } } }`,
+			`query { article(slug: "` + a.Slug + `") { title ... on Article { ... { comments(first: 2) { nodes { body } } } } } }`,
+		} {
+			before := e.db.Statements()
+			res := e.post(t, request{query: q})
+			statements := e.db.Statements() - before
+			wantErrorCodes(t, res)
+			wantJSON(t, res.Data, `{"article": {"title": "`+a.Title+`", "comments": {"nodes": [{"body": "comment 6"}, {"body": "comment 5"}]}}}`)
+			if statements != 1 {
+				t.Errorf("%s: %d statements, want 1", q, statements)
+			}
+		}
+	})
 	t.Run("UnknownSlug", func(t *testing.T) {
 		for _, q := range []string{bySlug, leanBySlug} {
 			before := e.db.Statements()

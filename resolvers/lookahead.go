@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/conduit-dev/conduit/conduit"
 	"github.com/conduit-dev/conduit/graph"
@@ -23,7 +24,7 @@ var articleTypes = []string{"Article", "Node"}
 // leanArticleFields), so that the article's own columns need not be read.
 func commentsAhead(ctx context.Context) (page conduit.Page, alone, ok bool) {
 	fc := graphql.GetFieldContext(ctx)
-	if fc == nil {
+	if fc == nil || !mentions(fc.Field.Selections, "comments") {
 		return conduit.Page{}, false, false
 	}
 	vars := graphql.GetOperationContext(ctx).Variables
@@ -40,6 +41,31 @@ func commentsAhead(ctx context.Context) (page conduit.Page, alone, ok bool) {
 		page, ok = p, true
 	}
 	return page, alone && ok, ok
+}
+
+// mentions tells whether sel, or a fragment in it, holds a field called
+// name: when it does not, no collection of its fields can yield one, and
+// the selection of one article, the commonest, is not collected twice
+// (here and by its object) just to learn that.
+func mentions(sel ast.SelectionSet, name string) bool {
+	for _, s := range sel {
+		switch s := s.(type) {
+		case *ast.Field:
+			if s.Name == name {
+				return true
+			}
+		case *ast.InlineFragment:
+			if mentions(s.SelectionSet, name) {
+				return true
+			}
+		case *ast.FragmentSpread:
+			// Validation resolved the definition and refused cycles.
+			if s.Definition == nil || mentions(s.Definition.SelectionSet, name) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // leanArticleFields are the fields of an Article, beside comments, that an

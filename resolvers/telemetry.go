@@ -13,6 +13,8 @@ import (
 	"go.opentelemetry.io/otel/codes"
 	semconv "go.opentelemetry.io/otel/semconv/v1.40.0"
 	"go.opentelemetry.io/otel/trace"
+
+	"github.com/conduit-dev/conduit/web"
 )
 
 // TracerName is the instrumentation scope of the GraphQL operation spans.
@@ -48,9 +50,9 @@ const (
 // cost limit) reach only the response middleware, through the executor's
 // DispatchError, and are seen by InterceptResponse.
 type operations struct {
-	tracer   trace.Tracer             // nil: no spans
-	duration *prometheus.HistogramVec // nil: no metrics
-	names    *operationNames
+	tracer    trace.Tracer   // nil: no spans
+	observers *web.Observers // of the duration histogram; nil: no metrics
+	names     *operationNames
 }
 
 var _ interface {
@@ -70,13 +72,14 @@ func newOperations(tp trace.TracerProvider, reg prometheus.Registerer) *operatio
 		o.tracer = tp.Tracer(TracerName)
 	}
 	if reg != nil {
-		o.duration = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		duration := prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name: "conduit_graphql_operation_duration_seconds",
 			Help: "Time from reading a GraphQL request to its response, by operation name (the first " +
 				strconv.Itoa(maxOperationNames) + " names of valid documents, then (other)), type and outcome (error: the response has errors).",
 			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
 		}, []string{"operation", "type", "outcome"})
-		reg.MustRegister(o.duration)
+		reg.MustRegister(duration)
+		o.observers = web.NewObservers(duration)
 	}
 	return o
 }
@@ -145,7 +148,7 @@ func (o *operations) done(span trace.Span, op *ast.OperationDefinition, start ti
 		}
 		span.End()
 	}
-	if o.duration != nil {
+	if o.observers != nil {
 		name, typ := labelInvalid, typeUnknown
 		if op != nil {
 			name, typ = o.names.label(op.Name), string(op.Operation)
@@ -154,7 +157,7 @@ func (o *operations) done(span trace.Span, op *ast.OperationDefinition, start ti
 		if failed {
 			outcome = "error"
 		}
-		o.duration.WithLabelValues(name, typ, outcome).Observe(time.Since(start).Seconds())
+		o.observers.Of(name, typ, outcome).Observe(time.Since(start).Seconds())
 	}
 }
 
