@@ -94,10 +94,11 @@ test-go:
 	$(GO) test -race -count=1 ./...
 
 # Every fuzz target, as package:Name:inputs (the inputs of fuzz-short). Each runs against the real server and
-# PostgreSQL, except FuzzObjectMembers, which holds the reader of GraphQL bodies to encoding/json; seeds live
+# PostgreSQL, except FuzzObjectMembers and FuzzJSONString, which hold the reader of GraphQL bodies to encoding/json; seeds live
 # in code and in the package's testdata/fuzz.
 FUZZ_TARGETS := ./conduit:FuzzVerifyToken:20000 ./legacy:FuzzLegacyBody:3000 ./legacy:FuzzLegacyPath:300 \
-	./legacy:FuzzLegacyQuery:300 ./resolvers:FuzzGraphQLRequest:300 ./resolvers:FuzzObjectMembers:10000
+	./legacy:FuzzLegacyQuery:300 ./resolvers:FuzzGraphQLRequest:300 ./resolvers:FuzzObjectMembers:10000 \
+	./resolvers:FuzzJSONString:20000
 FUZZTIME ?= 2m
 
 ## fuzz: run each fuzz target for FUZZTIME (default 2m), e.g. make fuzz FUZZTIME=10m

@@ -14,7 +14,9 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf16"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -422,7 +424,7 @@ func withQuery(p *graphql.RawParams) (*graphql.RawParams, *requestError) {
 // leaves dst as it is, nil.
 func decodeParam(raw json.RawMessage, dst any) error {
 	if p, ok := dst.(**string); ok {
-		if s, ok := plainJSONString(raw); ok {
+		if s, ok := jsonString(raw); ok {
 			*p = &s
 			return nil
 		}
@@ -441,7 +443,7 @@ func decodeParam(raw json.RawMessage, dst any) error {
 }
 
 // plainStringObject returns the object raw holds when raw is an object
-// whose members are all plain strings (plainJSONString), as the variables
+// whose members are all strings (jsonString), as the variables
 // of most requests are (`{"slug":"..."}`): what decodeJSON returns for it,
 // without a Decoder, which allocates its own buffer and reflects over the
 // map. A later member of a name wins, as in decodeJSON. raw must be valid
@@ -453,7 +455,7 @@ func plainStringObject(raw []byte) (map[string]any, bool) {
 		if !plain {
 			return
 		}
-		s, ok := plainJSONString(value)
+		s, ok := jsonString(value)
 		if !ok {
 			plain = false
 			return
@@ -463,25 +465,108 @@ func plainStringObject(raw []byte) (map[string]any, bool) {
 	return m, isObject && plain
 }
 
-// plainJSONString returns the string raw holds when raw is a JSON string
-// with nothing to unescape, as a query on one line is: what json.Unmarshal
-// returns for it, without a second pass to validate and a third to copy.
-// Anything else (an escape, a control character, a quote inside, invalid
-// UTF-8, not a string) is left to json.Unmarshal.
-func plainJSONString(raw []byte) (string, bool) {
+// jsonString returns the string raw holds when raw is a JSON string: what
+// json.Unmarshal returns for it, without a second pass to validate, a
+// decoder's state and a copy through a reflected value. That is nine
+// allocations of every request whose query has a line break, as every
+// client that prints its documents sends them. What it does not take
+// (invalid UTF-8, a lone surrogate, which encoding/json replaces, an
+// invalid escape, a raw control character, not a string) is left to
+// json.Unmarshal, for its answer or its error. No library function does
+// this: strconv.Unquote reads Go's escapes, not JSON's.
+func jsonString(raw []byte) (string, bool) {
 	if len(raw) < 2 || raw[0] != '"' || raw[len(raw)-1] != '"' {
 		return "", false
 	}
-	inner := raw[1 : len(raw)-1]
-	for _, c := range inner {
-		if c < 0x20 || c == '"' || c == '\\' {
-			return "", false
-		}
-	}
-	if !utf8.Valid(inner) {
+	in := raw[1 : len(raw)-1]
+	if !utf8.Valid(in) {
 		return "", false
 	}
-	return string(inner), true
+	i := 0
+	for i < len(in) && in[i] >= 0x20 && in[i] != '"' && in[i] != '\\' {
+		i++
+	}
+	if i == len(in) {
+		return string(in), true
+	}
+	out := append(make([]byte, 0, len(in)), in[:i]...)
+	for i < len(in) {
+		c := in[i]
+		if c < 0x20 || c == '"' {
+			return "", false
+		}
+		if c != '\\' {
+			out = append(out, c)
+			i++
+			continue
+		}
+		if i+1 == len(in) {
+			return "", false
+		}
+		switch e := in[i+1]; e {
+		case '"', '\\', '/':
+			out = append(out, e)
+		case 'b':
+			out = append(out, '\b')
+		case 'f':
+			out = append(out, '\f')
+		case 'n':
+			out = append(out, '\n')
+		case 'r':
+			out = append(out, '\r')
+		case 't':
+			out = append(out, '\t')
+		case 'u':
+			r, ok := hex4(in[i+2:])
+			if !ok {
+				return "", false
+			}
+			if utf16.IsSurrogate(r) {
+				// Only a pair, \uD83D\uDE00: a lone half is json's to replace.
+				var lo rune
+				if len(in) < i+12 || in[i+6] != '\\' || in[i+7] != 'u' {
+					return "", false
+				}
+				if lo, ok = hex4(in[i+8:]); !ok {
+					return "", false
+				}
+				if r = utf16.DecodeRune(r, lo); r == utf8.RuneError {
+					return "", false
+				}
+				i += 6
+			}
+			out = utf8.AppendRune(out, r)
+			i += 4
+		default:
+			return "", false
+		}
+		i += 2
+	}
+	// out is not written again: the string can hold its bytes, as a
+	// strings.Builder's does.
+	return unsafe.String(unsafe.SliceData(out), len(out)), true
+}
+
+// hex4 reads the four hexadecimal digits b starts with.
+func hex4(b []byte) (rune, bool) {
+	if len(b) < 4 {
+		return 0, false
+	}
+	var r rune
+	for _, c := range b[:4] {
+		switch {
+		case '0' <= c && c <= '9':
+			c -= '0'
+		case 'a' <= c && c <= 'f':
+			c -= 'a' - 10
+		case 'A' <= c && c <= 'F':
+			c -= 'A' - 10
+		default:
+			return 0, false
+		}
+		r = r<<4 | rune(c)
+	}
+	return r, true
 }
 
 // decodeJSON decodes exactly one JSON value, keeping numbers as

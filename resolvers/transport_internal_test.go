@@ -7,39 +7,70 @@ import (
 	"testing"
 )
 
-// TestPlainJSONString holds the shortcut for strings with nothing to
-// unescape to json.Unmarshal: where it answers, it answers the same, and
-// it answers for the one-line query it is for.
-func TestPlainJSONString(t *testing.T) {
-	for _, tc := range []struct {
-		raw   string
-		plain bool
-	}{
-		{`"{ tags }"`, true},
-		{`""`, true},
-		{`"query Q($s: String!) { article(slug: $s) { title } } ✓"`, true},
-		{`"{ tags }\n"`, false},
-		{`"a\"b"`, false},
-		{`"a"b"`, false},
-		{"\"a\tb\"", false},
-		{"\"\xff\"", false},
-		{`null`, false},
-		{`12`, false},
-		{`"`, false},
-		{`{"a":1}`, false},
-	} {
-		s, ok := plainJSONString([]byte(tc.raw))
-		if ok != tc.plain {
-			t.Errorf("plainJSONString(%q) ok = %v, want %v", tc.raw, ok, tc.plain)
-			continue
+// jsonStringSeeds are JSON values and near misses, with whether
+// jsonString reads them (the rest it leaves to json.Unmarshal).
+var jsonStringSeeds = []struct {
+	raw  string
+	read bool
+}{
+	{`"{ tags }"`, true},
+	{`""`, true},
+	{`"query Q($s: String!) { article(slug: $s) { title } } ✓"`, true},
+	{`"query Q {\n  tags\n}\n"`, true},
+	{`"a\"b\\c\/d\be\ff\ng\rh\ti"`, true},
+	{`"\u00e9t\u00C9 \u0000 \u2028"`, true},
+	{`"\ud83d\ude00 and \uD83D\uDE00"`, true},
+	{`"\\"`, true},
+	{`"\ud83d"`, false},        // a lone high surrogate: json replaces it
+	{`"\ude00"`, false},        // a lone low one
+	{`"\ud83d\u0041"`, false},  // not a pair
+	{`"\ud83dx\ude00"`, false}, // not a pair either
+	{`"\u12"`, false},
+	{`"\u12g4"`, false},
+	{`"\x41"`, false},
+	{`"a\"`, false},
+	{`"a"b"`, false},
+	{"\"a\tb\"", false},
+	{"\"a\nb\\n\"", false},
+	{"\"\xff\"", false},
+	{"\"\\n\xff\"", false},
+	{`null`, false},
+	{`12`, false},
+	{`"`, false},
+	{`{"a":1}`, false},
+}
+
+// TestJSONString holds jsonString to json.Unmarshal: where it answers, it
+// answers the same, and it answers for the queries it is for.
+func TestJSONString(t *testing.T) {
+	for _, tc := range jsonStringSeeds {
+		if _, ok := jsonString([]byte(tc.raw)); ok != tc.read {
+			t.Errorf("jsonString(%s) ok = %v, want %v", tc.raw, ok, tc.read)
 		}
-		if !ok {
-			continue
-		}
-		var want string
-		if err := json.Unmarshal([]byte(tc.raw), &want); err != nil || s != want {
-			t.Errorf("plainJSONString(%q) = %q; json.Unmarshal gives %q, %v", tc.raw, s, want, err)
-		}
+		checkJSONString(t, []byte(tc.raw))
+	}
+	query := []byte(`"query Article($slug: String!) {\n  article(slug: $slug) {\n    title\n  }\n}\n"`)
+	if n := testing.AllocsPerRun(100, func() { _, _ = jsonString(query) }); n != 1 {
+		t.Errorf("jsonString of a query with line breaks: %v allocations, want 1 (the string's bytes)", n)
+	}
+}
+
+// FuzzJSONString is TestJSONString on any input.
+func FuzzJSONString(f *testing.F) {
+	for _, tc := range jsonStringSeeds {
+		f.Add([]byte(tc.raw))
+	}
+	f.Fuzz(checkJSONString)
+}
+
+func checkJSONString(t *testing.T, raw []byte) {
+	s, ok := jsonString(raw)
+	if !ok {
+		return
+	}
+	var want string
+	if err := json.Unmarshal(raw, &want); err != nil || s != want {
+		t.Fatalf("jsonString(%q) = %q; json.Unmarshal gives %q, %v", raw, s, want, err)
 	}
 }
 
