@@ -40,6 +40,7 @@ func benchGet(b *testing.B, h http.Handler, path, token string) {
 		req.Header.Set("Authorization", "Token "+token)
 	}
 	b.ReportAllocs()
+	cpu := dbtest.CPUTime(b)
 	for b.Loop() {
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, req)
@@ -47,6 +48,7 @@ func benchGet(b *testing.B, h http.Handler, path, token string) {
 			b.Fatalf("status %d: %s", rec.Code, rec.Body)
 		}
 	}
+	dbtest.ReportCPU(b, cpu)
 }
 
 // newScenarioServer seeds articles articles with comments comments each,
