@@ -7,13 +7,13 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// CounterMismatch is a kept article counter (migration 7) that differs
-// from the count of the rows it stands for.
+// CounterMismatch is a kept article counter (migrations 7 and 13) that
+// differs from the count of the rows it stands for.
 type CounterMismatch struct {
-	Scope  string // all, tag, author or favorited
-	Key    int64  // 0 for all; the tag's or the user's id
-	Name   string // the tag's name or the user's username; "" for all or a key that no longer exists
-	Shard  int    // 0 for author: an author's shards are checked as one sum (count_articles_kept, migration 12)
+	Scope  string // all, tag, author, favorited or comments
+	Key    int64  // 0 for all; the tag's, the user's or (comments) the article's id
+	Name   string // the tag's name, the user's username or the article's slug; "" for all or a key that no longer exists
+	Shard  int    // 0 for author and comments: their shards are checked as one sum (count_articles_kept, migrations 12 and 13)
 	Kept   int64  // 0 when the counter has no row
 	Actual int64
 }
@@ -27,6 +27,7 @@ const mismatches = `
 		coalesce(CASE coalesce(k.scope, t.scope)
 			WHEN 'tag' THEN (SELECT name FROM tags WHERE id = coalesce(k.key, t.key))
 			WHEN 'all' THEN ''
+			WHEN 'comments' THEN (SELECT slug FROM articles WHERE id = coalesce(k.key, t.key))
 			ELSE (SELECT username FROM users WHERE id = coalesce(k.key, t.key)) END, '') AS name,
 		coalesce(k.shard, t.shard)::int AS shard, coalesce(k.n, 0) AS kept, coalesce(t.n, 0) AS actual
 	FROM count_articles_kept() k
@@ -36,10 +37,10 @@ const mismatches = `
 
 // CheckCounters returns the kept counters that differ from the rows, none
 // when all is well. With repair it also sets them to the count of the
-// rows, in a transaction that first makes writers of articles, tags and
-// favorites wait (they resume when it commits), and returns what it
-// corrected. It reads every article, tag link and favorite: an operator's
-// command, not a request's.
+// rows, in a transaction that first makes writers of articles, tags,
+// favorites and comments wait (they resume when it commits), and returns
+// what it corrected. It reads every article, tag link, favorite and
+// comment: an operator's command, not a request's.
 func (d *DB) CheckCounters(ctx context.Context, repair bool) ([]CounterMismatch, error) {
 	if !repair {
 		rows, _ := d.pool.Query(ctx, mismatches)
@@ -63,15 +64,19 @@ func (d *DB) CheckCounters(ctx context.Context, repair bool) ([]CounterMismatch,
 		if err != nil {
 			return err
 		}
-		// An author's count that is off is set whole in shard 0, the
-		// author's other shards gone.
-		var authors []int64
+		// An author's or an article's comment count that is off is set
+		// whole in shard 0, its other shards gone.
+		var authors, articles []int64
 		for _, m := range found {
-			if m.Scope == "author" {
+			switch m.Scope {
+			case "author":
 				authors = append(authors, m.Key)
+			case "comments":
+				articles = append(articles, m.Key)
 			}
 		}
-		if _, err := tx.Exec(ctx, `DELETE FROM article_counts WHERE scope = 'author' AND shard <> 0 AND key = ANY($1)`, authors); err != nil {
+		if _, err := tx.Exec(ctx, `DELETE FROM article_counts WHERE shard <> 0 AND
+			(scope = 'author' AND key = ANY($1) OR scope = 'comments' AND key = ANY($2))`, authors, articles); err != nil {
 			return err
 		}
 		_, err = tx.Exec(ctx, `
@@ -84,9 +89,11 @@ func (d *DB) CheckCounters(ctx context.Context, repair bool) ([]CounterMismatch,
 		if err != nil {
 			return err
 		}
-		// As the triggers do (migration 9): the tag shards are those of
-		// tags in use.
-		_, err = tx.Exec(ctx, `DELETE FROM article_counts WHERE scope = 'tag' AND n = 0`)
+		// As the triggers do: the tag shards are those of tags in use
+		// (migration 9), and an article's comment count goes with the
+		// article (migration 13).
+		_, err = tx.Exec(ctx, `DELETE FROM article_counts c WHERE scope = 'tag' AND n = 0
+			OR scope = 'comments' AND c.key = ANY($1) AND NOT EXISTS (SELECT 1 FROM articles WHERE id = c.key)`, articles)
 		return err
 	})
 	if err != nil {

@@ -1,0 +1,334 @@
+package db_test
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/conduit-dev/conduit/conduit"
+	"github.com/conduit-dev/conduit/db"
+	"github.com/conduit-dev/conduit/db/dbtest"
+)
+
+// commentCountsExact checks every reader of each article's comment count
+// against a count of its comments (the three statements that return a
+// page's total), that no count is left for an article that is gone, and
+// check-counters.
+func commentCountsExact(t *testing.T, d *db.DB, url string) {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	rows, _ := conn.Query(ctx, `SELECT a.id, a.slug, count(c.id) FROM articles a
+		LEFT JOIN comments c ON c.article_id = a.id GROUP BY 1, 2 ORDER BY 1`)
+	type truth struct {
+		ID    int64
+		Slug  string
+		Count int
+	}
+	articles, err := pgx.CollectRows(rows, pgx.RowToStructByPos[truth])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []int64
+	for _, a := range articles {
+		ids = append(ids, a.ID)
+		page, err := d.CommentPageBySlug(ctx, 0, a.Slug, conduit.Page{Limit: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, withArticle, err := d.ArticleWithComments(ctx, 0, a.Slug, conduit.Page{Limit: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if page.Total != a.Count || withArticle.Total != a.Count {
+			t.Errorf("%s: CommentPageBySlug total %d, ArticleWithComments total %d; want %d", a.Slug, page.Total, withArticle.Total, a.Count)
+		}
+	}
+	pages, err := d.CommentPages(ctx, 0, ids, conduit.Page{Limit: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, p := range pages {
+		if p.Total != articles[i].Count {
+			t.Errorf("%s: CommentPages total %d, want %d", articles[i].Slug, p.Total, articles[i].Count)
+		}
+	}
+	if n := dbtest.QueryInt(t, url, `SELECT count(*) FROM article_counts c
+		WHERE scope = 'comments' AND NOT EXISTS (SELECT 1 FROM articles WHERE id = c.key)`); n != 0 {
+		t.Errorf("%d comment counter rows of articles that are gone, want 0", n)
+	}
+	if wrong, err := d.CheckCounters(ctx, false); err != nil || len(wrong) > 0 {
+		t.Errorf("CheckCounters = %+v, %v; want none", wrong, err)
+	}
+}
+
+// TestCommentCountsUnderConcurrency runs 50 writers at once, each
+// commenting on one popular article and on others, deleting some of its
+// comments, and deleting an article of its own with its comments; a user
+// who commented everywhere is deleted at the end. Every comment count is
+// then the count of its comments.
+func TestCommentCountsUnderConcurrency(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	d, url := dbtest.NewWithURL(t)
+	var users []conduit.User
+	for i := range 6 {
+		users = append(users, mustCreateUser(t, d, fmt.Sprintf("reader%d", i)))
+	}
+	hot := mustCreateArticle(t, d, users[0].ID, "hot")
+	var others []conduit.Article
+	for i := range 4 {
+		others = append(others, mustCreateArticle(t, d, users[1+i].ID, fmt.Sprintf("other%d", i)))
+	}
+
+	const writers = 50
+	var wg sync.WaitGroup
+	errs := make(chan error, writers)
+	for w := range writers {
+		wg.Go(func() {
+			r := rand.New(rand.NewPCG(uint64(w), 13))
+			me := users[w%len(users)]
+			mine, err := d.CreateArticle(ctx, conduit.NewArticle{AuthorID: me.ID, Slug: fmt.Sprintf("w%d", w), Title: "T", Description: "D", Body: "B"})
+			if err != nil {
+				errs <- fmt.Errorf("writer %d: create article: %w", w, err)
+				return
+			}
+			var made []conduit.Comment
+			for i := range 6 {
+				for _, slug := range []string{hot.Slug, others[r.IntN(len(others))].Slug, mine.Slug} {
+					c, err := d.CreateComment(ctx, slug, users[r.IntN(len(users))].ID, fmt.Sprintf("c%d", i))
+					if err != nil {
+						errs <- fmt.Errorf("writer %d: comment on %s: %w", w, slug, err)
+						return
+					}
+					made = append(made, c)
+				}
+			}
+			for _, c := range made[:4] {
+				if err := d.DeleteComment(ctx, c.ID); err != nil {
+					errs <- fmt.Errorf("writer %d: delete comment: %w", w, err)
+					return
+				}
+			}
+			if w%2 == 0 {
+				if err := d.DeleteArticle(ctx, mine.ID); err != nil {
+					errs <- fmt.Errorf("writer %d: delete article: %w", w, err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	time.Sleep(1100 * time.Millisecond) // backends report their statistics within a second
+	if n := dbtest.QueryInt(t, url, `SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()`); n != 0 {
+		t.Errorf("%d deadlocks among the writers, want 0", n)
+	}
+	if got, want := dbtest.QueryInt(t, url, `SELECT count(*) FROM comments WHERE article_id = $1`, hot.ID), int64(writers*6-writers*2); got != want {
+		t.Errorf("the hot article has %d comments, want %d", got, want)
+	}
+	commentCountsExact(t, d, url)
+
+	// A user's deletion takes their comments everywhere and their
+	// articles with everyone's comments on them, in one statement.
+	dbtest.Exec(t, url, `DELETE FROM users WHERE id = $1`, users[1].ID)
+	commentCountsExact(t, d, url)
+}
+
+// TestCommentCounts holds migration 13's comment counts to what it
+// promises: an article commented on by one writer at a time is counted in
+// one row, writers open at once count in shards of their own without
+// waiting, a bulk load and an operator's move count, and check-counters
+// reports and repairs a count that is off, and one left for an article
+// that is gone.
+func TestCommentCounts(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	d, url := dbtest.NewWithURL(t)
+	jake := mustCreateUser(t, d, "jake")
+	jane := mustCreateUser(t, d, "jane")
+	a := mustCreateArticle(t, d, jake.ID, "a")
+	b := mustCreateArticle(t, d, jake.ID, "b")
+	shards := func(t *testing.T, id int64) int64 {
+		t.Helper()
+		return dbtest.QueryInt(t, url, `SELECT count(*) FROM article_counts WHERE scope = 'comments' AND key = $1`, id)
+	}
+
+	t.Run("Alone", func(t *testing.T) {
+		var last conduit.Comment
+		for i := range 20 {
+			last = mustComment(t, d, "a", jane.ID, fmt.Sprintf("c%d", i))
+		}
+		if err := d.DeleteComment(ctx, last.ID); err != nil {
+			t.Fatal(err)
+		}
+		if n := shards(t, a.ID); n != 1 {
+			t.Errorf("an article commented on by one writer at a time is counted in %d rows, want 1", n)
+		}
+		if n := shards(t, b.ID); n != 0 {
+			t.Errorf("an article without comments is counted in %d rows, want 0", n)
+		}
+		commentCountsExact(t, d, url)
+	})
+
+	t.Run("Together", func(t *testing.T) {
+		// Three writers open at once hold shards 0 to 2; a fourth, and a
+		// delete, do not wait for them.
+		var txs []pgx.Tx
+		for i := range 3 {
+			tx := beginOn(t, url)
+			if _, err := tx.Exec(ctx, `INSERT INTO comments (article_id, author_id, body) VALUES ($1, $2, $3)`, a.ID, jane.ID, fmt.Sprintf("open%d", i)); err != nil {
+				t.Fatal(err)
+			}
+			txs = append(txs, tx)
+		}
+		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		if _, err := d.CreateComment(cctx, "a", jake.ID, "beside"); err != nil {
+			t.Fatalf("comment beside three open writers of the article's count: %v; want it not to wait", err)
+		}
+		first := dbtest.QueryInt(t, url, `SELECT min(id) FROM comments WHERE article_id = $1`, a.ID)
+		if err := d.DeleteComment(cctx, first); err != nil {
+			t.Fatalf("delete beside three open writers of the article's count: %v; want it not to wait", err)
+		}
+		for _, tx := range txs {
+			if err := tx.Commit(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if n := shards(t, a.ID); n != 4 {
+			t.Errorf("four writers of an article's count at once left %d rows, want 4", n)
+		}
+		commentCountsExact(t, d, url)
+	})
+
+	t.Run("BulkAndMove", func(t *testing.T) {
+		// One statement commenting on 40 articles takes no advisory lock
+		// and counts each in shard 0; an operator moving comments from one
+		// article to another moves their counts.
+		dbtest.Exec(t, url, `INSERT INTO articles (slug, author_id, title, description, body)
+			SELECT 'bulk-' || i, $1, 'T', 'D', 'B' FROM generate_series(1, 40) AS i`, jane.ID)
+		tx := beginOn(t, url)
+		defer tx.Rollback(ctx)
+		if _, err := tx.Exec(ctx, `INSERT INTO comments (article_id, author_id, body)
+			SELECT a.id, $1, 'bulk' FROM articles a, generate_series(1, 2) WHERE a.slug LIKE 'bulk-%'`, jake.ID); err != nil {
+			t.Fatal(err)
+		}
+		var locks int
+		if err := tx.QueryRow(ctx, `SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()`).Scan(&locks); err != nil {
+			t.Fatal(err)
+		}
+		if locks != 0 {
+			t.Errorf("a statement commenting on 40 articles holds %d advisory locks, want 0", locks)
+		}
+		if err := tx.Commit(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if n := dbtest.QueryInt(t, url, `SELECT count(*) FROM article_counts c JOIN articles a ON a.id = c.key
+			WHERE c.scope = 'comments' AND a.slug LIKE 'bulk-%' AND c.shard = 0 AND c.n = 2`); n != 40 {
+			t.Errorf("%d of the 40 articles are counted 2 in shard 0, want all", n)
+		}
+		dbtest.Exec(t, url, `UPDATE comments SET article_id = $1 WHERE article_id IN (SELECT id FROM articles WHERE slug IN ('bulk-1', 'bulk-2'))`, b.ID)
+		if got := mustCommentTotal(t, d, "b"); got != 4 {
+			t.Errorf("after 4 comments moved to b, its total is %d, want 4", got)
+		}
+		commentCountsExact(t, d, url)
+	})
+
+	t.Run("Repair", func(t *testing.T) {
+		// A count that is off is reported whole, in shard 0, by the
+		// article's slug, and repaired into that one row; a count left for
+		// an article that is gone (triggers off) is reported and deleted.
+		want := dbtest.QueryInt(t, url, `SELECT count(*) FROM comments WHERE article_id = $1`, a.ID)
+		dbtest.Exec(t, url, `INSERT INTO article_counts AS c VALUES ('comments', $1, 7, 3)
+			ON CONFLICT (scope, key, shard) DO UPDATE SET n = c.n + 3`, a.ID)
+		gone := b.ID + 1_000_000
+		dbtest.Exec(t, url, `INSERT INTO article_counts VALUES ('comments', $1, 0, 5)`, gone)
+		wantWrong := []db.CounterMismatch{
+			{Scope: "comments", Key: a.ID, Name: "a", Shard: 0, Kept: want + 3, Actual: want},
+			{Scope: "comments", Key: gone, Name: "", Shard: 0, Kept: 5, Actual: 0},
+		}
+		for _, repair := range []bool{false, true} {
+			got, err := d.CheckCounters(ctx, repair)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if fmt.Sprint(got) != fmt.Sprint(wantWrong) {
+				t.Errorf("CheckCounters(repair %v) = %+v, want %+v", repair, got, wantWrong)
+			}
+		}
+		if n := shards(t, a.ID); n != 1 {
+			t.Errorf("after the repair a is counted in %d rows, want 1", n)
+		}
+		if n := shards(t, gone); n != 0 {
+			t.Errorf("after the repair the article that is gone has %d rows, want 0", n)
+		}
+		commentCountsExact(t, d, url)
+	})
+}
+
+func mustCommentTotal(t *testing.T, d *db.DB, slug string) int {
+	t.Helper()
+	page, err := d.CommentPageBySlug(context.Background(), 0, slug, conduit.Page{Limit: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return page.Total
+}
+
+// TestMigrateCommentCounts runs migration 13 over comments written before
+// it, and back: the counts start as the comments are, and the previous
+// release's per-request count is right on either side.
+func TestMigrateCommentCounts(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	d, url := dbtest.NewWithURL(t)
+	jake := mustCreateUser(t, d, "jake")
+	if err := d.MigrateDownTo(ctx, 12); err != nil {
+		t.Fatal(err)
+	}
+	if n := dbtest.QueryInt(t, url, `SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'comments_counted%'`); n != 0 {
+		t.Fatalf("at migration 12, %d comment counting triggers, want 0", n)
+	}
+	mustCreateArticle(t, d, jake.ID, "a")
+	mustCreateArticle(t, d, jake.ID, "b")
+	for i := range 5 {
+		mustComment(t, d, "a", jake.ID, fmt.Sprintf("c%d", i))
+	}
+	mustComment(t, d, "b", jake.ID, "only")
+
+	if err := d.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := dbtest.QueryInt(t, url, `SELECT count(*) FROM article_counts WHERE scope = 'comments'`); n != 2 {
+		t.Errorf("after migration 13, %d comment counter rows, want 2 (one per article)", n)
+	}
+	mustComment(t, d, "a", jake.ID, "after")
+	if got := mustCommentTotal(t, d, "a"); got != 6 {
+		t.Errorf("a's total = %d, want 6", got)
+	}
+	commentCountsExact(t, d, url)
+
+	if err := d.MigrateDownTo(ctx, 12); err != nil {
+		t.Fatal(err)
+	}
+	if n := dbtest.QueryInt(t, url, `SELECT count(*) FROM article_counts WHERE scope = 'comments'`); n != 0 {
+		t.Errorf("after the down migration, %d comment counter rows, want 0", n)
+	}
+	if err := d.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	commentCountsExact(t, d, url)
+}
