@@ -2,8 +2,10 @@ package db_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -331,4 +333,97 @@ func TestMigrateCommentCounts(t *testing.T) {
 		t.Fatal(err)
 	}
 	commentCountsExact(t, d, url)
+}
+
+// TestCommentTotalsReadOnce holds each statement that returns a page of
+// comments with its total, in the plan PostgreSQL keeps for it, to one
+// read of the article's count per article, whatever the page holds
+// (written as a scalar subquery in a lateral SELECT, PostgreSQL pulls it
+// up into the join and runs it once per comment of the page), and to one
+// scan of the article's comments, the page's: no count of them.
+func TestCommentTotalsReadOnce(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	_, url := dbtest.NewWithURL(t)
+	d, err := db.Open(ctx, url, db.Options{MaxConns: 1}) // one connection, whose prepared statements PlanCounts lists
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	jake := mustCreateUser(t, d, "jake")
+	a := mustCreateArticle(t, d, jake.ID, "a")
+	b := mustCreateArticle(t, d, jake.ID, "b")
+	dbtest.Exec(t, url, `INSERT INTO comments (article_id, author_id, body)
+		SELECT x.id, $1, 'c' || i FROM articles x, generate_series(1, 30) AS i`, jake.ID)
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	// The plan PostgreSQL keeps for a prepared statement, as the pool's
+	// are, and runs from its sixth execution on.
+	if _, err := conn.Exec(ctx, `SET plan_cache_mode = force_generic_plan`); err != nil {
+		t.Fatal(err)
+	}
+
+	page := conduit.Page{Limit: 20}
+	for _, c := range []struct {
+		name     string
+		call     func() error
+		args     []any // the statement's, in order
+		articles int
+	}{
+		{"CommentPageBySlug", func() error { _, err := d.CommentPageBySlug(ctx, 0, "a", page); return err }, []any{"a"}, 1},
+		{"ArticleWithComments", func() error { _, _, err := d.ArticleWithComments(ctx, 0, "a", page); return err }, []any{int64(0), "a"}, 1},
+		{"CommentPages", func() error { _, err := d.CommentPages(ctx, 0, []int64{a.ID, b.ID}, page); return err }, []any{int64(0), []int64{a.ID, b.ID}, 21, 0}, 2},
+	} {
+		before, err := d.PlanCounts(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := c.call(); err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		after, err := d.PlanCounts(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var sql string
+		for s := range after {
+			if _, ok := before[s]; !ok && strings.Contains(s, "scope = 'comments'") {
+				sql = s
+			}
+		}
+		if sql == "" {
+			t.Fatalf("%s: no statement reading the comment count was prepared", c.name)
+		}
+		var out []byte
+		if err := conn.QueryRow(ctx, "EXPLAIN (ANALYZE, FORMAT JSON) "+sql, c.args...).Scan(&out); err != nil {
+			t.Fatalf("%s: %v\n%s", c.name, err, sql)
+		}
+		var plan []struct{ Plan map[string]any }
+		if err := json.Unmarshal(out, &plan); err != nil {
+			t.Fatal(err)
+		}
+		if got := loopsOver(plan[0].Plan, "article_counts"); got != float64(c.articles) {
+			t.Errorf("%s: the comment count of %d articles is read %v times, want %d:\n%s", c.name, c.articles, got, c.articles, out)
+		}
+		if got := loopsOver(plan[0].Plan, "comments"); got != float64(c.articles) {
+			t.Errorf("%s: the comments of %d articles are scanned %v times, want %d (the page's scan alone, no count):\n%s", c.name, c.articles, got, c.articles, out)
+		}
+	}
+}
+
+// loopsOver sums the loops of the nodes of plan (EXPLAIN's JSON) that
+// scan relation.
+func loopsOver(plan map[string]any, relation string) float64 {
+	var n float64
+	if plan["Relation Name"] == relation {
+		n += plan["Actual Loops"].(float64)
+	}
+	subs, _ := plan["Plans"].([]any)
+	for _, s := range subs {
+		n += loopsOver(s.(map[string]any), relation)
+	}
+	return n
 }

@@ -130,12 +130,16 @@ func collectComments(rows pgx.Rows, s *commentScanner, size int) ([]conduit.Comm
 	return cs, seen, rows.Err()
 }
 
-// commentTotal is how many comments the article whose id is the SQL
-// expression article has: the sum of its count's shards, which the
-// database keeps (migration 13), so it costs one index probe of
-// article_counts however many comments there are.
+// commentTotal is a subquery of one row and column, total: how many
+// comments the article whose id is the SQL expression article has, the
+// sum of its count's shards, which the database keeps (migration 13). It
+// costs one probe of article_counts' index however many comments there
+// are. It is an aggregate, so that PostgreSQL runs it once per article as
+// a lateral item: a scalar subquery in a lateral SELECT is pulled up into
+// the join and runs once per comment of the page
+// (TestCommentTotalsReadOnce).
 func commentTotal(article string) string {
-	return `(SELECT coalesce(sum(n), 0)::bigint FROM article_counts WHERE scope = 'comments' AND key = ` + article + `)`
+	return `(SELECT coalesce(sum(n), 0)::bigint AS total FROM article_counts WHERE scope = 'comments' AND key = ` + article + `)`
 }
 
 // CommentPages returns, for each article id in order, one page of its
@@ -160,7 +164,7 @@ func (d *DB) CommentPages(ctx context.Context, viewerID int64, articleIDs []int6
 	sql := `
 		SELECT i.article_id, ` + commentColumns + `, n.total
 		FROM (SELECT DISTINCT unnest($2::bigint[]) AS article_id) i
-		CROSS JOIN LATERAL (SELECT ` + commentTotal("i.article_id") + ` AS total) n
+		CROSS JOIN LATERAL ` + commentTotal("i.article_id") + ` n
 		LEFT JOIN LATERAL (
 			SELECT c.* FROM comments c
 			WHERE c.article_id = i.article_id AND ` + window + `
@@ -317,7 +321,7 @@ func (d *DB) CommentPageBySlug(ctx context.Context, viewerID int64, slug string,
 	sql := `
 		SELECT a.id, ` + pagedCommentColumns + `, n.total
 		FROM articles a
-		CROSS JOIN LATERAL (SELECT ` + commentTotal("a.id") + ` AS total) n
+		CROSS JOIN LATERAL ` + commentTotal("a.id") + ` n
 		LEFT JOIN LATERAL (
 			SELECT ` + columns + `
 			FROM comments c JOIN users u ON u.id = c.author_id
