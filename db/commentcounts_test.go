@@ -375,7 +375,7 @@ func TestCommentTotalsReadOnce(t *testing.T) {
 	}{
 		{"CommentPageBySlug", func() error { _, err := d.CommentPageBySlug(ctx, 0, "a", page); return err }, []any{"a"}, 1},
 		{"ArticleWithComments", func() error { _, _, err := d.ArticleWithComments(ctx, 0, "a", page); return err }, []any{int64(0), "a"}, 1},
-		{"CommentPages", func() error { _, err := d.CommentPages(ctx, 0, []int64{a.ID, b.ID}, page); return err }, []any{int64(0), []int64{a.ID, b.ID}, 21, 0}, 2},
+		{"CommentPages", func() error { _, err := d.CommentPages(ctx, 0, []int64{a.ID, b.ID}, page); return err }, []any{int64(0), []int64{a.ID, b.ID}, 21, 0, 21, 0}, 2},
 	} {
 		before, err := d.PlanCounts(ctx)
 		if err != nil {
@@ -426,4 +426,171 @@ func loopsOver(plan map[string]any, relation string) float64 {
 		n += loopsOver(s.(map[string]any), relation)
 	}
 	return n
+}
+
+// TestCommentPagesFlat holds the pages of an article of many comments to
+// what its pages of few cost, in the plan PostgreSQL keeps for each
+// statement, on a table whose pages autovacuum has marked all-visible: no
+// scan of comments yields more rows than the page and the one after it.
+// And it holds the pages of articles on either side of walkAbove (100, 101
+// and 150 comments, written in pairs of equal times) to the comments in
+// order, for every kind of page and each of the three statements.
+//
+// Not parallel: the open transactions of tests beside it would keep
+// VACUUM from marking the pages.
+func TestCommentPagesFlat(t *testing.T) {
+	ctx := context.Background()
+	_, url := dbtest.NewWithURL(t)
+	d, err := db.Open(ctx, url, db.Options{MaxConns: 1}) // one connection, whose prepared statements PlanCounts lists
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	jake := mustCreateUser(t, d, "jake")
+	sizes := map[string]int{"hundred": 100, "hundred-one": 101, "big": 150}
+	for slug := range sizes {
+		mustCreateArticle(t, d, jake.ID, slug)
+	}
+	// Beside them, as on a site, many articles of few comments (what the
+	// kept plans expect of an article), all written in turn, so that an
+	// article's comments are spread over the table, two by two at the same
+	// time.
+	dbtest.Exec(t, url, `INSERT INTO articles (slug, author_id, title, description, body)
+		SELECT 'few-' || i, $1, 'T', 'D', 'B' FROM generate_series(1, 500) AS i`, jake.ID)
+	dbtest.Exec(t, url, `INSERT INTO comments (article_id, author_id, body, created_at)
+		SELECT x.id, $1, x.slug || '-' || i, timestamp '2026-01-01' + (i / 2) * interval '1 second'
+		FROM generate_series(1, 150) AS i, articles x
+		WHERE i <= CASE x.slug WHEN 'big' THEN 150 WHEN 'hundred-one' THEN 101 WHEN 'hundred' THEN 100 ELSE 3 END
+		ORDER BY i, x.id`, jake.ID)
+	// The test cluster commits asynchronously: the first VACUUM, once the
+	// commits are on disk, marks the rows committed, the second their
+	// pages all-visible.
+	dbtest.Exec(t, url, `CHECKPOINT`)
+	dbtest.Exec(t, url, `VACUUM comments`)
+	dbtest.Exec(t, url, `VACUUM ANALYZE`)
+	if visible, pages := dbtest.QueryInt(t, url, `SELECT relallvisible FROM pg_class WHERE relname = 'comments'`),
+		dbtest.QueryInt(t, url, `SELECT relpages FROM pg_class WHERE relname = 'comments'`); visible != pages {
+		t.Fatalf("after VACUUM, %d of the %d pages of comments are all-visible, want all", visible, pages)
+	}
+
+	t.Run("Plans", func(t *testing.T) {
+		conn, err := pgx.Connect(ctx, url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close(ctx)
+		if _, err := conn.Exec(ctx, `SET plan_cache_mode = force_generic_plan`); err != nil {
+			t.Fatal(err)
+		}
+		big := mustArticle(t, d, 0, "big")
+		page := conduit.Page{Limit: 20}
+		for _, c := range []struct {
+			name string
+			call func() error
+			args []any
+		}{
+			{"CommentPageBySlug", func() error { _, err := d.CommentPageBySlug(ctx, 0, "big", page); return err }, []any{"big"}},
+			{"ArticleWithComments", func() error { _, _, err := d.ArticleWithComments(ctx, 0, "big", page); return err }, []any{int64(0), "big"}},
+			{"CommentPages", func() error { _, err := d.CommentPages(ctx, 0, []int64{big.ID}, page); return err }, []any{int64(0), []int64{big.ID}, 21, 0, 21, 0}},
+		} {
+			before, err := d.PlanCounts(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := c.call(); err != nil {
+				t.Fatalf("%s: %v", c.name, err)
+			}
+			after, err := d.PlanCounts(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var sql string
+			for s := range after {
+				if _, ok := before[s]; !ok && strings.Contains(s, "scope = 'comments'") {
+					sql = s
+				}
+			}
+			var out []byte
+			if err := conn.QueryRow(ctx, "EXPLAIN (ANALYZE, FORMAT JSON) "+sql, c.args...).Scan(&out); err != nil {
+				t.Fatalf("%s: %v\n%s", c.name, err, sql)
+			}
+			var plan []struct{ Plan map[string]any }
+			if err := json.Unmarshal(out, &plan); err != nil {
+				t.Fatal(err)
+			}
+			if most := mostRowsOf(plan[0].Plan, "comments"); most > float64(page.Limit+1) {
+				t.Errorf("%s: a scan of the comments of an article of 150 yields %v rows, more than a page of %d and one:\n%s", c.name, most, page.Limit, out)
+			}
+		}
+	})
+
+	t.Run("Pages", func(t *testing.T) {
+		for slug, n := range sizes {
+			all, err := d.CommentsBySlug(ctx, 0, slug) // newest first
+			if err != nil || len(all) != n {
+				t.Fatalf("%s: CommentsBySlug = %d comments, %v; want %d", slug, len(all), err, n)
+			}
+			cur := func(i int) *conduit.Cursor { c := all[i].Cursor(); return &c }
+			article := mustArticle(t, d, 0, slug)
+			for _, c := range []struct {
+				name    string
+				p       conduit.Page
+				want    []conduit.Comment
+				hasMore bool
+			}{
+				{"First", conduit.Page{Limit: 20}, all[:20], true},
+				{"After", conduit.Page{Limit: 20, After: cur(29)}, all[30:50], true},
+				{"AfterToTheEnd", conduit.Page{Limit: 20, After: cur(n - 11)}, all[n-10:], false},
+				{"Before", conduit.Page{Limit: 10, Before: cur(60)}, all[:10], true},
+				{"FromEnd", conduit.Page{Limit: 20, FromEnd: true}, all[n-20:], true},
+				{"FromEndBefore", conduit.Page{Limit: 20, Before: cur(60), FromEnd: true}, all[40:60], true},
+			} {
+				check := func(how string, got conduit.CommentPage) {
+					t.Helper()
+					if fmt.Sprint(commentBodies(got.Comments)) != fmt.Sprint(commentBodies(c.want)) || got.HasMore != c.hasMore || got.Total != n {
+						t.Errorf("%s, %s, %s: %v, hasMore %v, total %d; want %v, %v, %d", slug, c.name, how,
+							commentBodies(got.Comments), got.HasMore, got.Total, commentBodies(c.want), c.hasMore, n)
+					}
+				}
+				page, err := d.CommentPageBySlug(ctx, 0, slug, c.p)
+				if err != nil {
+					t.Fatal(err)
+				}
+				check("CommentPageBySlug", page)
+				_, page, err = d.ArticleWithComments(ctx, 0, slug, c.p)
+				if err != nil {
+					t.Fatal(err)
+				}
+				check("ArticleWithComments", page)
+				pages, err := d.CommentPages(ctx, 0, []int64{article.ID}, c.p)
+				if err != nil {
+					t.Fatal(err)
+				}
+				check("CommentPages", pages[0])
+			}
+			// An offset, which only CommentPages takes (the legacy list's
+			// way), walks the index past the comments before the page.
+			pages, err := d.CommentPages(ctx, 0, []int64{article.ID}, conduit.Page{Limit: 20, Offset: 70})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, want := commentBodies(pages[0].Comments), commentBodies(all[70:90]); fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Errorf("%s, Offset 70: %v, want %v", slug, got, want)
+			}
+		}
+	})
+}
+
+// mostRowsOf returns the most rows a node of plan (EXPLAIN's JSON) that
+// scans relation yields in one of its loops.
+func mostRowsOf(plan map[string]any, relation string) float64 {
+	var most float64
+	if plan["Relation Name"] == relation {
+		most = plan["Actual Rows"].(float64)
+	}
+	subs, _ := plan["Plans"].([]any)
+	for _, s := range subs {
+		most = max(most, mostRowsOf(s.(map[string]any), relation))
+	}
+	return most
 }
