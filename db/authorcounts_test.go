@@ -166,11 +166,7 @@ func TestAuthorCounts(t *testing.T) {
 			FROM users u, generate_series(1, 2) AS i WHERE u.username LIKE 'bulk%'`); err != nil {
 			t.Fatal(err)
 		}
-		var locks int
-		if err := tx.QueryRow(ctx, `SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()`).Scan(&locks); err != nil {
-			t.Fatal(err)
-		}
-		if locks != 0 {
+		if locks := advisoryLocks(t, tx); locks != 0 {
 			t.Errorf("a statement writing 40 authors' articles holds %d advisory locks, want 0", locks)
 		}
 		if err := tx.Commit(ctx); err != nil {

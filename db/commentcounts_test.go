@@ -228,11 +228,7 @@ func TestCommentCounts(t *testing.T) {
 			SELECT a.id, $1, 'bulk' FROM articles a, generate_series(1, 2) WHERE a.slug LIKE 'bulk-%'`, jake.ID); err != nil {
 			t.Fatal(err)
 		}
-		var locks int
-		if err := tx.QueryRow(ctx, `SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()`).Scan(&locks); err != nil {
-			t.Fatal(err)
-		}
-		if locks != 0 {
+		if locks := advisoryLocks(t, tx); locks != 0 {
 			t.Errorf("a statement commenting on 40 articles holds %d advisory locks, want 0", locks)
 		}
 		if err := tx.Commit(ctx); err != nil {
@@ -377,39 +373,12 @@ func TestCommentTotalsReadOnce(t *testing.T) {
 		{"ArticleWithComments", func() error { _, _, err := d.ArticleWithComments(ctx, 0, "a", page); return err }, []any{int64(0), "a"}, 1},
 		{"CommentPages", func() error { _, err := d.CommentPages(ctx, 0, []int64{a.ID, b.ID}, page); return err }, []any{int64(0), []int64{a.ID, b.ID}, 21, 0, 21, 0}, 2},
 	} {
-		before, err := d.PlanCounts(ctx)
-		if err != nil {
-			t.Fatal(err)
+		plan, text := explainCommentPage(t, d, conn, c.name, c.call, c.args)
+		if got := loopsOver(plan, "article_counts"); got != float64(c.articles) {
+			t.Errorf("%s: the comment count of %d articles is read %v times, want %d:\n%s", c.name, c.articles, got, c.articles, text)
 		}
-		if err := c.call(); err != nil {
-			t.Fatalf("%s: %v", c.name, err)
-		}
-		after, err := d.PlanCounts(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var sql string
-		for s := range after {
-			if _, ok := before[s]; !ok && strings.Contains(s, "scope = 'comments'") {
-				sql = s
-			}
-		}
-		if sql == "" {
-			t.Fatalf("%s: no statement reading the comment count was prepared", c.name)
-		}
-		var out []byte
-		if err := conn.QueryRow(ctx, "EXPLAIN (ANALYZE, FORMAT JSON) "+sql, c.args...).Scan(&out); err != nil {
-			t.Fatalf("%s: %v\n%s", c.name, err, sql)
-		}
-		var plan []struct{ Plan map[string]any }
-		if err := json.Unmarshal(out, &plan); err != nil {
-			t.Fatal(err)
-		}
-		if got := loopsOver(plan[0].Plan, "article_counts"); got != float64(c.articles) {
-			t.Errorf("%s: the comment count of %d articles is read %v times, want %d:\n%s", c.name, c.articles, got, c.articles, out)
-		}
-		if got := loopsOver(plan[0].Plan, "comments"); got != float64(c.articles) {
-			t.Errorf("%s: the comments of %d articles are scanned %v times, want %d (the page's scan alone, no count):\n%s", c.name, c.articles, got, c.articles, out)
+		if got := loopsOver(plan, "comments"); got != float64(c.articles) {
+			t.Errorf("%s: the comments of %d articles are scanned %v times, want %d (the page's scan alone, no count):\n%s", c.name, c.articles, got, c.articles, text)
 		}
 	}
 }
@@ -493,33 +462,9 @@ func TestCommentPagesFlat(t *testing.T) {
 			{"ArticleWithComments", func() error { _, _, err := d.ArticleWithComments(ctx, 0, "big", page); return err }, []any{int64(0), "big"}},
 			{"CommentPages", func() error { _, err := d.CommentPages(ctx, 0, []int64{big.ID}, page); return err }, []any{int64(0), []int64{big.ID}, 21, 0, 21, 0}},
 		} {
-			before, err := d.PlanCounts(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := c.call(); err != nil {
-				t.Fatalf("%s: %v", c.name, err)
-			}
-			after, err := d.PlanCounts(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var sql string
-			for s := range after {
-				if _, ok := before[s]; !ok && strings.Contains(s, "scope = 'comments'") {
-					sql = s
-				}
-			}
-			var out []byte
-			if err := conn.QueryRow(ctx, "EXPLAIN (ANALYZE, FORMAT JSON) "+sql, c.args...).Scan(&out); err != nil {
-				t.Fatalf("%s: %v\n%s", c.name, err, sql)
-			}
-			var plan []struct{ Plan map[string]any }
-			if err := json.Unmarshal(out, &plan); err != nil {
-				t.Fatal(err)
-			}
-			if most := mostRowsOf(plan[0].Plan, "comments"); most > float64(page.Limit+1) {
-				t.Errorf("%s: a scan of the comments of an article of 150 yields %v rows, more than a page of %d and one:\n%s", c.name, most, page.Limit, out)
+			plan, text := explainCommentPage(t, d, conn, c.name, c.call, c.args)
+			if most := mostRowsOf(plan, "comments"); most > float64(page.Limit+1) {
+				t.Errorf("%s: a scan of the comments of an article of 150 yields %v rows, more than a page of %d and one:\n%s", c.name, most, page.Limit, text)
 			}
 		}
 	})
@@ -579,6 +524,44 @@ func TestCommentPagesFlat(t *testing.T) {
 			}
 		}
 	})
+}
+
+// explainCommentPage runs call, which prepares one statement reading a
+// comment count on d's one connection, and returns that statement's plan
+// as EXPLAIN (ANALYZE, FORMAT JSON) gives it on conn with args, parsed and
+// as text.
+func explainCommentPage(t *testing.T, d *db.DB, conn *pgx.Conn, name string, call func() error, args []any) (map[string]any, string) {
+	t.Helper()
+	ctx := context.Background()
+	before, err := d.PlanCounts(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := call(); err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	after, err := d.PlanCounts(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sql string
+	for s := range after {
+		if _, ok := before[s]; !ok && strings.Contains(s, "scope = 'comments'") {
+			sql = s
+		}
+	}
+	if sql == "" {
+		t.Fatalf("%s: no statement reading the comment count was prepared", name)
+	}
+	var out []byte
+	if err := conn.QueryRow(ctx, "EXPLAIN (ANALYZE, FORMAT JSON) "+sql, args...).Scan(&out); err != nil {
+		t.Fatalf("%s: %v\n%s", name, err, sql)
+	}
+	var plan []struct{ Plan map[string]any }
+	if err := json.Unmarshal(out, &plan); err != nil {
+		t.Fatal(err)
+	}
+	return plan[0].Plan, string(out)
 }
 
 // mostRowsOf returns the most rows a node of plan (EXPLAIN's JSON) that

@@ -181,3 +181,13 @@ func beginOn(tb testing.TB, url string) pgx.Tx {
 	}
 	return tx
 }
+
+// advisoryLocks returns how many advisory locks the session of tx holds.
+func advisoryLocks(tb testing.TB, tx pgx.Tx) int {
+	tb.Helper()
+	var locks int
+	if err := tx.QueryRow(context.Background(), `SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()`).Scan(&locks); err != nil {
+		tb.Fatal(err)
+	}
+	return locks
+}
