@@ -351,16 +351,7 @@ func TestCommentTotalsReadOnce(t *testing.T) {
 	b := mustCreateArticle(t, d, jake.ID, "b")
 	dbtest.Exec(t, url, `INSERT INTO comments (article_id, author_id, body)
 		SELECT x.id, $1, 'c' || i FROM articles x, generate_series(1, 30) AS i`, jake.ID)
-	conn, err := pgx.Connect(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
-	// The plan PostgreSQL keeps for a prepared statement, as the pool's
-	// are, and runs from its sixth execution on.
-	if _, err := conn.Exec(ctx, `SET plan_cache_mode = force_generic_plan`); err != nil {
-		t.Fatal(err)
-	}
+	conn := genericPlans(t, url)
 
 	page := conduit.Page{Limit: 20}
 	for _, c := range []struct {
@@ -443,14 +434,7 @@ func TestCommentPagesFlat(t *testing.T) {
 	}
 
 	t.Run("Plans", func(t *testing.T) {
-		conn, err := pgx.Connect(ctx, url)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, `SET plan_cache_mode = force_generic_plan`); err != nil {
-			t.Fatal(err)
-		}
+		conn := genericPlans(t, url)
 		big := mustArticle(t, d, 0, "big")
 		page := conduit.Page{Limit: 20}
 		for _, c := range []struct {
@@ -524,6 +508,23 @@ func TestCommentPagesFlat(t *testing.T) {
 			}
 		}
 	})
+}
+
+// genericPlans returns a connection to url that plans every statement as
+// PostgreSQL plans a prepared one, as the pool's are, from its sixth
+// execution on: for any value of its parameters.
+func genericPlans(t *testing.T, url string) *pgx.Conn {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close(ctx) })
+	if _, err := conn.Exec(ctx, `SET plan_cache_mode = force_generic_plan`); err != nil {
+		t.Fatal(err)
+	}
+	return conn
 }
 
 // explainCommentPage runs call, which prepares one statement reading a
