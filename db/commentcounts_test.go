@@ -332,11 +332,12 @@ func TestMigrateCommentCounts(t *testing.T) {
 }
 
 // TestCommentTotalsReadOnce holds each statement that returns a page of
-// comments with its total, in the plan PostgreSQL keeps for it, to one
-// read of the article's count per article, whatever the page holds
-// (written as a scalar subquery in a lateral SELECT, PostgreSQL pulls it
-// up into the join and runs it once per comment of the page), and to one
-// scan of the article's comments, the page's: no count of them.
+// comments with its total, in the plan PostgreSQL keeps for it, to reading
+// the counts once, whatever the page holds (written as a scalar subquery
+// in a lateral SELECT, PostgreSQL pulls it up into the join and runs it
+// once per comment of the page): one probe of article_counts for an
+// article's page, one scan for the pages of a list's articles. And to one
+// scan of each article's comments, the page's: no count of them.
 func TestCommentTotalsReadOnce(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -362,11 +363,11 @@ func TestCommentTotalsReadOnce(t *testing.T) {
 	}{
 		{"CommentPageBySlug", func() error { _, err := d.CommentPageBySlug(ctx, 0, "a", page); return err }, []any{"a"}, 1},
 		{"ArticleWithComments", func() error { _, _, err := d.ArticleWithComments(ctx, 0, "a", page); return err }, []any{int64(0), "a"}, 1},
-		{"CommentPages", func() error { _, err := d.CommentPages(ctx, 0, []int64{a.ID, b.ID}, page); return err }, []any{int64(0), []int64{a.ID, b.ID}, 21, 0, 21, 0}, 2},
+		{"CommentPages", func() error { _, err := d.CommentPages(ctx, 0, []int64{a.ID, b.ID}, page); return err }, []any{int64(0), []int64{a.ID, b.ID}, 21, 0}, 2},
 	} {
 		plan, text := explainCommentPage(t, d, conn, c.name, c.call, c.args)
-		if got := loopsOver(plan, "article_counts"); got != float64(c.articles) {
-			t.Errorf("%s: the comment count of %d articles is read %v times, want %d:\n%s", c.name, c.articles, got, c.articles, text)
+		if got := loopsOver(plan, "article_counts"); got != 1 {
+			t.Errorf("%s: the comment counts of %d articles are read in %v scans, want 1:\n%s", c.name, c.articles, got, text)
 		}
 		if got := loopsOver(plan, "comments"); got != float64(c.articles) {
 			t.Errorf("%s: the comments of %d articles are scanned %v times, want %d (the page's scan alone, no count):\n%s", c.name, c.articles, got, c.articles, text)
@@ -388,13 +389,15 @@ func loopsOver(plan map[string]any, relation string) float64 {
 	return n
 }
 
-// TestCommentPagesFlat holds the pages of an article of many comments to
-// what its pages of few cost, in the plan PostgreSQL keeps for each
-// statement, on a table whose pages autovacuum has marked all-visible: no
-// scan of comments yields more rows than the page and the one after it.
-// And it holds the pages of articles on either side of walkAbove (100, 101
-// and 150 comments, written in pairs of equal times) to the comments in
-// order, for every kind of page and each of the three statements.
+// TestCommentPagesFlat holds the pages of one article of many comments
+// (CommentPageBySlug, ArticleWithComments) to what its pages of few cost,
+// in the plan PostgreSQL keeps for each statement, on a table whose pages
+// autovacuum has marked all-visible: no scan of comments yields more rows
+// than the page and the one after it. (CommentPages reads its pages one
+// way; see there.) And it holds the pages of articles on either side of
+// walkAbove (100, 101 and 150 comments, written in pairs of equal times)
+// to the comments in order, for every kind of page and each of the three
+// statements.
 //
 // Not parallel: the open transactions of tests beside it would keep
 // VACUUM from marking the pages.
@@ -435,7 +438,6 @@ func TestCommentPagesFlat(t *testing.T) {
 
 	t.Run("Plans", func(t *testing.T) {
 		conn := genericPlans(t, url)
-		big := mustArticle(t, d, 0, "big")
 		page := conduit.Page{Limit: 20}
 		for _, c := range []struct {
 			name string
@@ -444,7 +446,6 @@ func TestCommentPagesFlat(t *testing.T) {
 		}{
 			{"CommentPageBySlug", func() error { _, err := d.CommentPageBySlug(ctx, 0, "big", page); return err }, []any{"big"}},
 			{"ArticleWithComments", func() error { _, _, err := d.ArticleWithComments(ctx, 0, "big", page); return err }, []any{int64(0), "big"}},
-			{"CommentPages", func() error { _, err := d.CommentPages(ctx, 0, []int64{big.ID}, page); return err }, []any{int64(0), []int64{big.ID}, 21, 0, 21, 0}},
 		} {
 			plan, text := explainCommentPage(t, d, conn, c.name, c.call, c.args)
 			if most := mostRowsOf(plan, "comments"); most > float64(page.Limit+1) {

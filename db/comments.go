@@ -154,6 +154,9 @@ const walkAbove = 100
 // in a FROM, and the direction of the page's order. bounds adds the page's
 // LIMIT (and OFFSET). The rows come in the page's order as PostgreSQL
 // yields them, which it does not promise: the statements order them again.
+// The page of one article (CommentPageBySlug, ArticleWithComments) is
+// read so; the pages of a list's articles (CommentPages) are not, see
+// there.
 //
 // The statements are prepared, and PostgreSQL keeps one plan for each,
 // made for an article's average number of comments (3 on the bench's
@@ -203,22 +206,32 @@ func (d *DB) CommentPages(ctx context.Context, viewerID int64, articleIDs []int6
 	}
 	limit := max(p.Limit, 0)
 	args := sqlArgs{viewerID, articleIDs}
-	pageRows, dir := commentPageRows(&args, "i.article_id", "n.total", "c.*", "", p, func(args *sqlArgs) string {
-		// Parameters here, unlike pageBounds: see TestPagesKeepTheirPlans.
-		return `LIMIT ` + args.add(limit+1) + ` OFFSET ` + args.add(max(p.Offset, 0))
-	})
+	window, dir := keyset(&args, "c", p)
 	// The authors are joined outside the pages here, unlike in
 	// CommentPageBySlug: one hash of the users serves the pages of every
 	// article asked for (pgbench, the first 5 comments of 20 articles on the
 	// bench's data, 2 clients: 6,800–7,400 statements a second joined
 	// outside, 6,000–7,100 inside), and inside, PostgreSQL found the
 	// generic plan dearer than its custom ones and planned the statement
-	// anew on every run (TestPagesKeepTheirPlans).
+	// anew on every run (TestPagesKeepTheirPlans). For the same reason the
+	// totals are read in one scan for all the articles, not by commentTotal
+	// per article, and each page is read one way, not commentPageRows' two:
+	// the generic plan expects 10 articles, and with either it cost enough
+	// more than the custom plans of 2 that PostgreSQL at times kept
+	// planning anew (2 runs of 24 for commentTotal, under -race).
 	sql := `
-		SELECT i.article_id, ` + commentColumns + `, n.total
+		SELECT i.article_id, ` + commentColumns + `, coalesce(n.total, 0)
 		FROM (SELECT DISTINCT unnest($2::bigint[]) AS article_id) i
-		CROSS JOIN LATERAL ` + commentTotal("i.article_id") + ` n
-		LEFT JOIN LATERAL (` + pageRows + `) c ON TRUE
+		LEFT JOIN (
+			SELECT key, sum(n)::bigint AS total FROM article_counts
+			WHERE scope = 'comments' AND key = ANY ($2::bigint[]) GROUP BY key
+		) n ON n.key = i.article_id
+		LEFT JOIN LATERAL (
+			SELECT c.* FROM comments c
+			WHERE c.article_id = i.article_id AND ` + window + `
+			ORDER BY c.created_at ` + dir + `, c.id ` + dir + `
+			LIMIT ` + args.add(limit+1) + ` OFFSET ` + args.add(max(p.Offset, 0)) + ` -- parameters here, unlike pageBounds: see TestPagesKeepTheirPlans
+		) c ON TRUE
 		LEFT JOIN users u ON u.id = c.author_id
 		ORDER BY i.article_id, c.created_at ` + dir + `, c.id ` + dir
 	rows, _ := d.pool.Query(ctx, sql, args...)
