@@ -149,10 +149,10 @@ const walkAbove = 100
 
 // commentPageRows returns the rows of page p of the comments of the
 // article whose id is the SQL expression article and whose comment count
-// is the SQL expression total, each selecting columns of the comment c
-// and of whatever join adds (an author), as a parenthesized query to put
-// in a FROM, and the direction of the page's order. bounds adds the page's
-// LIMIT (and OFFSET). The rows come in the page's order as PostgreSQL
+// is n.total (commentTotal, a lateral item before it), each selecting
+// columns of the comment c and of whatever join adds (an author), as a
+// parenthesized query to put in a FROM, and the direction of the page's
+// order. The rows come in the page's order as PostgreSQL
 // yields them, which it does not promise: the statements order them again.
 // The page of one article (CommentPageBySlug, ArticleWithComments) is
 // read so; the pages of a list's articles (CommentPages) are not, see
@@ -175,21 +175,22 @@ const walkAbove = 100
 // no comment row only where autovacuum has marked the index's pages
 // all-visible; on pages not marked yet (just after a bulk load) the plan
 // may read every id of the article again. TestCommentPagesFlat.
-func commentPageRows(args *sqlArgs, article, total, columns, join string, p conduit.Page, bounds func(*sqlArgs) string) (sql, dir string) {
+func commentPageRows(args *sqlArgs, article, columns, join string, p conduit.Page) (sql, dir string) {
 	window, dir := keyset(args, "c", p)
 	walk, _ := keyset(args, "pg", p)
 	few := strconv.Itoa(walkAbove)
+	const total = "n.total"
 	return `(
 			SELECT ` + columns + ` FROM comments c` + join + `
 			WHERE ` + total + ` <= ` + few + ` AND c.article_id = ` + article + ` AND ` + window + `
 			ORDER BY c.created_at ` + dir + `, c.id ` + dir + `
-			` + bounds(args) + `
+			` + pageBounds(args, p) + `
 		) UNION ALL (
 			SELECT ` + columns + ` FROM (
 				SELECT pg.id FROM comments pg
 				WHERE pg.article_id = ` + article + ` AND ` + walk + `
 				ORDER BY pg.created_at ` + dir + `, pg.id ` + dir + `
-				` + bounds(args) + `
+				` + pageBounds(args, p) + `
 			) pg JOIN comments c ON c.id = pg.id` + join + `
 			WHERE ` + total + ` > ` + few + `
 		)`, dir
@@ -297,9 +298,9 @@ func trimPage(page *conduit.CommentPage, limit int, fromEnd bool) {
 func (d *DB) ArticleWithComments(ctx context.Context, viewerID int64, slug string, p conduit.Page) (conduit.Article, conduit.CommentPage, error) {
 	limit := max(p.Limit, 0)
 	args := sqlArgs{viewerID, slug}
-	pageRows, _ := commentPageRows(&args, "a.id", "n.total", `c.id, c.body, c.created_at, c.updated_at, c.author_id, cu.username, cu.bio, cu.image,
+	pageRows, _ := commentPageRows(&args, "a.id", `c.id, c.body, c.created_at, c.updated_at, c.author_id, cu.username, cu.bio, cu.image,
 					EXISTS (SELECT 1 FROM follows fo WHERE fo.follower_id = $1 AND fo.followee_id = cu.id) AS following`,
-		` JOIN users cu ON cu.id = c.author_id`, p, func(args *sqlArgs) string { return pageBounds(args, p) })
+		` JOIN users cu ON cu.id = c.author_id`, p)
 	sql := `
 		SELECT ` + articleColumns + `, n.total AS comment_total,
 			p.ids, p.bodies, p.created_ats, p.updated_ats,
@@ -372,8 +373,7 @@ func (d *DB) CommentPageBySlug(ctx context.Context, viewerID int64, slug string,
 	limit := max(p.Limit, 0)
 	columns, args := viewedComment(viewerID)
 	bySlug := args.add(slug)
-	pageRows, dir := commentPageRows(&args, "a.id", "n.total", columns, ` JOIN users u ON u.id = c.author_id`, p,
-		func(args *sqlArgs) string { return pageBounds(args, p) })
+	pageRows, dir := commentPageRows(&args, "a.id", columns, ` JOIN users u ON u.id = c.author_id`, p)
 	sql := `
 		SELECT a.id, ` + pagedCommentColumns + `, n.total
 		FROM articles a
