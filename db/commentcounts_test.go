@@ -439,17 +439,35 @@ func TestCommentPagesFlat(t *testing.T) {
 	t.Run("Plans", func(t *testing.T) {
 		conn := genericPlans(t, url)
 		page := conduit.Page{Limit: 20}
+		// A list's page of 20 articles, the large one among them, and each
+		// article's first 20 comments.
+		list := []int64{mustArticle(t, d, 0, "big").ID}
+		for i := range 19 {
+			list = append(list, mustArticle(t, d, 0, fmt.Sprintf("few-%d", i+1)).ID)
+		}
+		pageRows := page.Limit + 1 // what a page of 20 reads of an article of 150
 		for _, c := range []struct {
-			name string
-			call func() error
-			args []any
+			name  string
+			call  func() error
+			stmts []prepared
+			most  []int // rows of comments per statement
 		}{
-			{"CommentPageBySlug", func() error { _, err := d.CommentPageBySlug(ctx, 0, "big", page); return err }, []any{"big"}},
-			{"ArticleWithComments", func() error { _, _, err := d.ArticleWithComments(ctx, 0, "big", page); return err }, []any{int64(0), "big"}},
+			{"CommentPageBySlug", func() error { _, err := d.CommentPageBySlug(ctx, 0, "big", page); return err },
+				[]prepared{{args: []any{"big"}}}, []int{pageRows}},
+			{"ArticleWithComments", func() error { _, _, err := d.ArticleWithComments(ctx, 0, "big", page); return err },
+				[]prepared{{args: []any{int64(0), "big"}}}, []int{pageRows}},
+			// The others have 3 comments each, read by the first statement
+			// (EXPLAIN rounds the rows of each of its 20 loops to a whole
+			// row), the large one's by the second.
+			{"CommentPages", func() error { _, err := d.CommentPages(ctx, 0, list, page); return err },
+				[]prepared{{"i.article_id", []any{int64(0), list, page.Limit + 1, 0}}, {"unnest($1", []any{list[:1]}}},
+				[]int{3*(len(list)-1) + len(list)/2, pageRows}},
 		} {
-			plan, text := explainCommentPage(t, d, conn, c.name, c.call, c.args)
-			if most := mostRowsOf(plan, "comments"); most > float64(page.Limit+1) {
-				t.Errorf("%s: a scan of the comments of an article of 150 yields %v rows, more than a page of %d and one:\n%s", c.name, most, page.Limit, text)
+			plans, text := explainCommentPages(t, d, conn, c.name, c.call, c.stmts...)
+			for i, plan := range plans {
+				if most := mostRowsOf(plan, "comments"); most > float64(c.most[i]) {
+					t.Errorf("%s: a scan of comments in statement %d yields %v rows, more than the %d of its pages (of 20) for an article of 150 and of 3:\n%s", c.name, i+1, most, c.most[i], text)
+				}
 			}
 		}
 	})
@@ -508,6 +526,29 @@ func TestCommentPagesFlat(t *testing.T) {
 				t.Errorf("%s, Offset 70: %v, want %v", slug, got, want)
 			}
 		}
+		// A list of articles large and small, one of them twice: each page
+		// as the article's own.
+		slugs := []string{"big", "few-1", "hundred-one", "big", "hundred"}
+		var ids []int64
+		for _, slug := range slugs {
+			ids = append(ids, mustArticle(t, d, 0, slug).ID)
+		}
+		p := conduit.Page{Limit: 5}
+		pages, err := d.CommentPages(ctx, 0, ids, p)
+		if err != nil || len(pages) != len(ids) {
+			t.Fatalf("CommentPages = %d pages, %v; want %d", len(pages), err, len(ids))
+		}
+		for i, slug := range slugs {
+			want, err := d.CommentPageBySlug(ctx, 0, slug, p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := pages[i]; got.ArticleID != ids[i] || fmt.Sprint(commentBodies(got.Comments)) != fmt.Sprint(commentBodies(want.Comments)) ||
+				got.HasMore != want.HasMore || got.Total != want.Total {
+				t.Errorf("list, %s: %v, hasMore %v, total %d; want %v, %v, %d", slug,
+					commentBodies(got.Comments), got.HasMore, got.Total, commentBodies(want.Comments), want.HasMore, want.Total)
+			}
+		}
 	})
 }
 
@@ -528,11 +569,18 @@ func genericPlans(t *testing.T, url string) *pgx.Conn {
 	return conn
 }
 
-// explainCommentPage runs call, which prepares one statement reading a
-// comment count on d's one connection, and returns that statement's plan
-// as EXPLAIN (ANALYZE, FORMAT JSON) gives it on conn with args, parsed and
-// as text.
-func explainCommentPage(t *testing.T, d *db.DB, conn *pgx.Conn, name string, call func() error, args []any) (map[string]any, string) {
+// prepared is a statement that a call prepares: the one whose text holds
+// marker (any, if the call prepares only one), to explain with args.
+type prepared struct {
+	marker string
+	args   []any
+}
+
+// explainCommentPages runs call, which prepares the statements want, each
+// reading a comment count, on d's one connection, and returns their plans,
+// in the order of want, as EXPLAIN (ANALYZE, FORMAT JSON) gives them on
+// conn, parsed and as text.
+func explainCommentPages(t *testing.T, d *db.DB, conn *pgx.Conn, name string, call func() error, want ...prepared) ([]map[string]any, string) {
 	t.Helper()
 	ctx := context.Background()
 	before, err := d.PlanCounts(ctx)
@@ -546,32 +594,57 @@ func explainCommentPage(t *testing.T, d *db.DB, conn *pgx.Conn, name string, cal
 	if err != nil {
 		t.Fatal(err)
 	}
-	var sql string
+	var new []string
 	for s := range after {
 		if _, ok := before[s]; !ok && strings.Contains(s, "scope = 'comments'") {
-			sql = s
+			new = append(new, s)
 		}
 	}
-	if sql == "" {
-		t.Fatalf("%s: no statement reading the comment count was prepared", name)
+	if len(new) != len(want) {
+		t.Fatalf("%s: %d statements reading a comment count were prepared, want %d:\n%s", name, len(new), len(want), strings.Join(new, "\n\n"))
 	}
-	var out []byte
-	if err := conn.QueryRow(ctx, "EXPLAIN (ANALYZE, FORMAT JSON) "+sql, args...).Scan(&out); err != nil {
-		t.Fatalf("%s: %v\n%s", name, err, sql)
+	plans := make([]map[string]any, len(want))
+	var text strings.Builder
+	for i, w := range want {
+		sql := ""
+		for _, s := range new {
+			if strings.Contains(s, w.marker) {
+				sql = s
+			}
+		}
+		if sql == "" {
+			t.Fatalf("%s: no statement prepared holds %q:\n%s", name, w.marker, strings.Join(new, "\n\n"))
+		}
+		var out []byte
+		if err := conn.QueryRow(ctx, "EXPLAIN (ANALYZE, FORMAT JSON) "+sql, w.args...).Scan(&out); err != nil {
+			t.Fatalf("%s: %v\n%s", name, err, sql)
+		}
+		var plan []struct{ Plan map[string]any }
+		if err := json.Unmarshal(out, &plan); err != nil {
+			t.Fatal(err)
+		}
+		plans[i] = plan[0].Plan
+		text.Write(out)
+		text.WriteString("\n")
 	}
-	var plan []struct{ Plan map[string]any }
-	if err := json.Unmarshal(out, &plan); err != nil {
-		t.Fatal(err)
-	}
-	return plan[0].Plan, string(out)
+	return plans, text.String()
+}
+
+// explainCommentPage is explainCommentPages of a call that prepares one
+// statement.
+func explainCommentPage(t *testing.T, d *db.DB, conn *pgx.Conn, name string, call func() error, args []any) (map[string]any, string) {
+	t.Helper()
+	plans, text := explainCommentPages(t, d, conn, name, call, prepared{args: args})
+	return plans[0], text
 }
 
 // mostRowsOf returns the most rows a node of plan (EXPLAIN's JSON) that
-// scans relation yields in one of its loops.
+// scans relation yields in all its loops together (EXPLAIN gives the
+// average of a loop).
 func mostRowsOf(plan map[string]any, relation string) float64 {
 	var most float64
 	if plan["Relation Name"] == relation {
-		most = plan["Actual Rows"].(float64)
+		most = plan["Actual Rows"].(float64) * plan["Actual Loops"].(float64)
 	}
 	subs, _ := plan["Plans"].([]any)
 	for _, s := range subs {

@@ -155,8 +155,8 @@ const walkAbove = 100
 // order. The rows come in the page's order as PostgreSQL
 // yields them, which it does not promise: the statements order them again.
 // The page of one article (CommentPageBySlug, ArticleWithComments) is
-// read so; the pages of a list's articles (CommentPages) are not, see
-// there.
+// read so, and the pages of a list's articles (CommentPages) only for its
+// articles of more than walkAbove comments, see there.
 //
 // The statements are prepared, and PostgreSQL keeps one plan for each,
 // made for an article's average number of comments (3 on the bench's
@@ -198,9 +198,10 @@ func commentPageRows(args *sqlArgs, article, columns, join string, p conduit.Pag
 
 // CommentPages returns, for each article id in order, one page of its
 // comments newest first, in one statement however many articles are asked
-// for: each article's page is read from the index on (article_id,
-// created_at, id) by a lateral subquery, and each article appears at least
-// once, with its total, even when its page is empty.
+// for, and one more when any of them has more than walkAbove comments:
+// each article's page is read from the index on (article_id, created_at,
+// id) by a lateral subquery, and each article appears at least once, with
+// its total, even when its page is empty.
 func (d *DB) CommentPages(ctx context.Context, viewerID int64, articleIDs []int64, p conduit.Page) ([]conduit.CommentPage, error) {
 	if len(articleIDs) == 0 {
 		return []conduit.CommentPage{}, nil
@@ -220,6 +221,15 @@ func (d *DB) CommentPages(ctx context.Context, viewerID int64, articleIDs []int6
 	// the generic plan expects 10 articles, and with either it cost enough
 	// more than the custom plans of 2 that PostgreSQL at times kept
 	// planning anew (2 runs of 24 for commentTotal, under -race).
+	//
+	// One way is the plan PostgreSQL finds for the articles' average, and
+	// where it expects few rows an article (on a small site) that is a read
+	// and a sort of all the article's comments: an article of 10,000 would
+	// cost them all in every list it is in. So the lateral page skips an
+	// article with more than walkAbove comments, by a one-time filter on its
+	// total, and those are read by walkedCommentPages, in a second
+	// statement, which lists of articles of ordinary size never run
+	// (TestCommentPagesFlat).
 	sql := `
 		SELECT i.article_id, ` + commentColumns + `, coalesce(n.total, 0)
 		FROM (SELECT DISTINCT unnest($2::bigint[]) AS article_id) i
@@ -229,7 +239,7 @@ func (d *DB) CommentPages(ctx context.Context, viewerID int64, articleIDs []int6
 		) n ON n.key = i.article_id
 		LEFT JOIN LATERAL (
 			SELECT c.* FROM comments c
-			WHERE c.article_id = i.article_id AND ` + window + `
+			WHERE coalesce(n.total, 0) <= ` + strconv.Itoa(walkAbove) + ` AND c.article_id = i.article_id AND ` + window + `
 			ORDER BY c.created_at ` + dir + `, c.id ` + dir + `
 			LIMIT ` + args.add(limit+1) + ` OFFSET ` + args.add(max(p.Offset, 0)) + ` -- parameters here, unlike pageBounds: see TestPagesKeepTheirPlans
 		) c ON TRUE
@@ -257,6 +267,17 @@ func (d *DB) CommentPages(ctx context.Context, viewerID int64, articleIDs []int6
 	if err := rows.Err(); err != nil {
 		return nil, d.storeError("select comment pages", "", err)
 	}
+	var large []int64
+	for id, page := range byArticle {
+		if page.Total > walkAbove {
+			large = append(large, id)
+		}
+	}
+	if len(large) > 0 {
+		if err := d.walkedCommentPages(ctx, viewerID, large, p, byArticle); err != nil {
+			return nil, err
+		}
+	}
 	pages := make([]conduit.CommentPage, len(articleIDs))
 	for i, id := range articleIDs {
 		page := byArticle[id]
@@ -270,6 +291,34 @@ func (d *DB) CommentPages(ctx context.Context, viewerID int64, articleIDs []int6
 		trimPage(&pages[i], limit, p.FromEnd)
 	}
 	return pages, nil
+}
+
+// walkedCommentPages reads, as CommentPageBySlug reads one article's, the
+// page p of the comments of each article of ids, which CommentPages found
+// to have more than walkAbove comments, and puts it, with its total, in the
+// article's page in pages.
+func (d *DB) walkedCommentPages(ctx context.Context, viewerID int64, ids []int64, p conduit.Page, pages map[int64]*conduit.CommentPage) error {
+	columns, args := viewedComment(viewerID)
+	sql := commentPagesOf(&args, columns, `unnest(`+args.add(ids)+`::bigint[]) AS a(id)`, "", "a.id, ", p)
+	rows, _ := d.pool.Query(ctx, sql, args...)
+	defer rows.Close()
+	var total int
+	s := newCommentScanner(&total)
+	for rows.Next() {
+		c, found, err := s.scan(rows)
+		if err != nil {
+			return d.storeError("select comment pages", "", err)
+		}
+		page := pages[s.articleID]
+		page.Total = total
+		if found {
+			page.Comments = append(page.Comments, c)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return d.storeError("select comment pages", "", err)
+	}
+	return nil
 }
 
 // trimPage makes page, read with one comment more than limit in the
@@ -372,15 +421,7 @@ func inPageOrder(comments []conduit.Comment, fromEnd bool) {
 func (d *DB) CommentPageBySlug(ctx context.Context, viewerID int64, slug string, p conduit.Page) (conduit.CommentPage, error) {
 	limit := max(p.Limit, 0)
 	columns, args := viewedComment(viewerID)
-	bySlug := args.add(slug)
-	pageRows, dir := commentPageRows(&args, "a.id", columns, ` JOIN users u ON u.id = c.author_id`, p)
-	sql := `
-		SELECT a.id, ` + pagedCommentColumns + `, n.total
-		FROM articles a
-		CROSS JOIN LATERAL ` + commentTotal("a.id") + ` n
-		LEFT JOIN LATERAL (` + pageRows + `) c ON TRUE
-		WHERE a.slug = ` + bySlug + `
-		ORDER BY c.created_at ` + dir + `, c.id ` + dir
+	sql := commentPagesOf(&args, columns, "articles a", "WHERE a.slug = "+args.add(slug), "", p)
 	rows, _ := d.pool.Query(ctx, sql, args...)
 	var page conduit.CommentPage
 	s := newCommentScanner(&page.Total)
@@ -394,6 +435,23 @@ func (d *DB) CommentPageBySlug(ctx context.Context, viewerID int64, slug string,
 	}
 	trimPage(&page, limit, p.FromEnd)
 	return page, nil
+}
+
+// commentPagesOf returns a statement of page p of the comments of each
+// article a of from (a FROM item, with where its WHERE clause, or empty):
+// per comment a row of a.id, pagedCommentColumns (of viewedComment's
+// columns) and the article's total, or one row of NULLs and the total for
+// an article without any on the page; ordered by first (empty, or columns
+// and a comma) and the page's order.
+func commentPagesOf(args *sqlArgs, columns, from, where, first string, p conduit.Page) string {
+	pageRows, dir := commentPageRows(args, "a.id", columns, ` JOIN users u ON u.id = c.author_id`, p)
+	return `
+		SELECT a.id, ` + pagedCommentColumns + `, n.total
+		FROM ` + from + `
+		CROSS JOIN LATERAL ` + commentTotal("a.id") + ` n
+		LEFT JOIN LATERAL (` + pageRows + `) c ON TRUE
+		` + where + `
+		ORDER BY ` + first + `c.created_at ` + dir + `, c.id ` + dir
 }
 
 // commentArrays is what follows the article on the row of

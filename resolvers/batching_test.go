@@ -399,3 +399,51 @@ func TestCommentPageErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestCommentsOfLargeArticlesInAList proves that the first comments of each
+// article of a list are right when one has more than 100 comments (whose
+// page a second statement reads, db.CommentPages), and that such an article
+// costs the list one statement more, however many of them it holds.
+func TestCommentsOfLargeArticlesInAList(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	bob, carol := e.mustUser(t, "bob"), e.mustUser(t, "carol")
+	small := e.mustArticle(t, bob, "Small", "tag")
+	e.mustComment(t, carol, small.Slug, "small 1")
+	const query = `{ articles(first: 10) { nodes { slug comments(first: 2) { totalCount pageInfo { hasNextPage } nodes { body } } } } }`
+	type page struct {
+		Slug     string
+		Comments struct {
+			TotalCount int
+			PageInfo   struct{ HasNextPage bool }
+			Nodes      []struct{ Body string }
+		}
+	}
+	list := func(t *testing.T) ([]page, int64) {
+		t.Helper()
+		before := e.db.Statements()
+		res := e.post(t, request{query: query})
+		after := e.db.Statements()
+		wantErrorCodes(t, res)
+		var data struct{ Articles struct{ Nodes []page } }
+		mustUnmarshal(t, res.Data, &data)
+		return data.Articles.Nodes, after - before
+	}
+	_, ordinary := list(t)
+
+	for _, title := range []string{"Large", "Larger"} {
+		a := e.mustArticle(t, bob, title, "tag")
+		for i := range 101 {
+			e.mustComment(t, carol, a.Slug, fmt.Sprintf("%s %d", title, i+1))
+		}
+	}
+	pages, statements := list(t)
+	if statements != ordinary+1 {
+		t.Errorf("a list with two articles of 101 comments ran %d statements, want one more than the %d of one without", statements, ordinary)
+	}
+	got := fmt.Sprint(pages)
+	want := `[{larger {101 {true} [{Larger 101} {Larger 100}]}} {large {101 {true} [{Large 101} {Large 100}]}} {small {1 {false} [{small 1}]}}]`
+	if got != want {
+		t.Errorf("pages:\n%s\nwant\n%s", got, want)
+	}
+}
