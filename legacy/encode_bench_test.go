@@ -33,7 +33,7 @@ func BenchmarkArticlesPage(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	logger := slog.New(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelWarn})) // as make bench's servers log
 	r := app.New(app.Config{Logger: logger, GraphQL: resolvers.DefaultOptions()}, svc, store).Public
 
 	for _, who := range []struct {
@@ -63,7 +63,7 @@ func BenchmarkArticlesPage(b *testing.B) {
 			b.ReportAllocs()
 			defer benchStatements(b, store)()
 			for b.Loop() {
-				rec := httptest.NewRecorder()
+				rec := dbtest.NewRecorder()
 				r.ServeHTTP(rec, req)
 				if rec.Code != http.StatusOK {
 					b.Fatalf("status %d: %s", rec.Code, rec.Body)

@@ -39,8 +39,10 @@ func BenchmarkGraphQLArticles(b *testing.B) {
 // benchServer is the GraphQL handler over a seeded database.
 type benchServer struct {
 	store   *db.DB
+	svc     *conduit.Service
 	handler http.Handler
-	token   string // of a user who sees favorited and following set on part of the page
+	viewer  int64
+	token   string // of the user viewer, who sees favorited and following set on part of the page
 }
 
 // newBenchServer seeds articles articles by two authors, with comments
@@ -58,9 +60,15 @@ func newBenchServer(b testing.TB, articles, comments int) *benchServer {
 	if err != nil {
 		b.Fatal(err)
 	}
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	// A benchmark logs as make bench's servers do, at warn; a test (the
+	// budgets) at production's default, info, which writes the access log.
+	level := slog.LevelInfo
+	if _, ok := b.(*testing.B); ok {
+		level = slog.LevelWarn
+	}
+	logger := slog.New(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: level}))
 	h := app.New(app.Config{Logger: logger, GraphQL: resolvers.DefaultOptions()}, svc, store).Public
-	return &benchServer{store: store, handler: h, token: token}
+	return &benchServer{store: store, svc: svc, handler: h, viewer: viewer, token: token}
 }
 
 // run executes query in a loop, failing on any error, and reports the
@@ -89,7 +97,7 @@ func (bs *benchServer) runWith(b *testing.B, query string, variables map[string]
 	for b.Loop() {
 		rd.Reset(body)
 		req.Body = io.NopCloser(rd)
-		rec := httptest.NewRecorder()
+		rec := dbtest.NewRecorder()
 		bs.handler.ServeHTTP(rec, req)
 		if rec.Code != http.StatusOK || bytes.Contains(rec.Body.Bytes(), []byte(`"errors":[`)) {
 			b.Fatalf("status %d: %s", rec.Code, rec.Body)
