@@ -299,7 +299,7 @@ func (d *DB) CommentPages(ctx context.Context, viewerID int64, articleIDs []int6
 // article's page in pages.
 func (d *DB) walkedCommentPages(ctx context.Context, viewerID int64, ids []int64, p conduit.Page, pages map[int64]*conduit.CommentPage) error {
 	columns, args := viewedComment(viewerID)
-	sql := commentPagesOf(&args, columns, `unnest(`+args.add(ids)+`::bigint[]) AS a(id)`, "", "a.id, ", p)
+	sql := commentPagesOf(&args, columns, `unnest(`+args.add(ids)+`::bigint[]) AS a(id)`, "", p)
 	rows, _ := d.pool.Query(ctx, sql, args...)
 	defer rows.Close()
 	var total int
@@ -317,6 +317,9 @@ func (d *DB) walkedCommentPages(ctx context.Context, viewerID int64, ids []int64
 	}
 	if err := rows.Err(); err != nil {
 		return d.storeError("select comment pages", "", err)
+	}
+	for _, id := range ids {
+		inPageOrder(pages[id].Comments, p.FromEnd)
 	}
 	return nil
 }
@@ -421,7 +424,7 @@ func inPageOrder(comments []conduit.Comment, fromEnd bool) {
 func (d *DB) CommentPageBySlug(ctx context.Context, viewerID int64, slug string, p conduit.Page) (conduit.CommentPage, error) {
 	limit := max(p.Limit, 0)
 	columns, args := viewedComment(viewerID)
-	sql := commentPagesOf(&args, columns, "articles a", "WHERE a.slug = "+args.add(slug), "", p)
+	sql := commentPagesOf(&args, columns, "articles a", "WHERE a.slug = "+args.add(slug), p)
 	rows, _ := d.pool.Query(ctx, sql, args...)
 	var page conduit.CommentPage
 	s := newCommentScanner(&page.Total)
@@ -433,6 +436,7 @@ func (d *DB) CommentPageBySlug(ctx context.Context, viewerID int64, slug string,
 	if !found {
 		return conduit.CommentPage{}, conduit.NotFoundError(conduit.ThingArticle, nil)
 	}
+	inPageOrder(page.Comments, p.FromEnd)
 	trimPage(&page, limit, p.FromEnd)
 	return page, nil
 }
@@ -441,17 +445,20 @@ func (d *DB) CommentPageBySlug(ctx context.Context, viewerID int64, slug string,
 // article a of from (a FROM item, with where its WHERE clause, or empty):
 // per comment a row of a.id, pagedCommentColumns (of viewedComment's
 // columns) and the article's total, or one row of NULLs and the total for
-// an article without any on the page; ordered by first (empty, or columns
-// and a comma) and the page's order.
-func commentPagesOf(args *sqlArgs, columns, from, where, first string, p conduit.Page) string {
-	pageRows, dir := commentPageRows(args, "a.id", columns, ` JOIN users u ON u.id = c.author_id`, p)
+// an article without any on the page. The rows come as the page's
+// subquery yields them, without an ORDER BY of their own, as
+// ArticleWithComments' do: each article's in the page's order nearly
+// always, which inPageOrder checks. Sorting them again in PostgreSQL cost
+// the page of an article of 20 comments a second sort of its rows:
+// 74-81 µs of execution against 81-82 (EXPLAIN ANALYZE, bench data).
+func commentPagesOf(args *sqlArgs, columns, from, where string, p conduit.Page) string {
+	pageRows, _ := commentPageRows(args, "a.id", columns, ` JOIN users u ON u.id = c.author_id`, p)
 	return `
 		SELECT a.id, ` + pagedCommentColumns + `, n.total
 		FROM ` + from + `
 		CROSS JOIN LATERAL ` + commentTotal("a.id") + ` n
 		LEFT JOIN LATERAL (` + pageRows + `) c ON TRUE
-		` + where + `
-		ORDER BY ` + first + `c.created_at ` + dir + `, c.id ` + dir
+		` + where
 }
 
 // commentArrays is what follows the article on the row of
