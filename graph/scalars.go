@@ -12,11 +12,14 @@ import (
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
+
+	"github.com/conduit-dev/conduit/conduit"
 )
 
 // DateTimeLayout is the wire format of the DateTime scalar: UTC with exactly
-// three fractional digits, the format the Conduit clients have always read.
-const DateTimeLayout = "2006-01-02T15:04:05.000Z"
+// three fractional digits, the format the Conduit clients have always read,
+// as the legacy surface writes its timestamps.
+const DateTimeLayout = conduit.TimestampLayout
 
 // MarshalDateTime writes t in UTC as DateTimeLayout.
 func MarshalDateTime(t time.Time) graphql.Marshaler {
@@ -26,7 +29,7 @@ func MarshalDateTime(t time.Time) graphql.Marshaler {
 // appendDateTime appends t as a DateTime, quoted.
 func appendDateTime(b []byte, t time.Time) []byte {
 	b = append(b, '"')
-	b = t.UTC().AppendFormat(b, DateTimeLayout)
+	b = conduit.AppendTimestamp(b, t)
 	return append(b, '"')
 }
 

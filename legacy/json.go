@@ -21,8 +21,8 @@ import (
 )
 
 // timeLayout is the wire format of every timestamp: UTC with milliseconds,
-// which the old clients' date regex requires.
-const timeLayout = "2006-01-02T15:04:05.000Z07:00"
+// which the old clients' date regex requires (conduit.AppendTimestamp).
+const timeLayout = conduit.TimestampLayout
 
 // timestamp encodes a time the way the old backend did.
 type timestamp time.Time
@@ -31,7 +31,7 @@ type timestamp time.Time
 func (t timestamp) MarshalJSON() ([]byte, error) {
 	b := make([]byte, 0, len(timeLayout)+2)
 	b = append(b, '"')
-	b = time.Time(t).UTC().AppendFormat(b, timeLayout)
+	b = conduit.AppendTimestamp(b, time.Time(t))
 	return append(b, '"'), nil
 }
 
