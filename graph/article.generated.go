@@ -1221,7 +1221,7 @@ var articleImplementors = []string{"Article", "Node"}
 
 func (ec *executionContext) _Article(ctx context.Context, sel ast.SelectionSet, obj *conduit.Article) graphql.Marshaler {
 	if !plainWritersOff.Load() {
-		if fields := graphql.CollectFields(ec.OperationContext, sel, articleImplementors); ec.plainFields_Article(fields, obj) {
+		if fields := graphql.CollectFields(ec.OperationContext, sel, articleImplementors); ec.plainFields_Article(fields, obj, nil) {
 			return ec.marshalPlain_Article(fields, obj)
 		}
 	}
@@ -1315,7 +1315,7 @@ var articleConnectionImplementors = []string{"ArticleConnection"}
 
 func (ec *executionContext) _ArticleConnection(ctx context.Context, sel ast.SelectionSet, obj *ArticleConnection) graphql.Marshaler {
 	if !plainWritersOff.Load() {
-		if fields := graphql.CollectFields(ec.OperationContext, sel, articleConnectionImplementors); ec.plainFields_ArticleConnection(fields, obj) {
+		if fields := graphql.CollectFields(ec.OperationContext, sel, articleConnectionImplementors); ec.plainFields_ArticleConnection(fields, obj, nil) {
 			return ec.marshalPlain_ArticleConnection(fields, obj)
 		}
 	}
@@ -1368,7 +1368,7 @@ var articleEdgeImplementors = []string{"ArticleEdge"}
 
 func (ec *executionContext) _ArticleEdge(ctx context.Context, sel ast.SelectionSet, obj *ArticleEdge) graphql.Marshaler {
 	if !plainWritersOff.Load() {
-		if fields := graphql.CollectFields(ec.OperationContext, sel, articleEdgeImplementors); ec.plainFields_ArticleEdge(fields, obj) {
+		if fields := graphql.CollectFields(ec.OperationContext, sel, articleEdgeImplementors); ec.plainFields_ArticleEdge(fields, obj, nil) {
 			return ec.marshalPlain_ArticleEdge(fields, obj)
 		}
 	}
@@ -1412,7 +1412,7 @@ var createArticlePayloadImplementors = []string{"CreateArticlePayload"}
 
 func (ec *executionContext) _CreateArticlePayload(ctx context.Context, sel ast.SelectionSet, obj *CreateArticlePayload) graphql.Marshaler {
 	if !plainWritersOff.Load() {
-		if fields := graphql.CollectFields(ec.OperationContext, sel, createArticlePayloadImplementors); ec.plainFields_CreateArticlePayload(fields, obj) {
+		if fields := graphql.CollectFields(ec.OperationContext, sel, createArticlePayloadImplementors); ec.plainFields_CreateArticlePayload(fields, obj, nil) {
 			return ec.marshalPlain_CreateArticlePayload(fields, obj)
 		}
 	}
@@ -1455,7 +1455,7 @@ var deleteArticlePayloadImplementors = []string{"DeleteArticlePayload"}
 
 func (ec *executionContext) _DeleteArticlePayload(ctx context.Context, sel ast.SelectionSet, obj *DeleteArticlePayload) graphql.Marshaler {
 	if !plainWritersOff.Load() {
-		if fields := graphql.CollectFields(ec.OperationContext, sel, deleteArticlePayloadImplementors); ec.plainFields_DeleteArticlePayload(fields, obj) {
+		if fields := graphql.CollectFields(ec.OperationContext, sel, deleteArticlePayloadImplementors); ec.plainFields_DeleteArticlePayload(fields, obj, nil) {
 			return ec.marshalPlain_DeleteArticlePayload(fields, obj)
 		}
 	}
@@ -1498,7 +1498,7 @@ var favoriteArticlePayloadImplementors = []string{"FavoriteArticlePayload"}
 
 func (ec *executionContext) _FavoriteArticlePayload(ctx context.Context, sel ast.SelectionSet, obj *FavoriteArticlePayload) graphql.Marshaler {
 	if !plainWritersOff.Load() {
-		if fields := graphql.CollectFields(ec.OperationContext, sel, favoriteArticlePayloadImplementors); ec.plainFields_FavoriteArticlePayload(fields, obj) {
+		if fields := graphql.CollectFields(ec.OperationContext, sel, favoriteArticlePayloadImplementors); ec.plainFields_FavoriteArticlePayload(fields, obj, nil) {
 			return ec.marshalPlain_FavoriteArticlePayload(fields, obj)
 		}
 	}
@@ -1541,7 +1541,7 @@ var unfavoriteArticlePayloadImplementors = []string{"UnfavoriteArticlePayload"}
 
 func (ec *executionContext) _UnfavoriteArticlePayload(ctx context.Context, sel ast.SelectionSet, obj *UnfavoriteArticlePayload) graphql.Marshaler {
 	if !plainWritersOff.Load() {
-		if fields := graphql.CollectFields(ec.OperationContext, sel, unfavoriteArticlePayloadImplementors); ec.plainFields_UnfavoriteArticlePayload(fields, obj) {
+		if fields := graphql.CollectFields(ec.OperationContext, sel, unfavoriteArticlePayloadImplementors); ec.plainFields_UnfavoriteArticlePayload(fields, obj, nil) {
 			return ec.marshalPlain_UnfavoriteArticlePayload(fields, obj)
 		}
 	}
@@ -1584,7 +1584,7 @@ var updateArticlePayloadImplementors = []string{"UpdateArticlePayload"}
 
 func (ec *executionContext) _UpdateArticlePayload(ctx context.Context, sel ast.SelectionSet, obj *UpdateArticlePayload) graphql.Marshaler {
 	if !plainWritersOff.Load() {
-		if fields := graphql.CollectFields(ec.OperationContext, sel, updateArticlePayloadImplementors); ec.plainFields_UpdateArticlePayload(fields, obj) {
+		if fields := graphql.CollectFields(ec.OperationContext, sel, updateArticlePayloadImplementors); ec.plainFields_UpdateArticlePayload(fields, obj, nil) {
 			return ec.marshalPlain_UpdateArticlePayload(fields, obj)
 		}
 	}

@@ -591,7 +591,7 @@ var addCommentPayloadImplementors = []string{"AddCommentPayload"}
 
 func (ec *executionContext) _AddCommentPayload(ctx context.Context, sel ast.SelectionSet, obj *AddCommentPayload) graphql.Marshaler {
 	if !plainWritersOff.Load() {
-		if fields := graphql.CollectFields(ec.OperationContext, sel, addCommentPayloadImplementors); ec.plainFields_AddCommentPayload(fields, obj) {
+		if fields := graphql.CollectFields(ec.OperationContext, sel, addCommentPayloadImplementors); ec.plainFields_AddCommentPayload(fields, obj, nil) {
 			return ec.marshalPlain_AddCommentPayload(fields, obj)
 		}
 	}
@@ -634,7 +634,7 @@ var commentImplementors = []string{"Comment", "Node"}
 
 func (ec *executionContext) _Comment(ctx context.Context, sel ast.SelectionSet, obj *conduit.Comment) graphql.Marshaler {
 	if !plainWritersOff.Load() {
-		if fields := graphql.CollectFields(ec.OperationContext, sel, commentImplementors); ec.plainFields_Comment(fields, obj) {
+		if fields := graphql.CollectFields(ec.OperationContext, sel, commentImplementors); ec.plainFields_Comment(fields, obj, nil) {
 			return ec.marshalPlain_Comment(fields, obj)
 		}
 	}
@@ -698,7 +698,7 @@ var commentConnectionImplementors = []string{"CommentConnection"}
 
 func (ec *executionContext) _CommentConnection(ctx context.Context, sel ast.SelectionSet, obj *CommentConnection) graphql.Marshaler {
 	if !plainWritersOff.Load() {
-		if fields := graphql.CollectFields(ec.OperationContext, sel, commentConnectionImplementors); ec.plainFields_CommentConnection(fields, obj) {
+		if fields := graphql.CollectFields(ec.OperationContext, sel, commentConnectionImplementors); ec.plainFields_CommentConnection(fields, obj, nil) {
 			return ec.marshalPlain_CommentConnection(fields, obj)
 		}
 	}
@@ -751,7 +751,7 @@ var commentEdgeImplementors = []string{"CommentEdge"}
 
 func (ec *executionContext) _CommentEdge(ctx context.Context, sel ast.SelectionSet, obj *CommentEdge) graphql.Marshaler {
 	if !plainWritersOff.Load() {
-		if fields := graphql.CollectFields(ec.OperationContext, sel, commentEdgeImplementors); ec.plainFields_CommentEdge(fields, obj) {
+		if fields := graphql.CollectFields(ec.OperationContext, sel, commentEdgeImplementors); ec.plainFields_CommentEdge(fields, obj, nil) {
 			return ec.marshalPlain_CommentEdge(fields, obj)
 		}
 	}
@@ -794,7 +794,7 @@ var deleteCommentPayloadImplementors = []string{"DeleteCommentPayload"}
 
 func (ec *executionContext) _DeleteCommentPayload(ctx context.Context, sel ast.SelectionSet, obj *DeleteCommentPayload) graphql.Marshaler {
 	if !plainWritersOff.Load() {
-		if fields := graphql.CollectFields(ec.OperationContext, sel, deleteCommentPayloadImplementors); ec.plainFields_DeleteCommentPayload(fields, obj) {
+		if fields := graphql.CollectFields(ec.OperationContext, sel, deleteCommentPayloadImplementors); ec.plainFields_DeleteCommentPayload(fields, obj, nil) {
 			return ec.marshalPlain_DeleteCommentPayload(fields, obj)
 		}
 	}

@@ -12,13 +12,13 @@ import (
 )
 
 // plain_AddCommentPayload tells whether sel, over obj, holds only plain fields, which
-// writePlain_AddCommentPayload writes.
-func (ec *executionContext) plain_AddCommentPayload(sel ast.SelectionSet, obj *AddCommentPayload) bool {
-	return ec.plainFields_AddCommentPayload(graphql.CollectFields(ec.OperationContext, sel, addCommentPayloadImplementors), obj)
+// writePlain_AddCommentPayload writes; c, if not nil, keeps the fields collected.
+func (ec *executionContext) plain_AddCommentPayload(sel ast.SelectionSet, obj *AddCommentPayload, c *collected) bool {
+	return ec.plainFields_AddCommentPayload(c.fields(ec.OperationContext, sel, addCommentPayloadImplementors), obj, c)
 }
 
 // plainFields_AddCommentPayload is plain_AddCommentPayload of the fields collected from a selection.
-func (ec *executionContext) plainFields_AddCommentPayload(fields []graphql.CollectedField, obj *AddCommentPayload) bool {
+func (ec *executionContext) plainFields_AddCommentPayload(fields []graphql.CollectedField, obj *AddCommentPayload, c *collected) bool {
 	if !plainFields(fields) {
 		return false
 	}
@@ -26,26 +26,31 @@ func (ec *executionContext) plainFields_AddCommentPayload(fields []graphql.Colle
 		switch f.Name {
 		case "__typename":
 		case "comment":
-			if !(obj.Comment == nil || ec.plain_Comment(f.Selections, obj.Comment)) {
+			if !(obj.Comment == nil || ec.plain_Comment(f.Selections, obj.Comment, c)) {
 				return false
 			}
 		case "userErrors":
-			if !(ec.plainAll_UserError(f.Selections, obj.UserErrors)) {
+			if !(ec.plainAll_UserError(f.Selections, obj.UserErrors, c)) {
 				return false
 			}
 		default:
 			return false
 		}
 	}
-	_ = obj
+	_, _ = obj, c
 	return true
 }
 
-// plainAll_AddCommentPayload is plain_AddCommentPayload of every element of list.
-func (ec *executionContext) plainAll_AddCommentPayload(sel ast.SelectionSet, list []*AddCommentPayload) bool {
-	fields := graphql.CollectFields(ec.OperationContext, sel, addCommentPayloadImplementors)
+// plainAll_AddCommentPayload is plain_AddCommentPayload of every element of list, whose elements
+// share the fields collected below them (in c, or in a collected of the
+// list's own).
+func (ec *executionContext) plainAll_AddCommentPayload(sel ast.SelectionSet, list []*AddCommentPayload, c *collected) bool {
+	if c == nil && len(list) > 1 {
+		c = &collected{}
+	}
+	fields := c.fields(ec.OperationContext, sel, addCommentPayloadImplementors)
 	for _, obj := range list {
-		if obj == nil || !ec.plainFields_AddCommentPayload(fields, obj) {
+		if obj == nil || !ec.plainFields_AddCommentPayload(fields, obj, c) {
 			return false
 		}
 	}
@@ -53,12 +58,12 @@ func (ec *executionContext) plainAll_AddCommentPayload(sel ast.SelectionSet, lis
 }
 
 // writePlain_AddCommentPayload writes sel over obj, which plain_AddCommentPayload accepted.
-func (ec *executionContext) writePlain_AddCommentPayload(w io.Writer, sel ast.SelectionSet, obj *AddCommentPayload) {
-	ec.writePlainFields_AddCommentPayload(w, graphql.CollectFields(ec.OperationContext, sel, addCommentPayloadImplementors), obj)
+func (ec *executionContext) writePlain_AddCommentPayload(w io.Writer, sel ast.SelectionSet, obj *AddCommentPayload, c *collected) {
+	ec.writePlainFields_AddCommentPayload(w, c.fields(ec.OperationContext, sel, addCommentPayloadImplementors), obj, c)
 }
 
 // writePlainFields_AddCommentPayload is writePlain_AddCommentPayload of the fields collected from a selection.
-func (ec *executionContext) writePlainFields_AddCommentPayload(w io.Writer, fields []graphql.CollectedField, obj *AddCommentPayload) {
+func (ec *executionContext) writePlainFields_AddCommentPayload(w io.Writer, fields []graphql.CollectedField, obj *AddCommentPayload, c *collected) {
 	writeOpen(w)
 	for i, f := range fields {
 		writeName(w, i, f.Alias)
@@ -69,46 +74,51 @@ func (ec *executionContext) writePlainFields_AddCommentPayload(w io.Writer, fiel
 			if obj.Comment == nil {
 				writeNull(w)
 			} else {
-				ec.writePlain_Comment(w, f.Selections, obj.Comment)
+				ec.writePlain_Comment(w, f.Selections, obj.Comment, c)
 			}
 		case "userErrors":
-			ec.writePlainAll_UserError(w, f.Selections, obj.UserErrors)
+			ec.writePlainAll_UserError(w, f.Selections, obj.UserErrors, c)
 		}
 	}
 	writeClose(w)
+	_ = c
 }
 
-// writePlainAll_AddCommentPayload writes list, which plainAll_AddCommentPayload accepted.
-func (ec *executionContext) writePlainAll_AddCommentPayload(w io.Writer, sel ast.SelectionSet, list []*AddCommentPayload) {
-	fields := graphql.CollectFields(ec.OperationContext, sel, addCommentPayloadImplementors)
+// writePlainAll_AddCommentPayload writes list, which plainAll_AddCommentPayload accepted, its
+// elements sharing the fields collected below them as there.
+func (ec *executionContext) writePlainAll_AddCommentPayload(w io.Writer, sel ast.SelectionSet, list []*AddCommentPayload, c *collected) {
+	if c == nil && len(list) > 1 {
+		c = &collected{}
+	}
+	fields := c.fields(ec.OperationContext, sel, addCommentPayloadImplementors)
 	writeListOpen(w)
 	for i, obj := range list {
 		if i == 0 {
 			// The first element tells how much room the others take.
 			start := written(w)
-			ec.writePlainFields_AddCommentPayload(w, fields, obj)
+			ec.writePlainFields_AddCommentPayload(w, fields, obj, c)
 			reserveRest(w, start, len(list)-1)
 			continue
 		}
 		writeComma(w)
-		ec.writePlainFields_AddCommentPayload(w, fields, obj)
+		ec.writePlainFields_AddCommentPayload(w, fields, obj, c)
 	}
 	writeListClose(w)
 }
 
 // marshalPlain_AddCommentPayload is writePlainFields_AddCommentPayload as the executor's marshaler.
 func (ec *executionContext) marshalPlain_AddCommentPayload(fields []graphql.CollectedField, obj *AddCommentPayload) graphql.Marshaler {
-	return graphql.WriterFunc(func(w io.Writer) { ec.writePlainFields_AddCommentPayload(w, fields, obj) })
+	return graphql.WriterFunc(func(w io.Writer) { ec.writePlainFields_AddCommentPayload(w, fields, obj, nil) })
 }
 
 // plain_Article tells whether sel, over obj, holds only plain fields, which
-// writePlain_Article writes.
-func (ec *executionContext) plain_Article(sel ast.SelectionSet, obj *conduit.Article) bool {
-	return ec.plainFields_Article(graphql.CollectFields(ec.OperationContext, sel, articleImplementors), obj)
+// writePlain_Article writes; c, if not nil, keeps the fields collected.
+func (ec *executionContext) plain_Article(sel ast.SelectionSet, obj *conduit.Article, c *collected) bool {
+	return ec.plainFields_Article(c.fields(ec.OperationContext, sel, articleImplementors), obj, c)
 }
 
 // plainFields_Article is plain_Article of the fields collected from a selection.
-func (ec *executionContext) plainFields_Article(fields []graphql.CollectedField, obj *conduit.Article) bool {
+func (ec *executionContext) plainFields_Article(fields []graphql.CollectedField, obj *conduit.Article, c *collected) bool {
 	if !plainFields(fields) {
 		return false
 	}
@@ -116,22 +126,27 @@ func (ec *executionContext) plainFields_Article(fields []graphql.CollectedField,
 		switch f.Name {
 		case "__typename", "id", "slug", "title", "description", "body", "tagList", "createdAt", "updatedAt", "favorited", "favoritesCount":
 		case "author":
-			if !(ec.plain_Profile(f.Selections, &obj.Author)) {
+			if !(ec.plain_Profile(f.Selections, &obj.Author, c)) {
 				return false
 			}
 		default:
 			return false
 		}
 	}
-	_ = obj
+	_, _ = obj, c
 	return true
 }
 
-// plainAll_Article is plain_Article of every element of list.
-func (ec *executionContext) plainAll_Article(sel ast.SelectionSet, list []*conduit.Article) bool {
-	fields := graphql.CollectFields(ec.OperationContext, sel, articleImplementors)
+// plainAll_Article is plain_Article of every element of list, whose elements
+// share the fields collected below them (in c, or in a collected of the
+// list's own).
+func (ec *executionContext) plainAll_Article(sel ast.SelectionSet, list []*conduit.Article, c *collected) bool {
+	if c == nil && len(list) > 1 {
+		c = &collected{}
+	}
+	fields := c.fields(ec.OperationContext, sel, articleImplementors)
 	for _, obj := range list {
-		if obj == nil || !ec.plainFields_Article(fields, obj) {
+		if obj == nil || !ec.plainFields_Article(fields, obj, c) {
 			return false
 		}
 	}
@@ -139,12 +154,12 @@ func (ec *executionContext) plainAll_Article(sel ast.SelectionSet, list []*condu
 }
 
 // writePlain_Article writes sel over obj, which plain_Article accepted.
-func (ec *executionContext) writePlain_Article(w io.Writer, sel ast.SelectionSet, obj *conduit.Article) {
-	ec.writePlainFields_Article(w, graphql.CollectFields(ec.OperationContext, sel, articleImplementors), obj)
+func (ec *executionContext) writePlain_Article(w io.Writer, sel ast.SelectionSet, obj *conduit.Article, c *collected) {
+	ec.writePlainFields_Article(w, c.fields(ec.OperationContext, sel, articleImplementors), obj, c)
 }
 
 // writePlainFields_Article is writePlain_Article of the fields collected from a selection.
-func (ec *executionContext) writePlainFields_Article(w io.Writer, fields []graphql.CollectedField, obj *conduit.Article) {
+func (ec *executionContext) writePlainFields_Article(w io.Writer, fields []graphql.CollectedField, obj *conduit.Article, c *collected) {
 	writeOpen(w)
 	for i, f := range fields {
 		writeName(w, i, f.Alias)
@@ -172,43 +187,48 @@ func (ec *executionContext) writePlainFields_Article(w io.Writer, fields []graph
 		case "favoritesCount":
 			writeInt(w, obj.FavoritesCount)
 		case "author":
-			ec.writePlain_Profile(w, f.Selections, &obj.Author)
+			ec.writePlain_Profile(w, f.Selections, &obj.Author, c)
 		}
 	}
 	writeClose(w)
+	_ = c
 }
 
-// writePlainAll_Article writes list, which plainAll_Article accepted.
-func (ec *executionContext) writePlainAll_Article(w io.Writer, sel ast.SelectionSet, list []*conduit.Article) {
-	fields := graphql.CollectFields(ec.OperationContext, sel, articleImplementors)
+// writePlainAll_Article writes list, which plainAll_Article accepted, its
+// elements sharing the fields collected below them as there.
+func (ec *executionContext) writePlainAll_Article(w io.Writer, sel ast.SelectionSet, list []*conduit.Article, c *collected) {
+	if c == nil && len(list) > 1 {
+		c = &collected{}
+	}
+	fields := c.fields(ec.OperationContext, sel, articleImplementors)
 	writeListOpen(w)
 	for i, obj := range list {
 		if i == 0 {
 			// The first element tells how much room the others take.
 			start := written(w)
-			ec.writePlainFields_Article(w, fields, obj)
+			ec.writePlainFields_Article(w, fields, obj, c)
 			reserveRest(w, start, len(list)-1)
 			continue
 		}
 		writeComma(w)
-		ec.writePlainFields_Article(w, fields, obj)
+		ec.writePlainFields_Article(w, fields, obj, c)
 	}
 	writeListClose(w)
 }
 
 // marshalPlain_Article is writePlainFields_Article as the executor's marshaler.
 func (ec *executionContext) marshalPlain_Article(fields []graphql.CollectedField, obj *conduit.Article) graphql.Marshaler {
-	return graphql.WriterFunc(func(w io.Writer) { ec.writePlainFields_Article(w, fields, obj) })
+	return graphql.WriterFunc(func(w io.Writer) { ec.writePlainFields_Article(w, fields, obj, nil) })
 }
 
 // plain_ArticleConnection tells whether sel, over obj, holds only plain fields, which
-// writePlain_ArticleConnection writes.
-func (ec *executionContext) plain_ArticleConnection(sel ast.SelectionSet, obj *ArticleConnection) bool {
-	return ec.plainFields_ArticleConnection(graphql.CollectFields(ec.OperationContext, sel, articleConnectionImplementors), obj)
+// writePlain_ArticleConnection writes; c, if not nil, keeps the fields collected.
+func (ec *executionContext) plain_ArticleConnection(sel ast.SelectionSet, obj *ArticleConnection, c *collected) bool {
+	return ec.plainFields_ArticleConnection(c.fields(ec.OperationContext, sel, articleConnectionImplementors), obj, c)
 }
 
 // plainFields_ArticleConnection is plain_ArticleConnection of the fields collected from a selection.
-func (ec *executionContext) plainFields_ArticleConnection(fields []graphql.CollectedField, obj *ArticleConnection) bool {
+func (ec *executionContext) plainFields_ArticleConnection(fields []graphql.CollectedField, obj *ArticleConnection, c *collected) bool {
 	if !plainFields(fields) {
 		return false
 	}
@@ -216,30 +236,35 @@ func (ec *executionContext) plainFields_ArticleConnection(fields []graphql.Colle
 		switch f.Name {
 		case "__typename", "totalCount":
 		case "edges":
-			if !(ec.plainAll_ArticleEdge(f.Selections, obj.Edges)) {
+			if !(ec.plainAll_ArticleEdge(f.Selections, obj.Edges, c)) {
 				return false
 			}
 		case "nodes":
-			if !(ec.plainAll_Article(f.Selections, obj.Nodes)) {
+			if !(ec.plainAll_Article(f.Selections, obj.Nodes, c)) {
 				return false
 			}
 		case "pageInfo":
-			if !(obj.PageInfo != nil && ec.plain_PageInfo(f.Selections, obj.PageInfo)) {
+			if !(obj.PageInfo != nil && ec.plain_PageInfo(f.Selections, obj.PageInfo, c)) {
 				return false
 			}
 		default:
 			return false
 		}
 	}
-	_ = obj
+	_, _ = obj, c
 	return true
 }
 
-// plainAll_ArticleConnection is plain_ArticleConnection of every element of list.
-func (ec *executionContext) plainAll_ArticleConnection(sel ast.SelectionSet, list []*ArticleConnection) bool {
-	fields := graphql.CollectFields(ec.OperationContext, sel, articleConnectionImplementors)
+// plainAll_ArticleConnection is plain_ArticleConnection of every element of list, whose elements
+// share the fields collected below them (in c, or in a collected of the
+// list's own).
+func (ec *executionContext) plainAll_ArticleConnection(sel ast.SelectionSet, list []*ArticleConnection, c *collected) bool {
+	if c == nil && len(list) > 1 {
+		c = &collected{}
+	}
+	fields := c.fields(ec.OperationContext, sel, articleConnectionImplementors)
 	for _, obj := range list {
-		if obj == nil || !ec.plainFields_ArticleConnection(fields, obj) {
+		if obj == nil || !ec.plainFields_ArticleConnection(fields, obj, c) {
 			return false
 		}
 	}
@@ -247,12 +272,12 @@ func (ec *executionContext) plainAll_ArticleConnection(sel ast.SelectionSet, lis
 }
 
 // writePlain_ArticleConnection writes sel over obj, which plain_ArticleConnection accepted.
-func (ec *executionContext) writePlain_ArticleConnection(w io.Writer, sel ast.SelectionSet, obj *ArticleConnection) {
-	ec.writePlainFields_ArticleConnection(w, graphql.CollectFields(ec.OperationContext, sel, articleConnectionImplementors), obj)
+func (ec *executionContext) writePlain_ArticleConnection(w io.Writer, sel ast.SelectionSet, obj *ArticleConnection, c *collected) {
+	ec.writePlainFields_ArticleConnection(w, c.fields(ec.OperationContext, sel, articleConnectionImplementors), obj, c)
 }
 
 // writePlainFields_ArticleConnection is writePlain_ArticleConnection of the fields collected from a selection.
-func (ec *executionContext) writePlainFields_ArticleConnection(w io.Writer, fields []graphql.CollectedField, obj *ArticleConnection) {
+func (ec *executionContext) writePlainFields_ArticleConnection(w io.Writer, fields []graphql.CollectedField, obj *ArticleConnection, c *collected) {
 	writeOpen(w)
 	for i, f := range fields {
 		writeName(w, i, f.Alias)
@@ -260,49 +285,54 @@ func (ec *executionContext) writePlainFields_ArticleConnection(w io.Writer, fiel
 		case "__typename":
 			writeString(w, "ArticleConnection")
 		case "edges":
-			ec.writePlainAll_ArticleEdge(w, f.Selections, obj.Edges)
+			ec.writePlainAll_ArticleEdge(w, f.Selections, obj.Edges, c)
 		case "nodes":
-			ec.writePlainAll_Article(w, f.Selections, obj.Nodes)
+			ec.writePlainAll_Article(w, f.Selections, obj.Nodes, c)
 		case "pageInfo":
-			ec.writePlain_PageInfo(w, f.Selections, obj.PageInfo)
+			ec.writePlain_PageInfo(w, f.Selections, obj.PageInfo, c)
 		case "totalCount":
 			writeInt(w, obj.TotalCount)
 		}
 	}
 	writeClose(w)
+	_ = c
 }
 
-// writePlainAll_ArticleConnection writes list, which plainAll_ArticleConnection accepted.
-func (ec *executionContext) writePlainAll_ArticleConnection(w io.Writer, sel ast.SelectionSet, list []*ArticleConnection) {
-	fields := graphql.CollectFields(ec.OperationContext, sel, articleConnectionImplementors)
+// writePlainAll_ArticleConnection writes list, which plainAll_ArticleConnection accepted, its
+// elements sharing the fields collected below them as there.
+func (ec *executionContext) writePlainAll_ArticleConnection(w io.Writer, sel ast.SelectionSet, list []*ArticleConnection, c *collected) {
+	if c == nil && len(list) > 1 {
+		c = &collected{}
+	}
+	fields := c.fields(ec.OperationContext, sel, articleConnectionImplementors)
 	writeListOpen(w)
 	for i, obj := range list {
 		if i == 0 {
 			// The first element tells how much room the others take.
 			start := written(w)
-			ec.writePlainFields_ArticleConnection(w, fields, obj)
+			ec.writePlainFields_ArticleConnection(w, fields, obj, c)
 			reserveRest(w, start, len(list)-1)
 			continue
 		}
 		writeComma(w)
-		ec.writePlainFields_ArticleConnection(w, fields, obj)
+		ec.writePlainFields_ArticleConnection(w, fields, obj, c)
 	}
 	writeListClose(w)
 }
 
 // marshalPlain_ArticleConnection is writePlainFields_ArticleConnection as the executor's marshaler.
 func (ec *executionContext) marshalPlain_ArticleConnection(fields []graphql.CollectedField, obj *ArticleConnection) graphql.Marshaler {
-	return graphql.WriterFunc(func(w io.Writer) { ec.writePlainFields_ArticleConnection(w, fields, obj) })
+	return graphql.WriterFunc(func(w io.Writer) { ec.writePlainFields_ArticleConnection(w, fields, obj, nil) })
 }
 
 // plain_ArticleEdge tells whether sel, over obj, holds only plain fields, which
-// writePlain_ArticleEdge writes.
-func (ec *executionContext) plain_ArticleEdge(sel ast.SelectionSet, obj *ArticleEdge) bool {
-	return ec.plainFields_ArticleEdge(graphql.CollectFields(ec.OperationContext, sel, articleEdgeImplementors), obj)
+// writePlain_ArticleEdge writes; c, if not nil, keeps the fields collected.
+func (ec *executionContext) plain_ArticleEdge(sel ast.SelectionSet, obj *ArticleEdge, c *collected) bool {
+	return ec.plainFields_ArticleEdge(c.fields(ec.OperationContext, sel, articleEdgeImplementors), obj, c)
 }
 
 // plainFields_ArticleEdge is plain_ArticleEdge of the fields collected from a selection.
-func (ec *executionContext) plainFields_ArticleEdge(fields []graphql.CollectedField, obj *ArticleEdge) bool {
+func (ec *executionContext) plainFields_ArticleEdge(fields []graphql.CollectedField, obj *ArticleEdge, c *collected) bool {
 	if !plainFields(fields) {
 		return false
 	}
@@ -313,15 +343,20 @@ func (ec *executionContext) plainFields_ArticleEdge(fields []graphql.CollectedFi
 			return false
 		}
 	}
-	_ = obj
+	_, _ = obj, c
 	return true
 }
 
-// plainAll_ArticleEdge is plain_ArticleEdge of every element of list.
-func (ec *executionContext) plainAll_ArticleEdge(sel ast.SelectionSet, list []*ArticleEdge) bool {
-	fields := graphql.CollectFields(ec.OperationContext, sel, articleEdgeImplementors)
+// plainAll_ArticleEdge is plain_ArticleEdge of every element of list, whose elements
+// share the fields collected below them (in c, or in a collected of the
+// list's own).
+func (ec *executionContext) plainAll_ArticleEdge(sel ast.SelectionSet, list []*ArticleEdge, c *collected) bool {
+	if c == nil && len(list) > 1 {
+		c = &collected{}
+	}
+	fields := c.fields(ec.OperationContext, sel, articleEdgeImplementors)
 	for _, obj := range list {
-		if obj == nil || !ec.plainFields_ArticleEdge(fields, obj) {
+		if obj == nil || !ec.plainFields_ArticleEdge(fields, obj, c) {
 			return false
 		}
 	}
@@ -329,12 +364,12 @@ func (ec *executionContext) plainAll_ArticleEdge(sel ast.SelectionSet, list []*A
 }
 
 // writePlain_ArticleEdge writes sel over obj, which plain_ArticleEdge accepted.
-func (ec *executionContext) writePlain_ArticleEdge(w io.Writer, sel ast.SelectionSet, obj *ArticleEdge) {
-	ec.writePlainFields_ArticleEdge(w, graphql.CollectFields(ec.OperationContext, sel, articleEdgeImplementors), obj)
+func (ec *executionContext) writePlain_ArticleEdge(w io.Writer, sel ast.SelectionSet, obj *ArticleEdge, c *collected) {
+	ec.writePlainFields_ArticleEdge(w, c.fields(ec.OperationContext, sel, articleEdgeImplementors), obj, c)
 }
 
 // writePlainFields_ArticleEdge is writePlain_ArticleEdge of the fields collected from a selection.
-func (ec *executionContext) writePlainFields_ArticleEdge(w io.Writer, fields []graphql.CollectedField, obj *ArticleEdge) {
+func (ec *executionContext) writePlainFields_ArticleEdge(w io.Writer, fields []graphql.CollectedField, obj *ArticleEdge, c *collected) {
 	writeOpen(w)
 	for i, f := range fields {
 		writeName(w, i, f.Alias)
@@ -346,39 +381,44 @@ func (ec *executionContext) writePlainFields_ArticleEdge(w io.Writer, fields []g
 		}
 	}
 	writeClose(w)
+	_ = c
 }
 
-// writePlainAll_ArticleEdge writes list, which plainAll_ArticleEdge accepted.
-func (ec *executionContext) writePlainAll_ArticleEdge(w io.Writer, sel ast.SelectionSet, list []*ArticleEdge) {
-	fields := graphql.CollectFields(ec.OperationContext, sel, articleEdgeImplementors)
+// writePlainAll_ArticleEdge writes list, which plainAll_ArticleEdge accepted, its
+// elements sharing the fields collected below them as there.
+func (ec *executionContext) writePlainAll_ArticleEdge(w io.Writer, sel ast.SelectionSet, list []*ArticleEdge, c *collected) {
+	if c == nil && len(list) > 1 {
+		c = &collected{}
+	}
+	fields := c.fields(ec.OperationContext, sel, articleEdgeImplementors)
 	writeListOpen(w)
 	for i, obj := range list {
 		if i == 0 {
 			// The first element tells how much room the others take.
 			start := written(w)
-			ec.writePlainFields_ArticleEdge(w, fields, obj)
+			ec.writePlainFields_ArticleEdge(w, fields, obj, c)
 			reserveRest(w, start, len(list)-1)
 			continue
 		}
 		writeComma(w)
-		ec.writePlainFields_ArticleEdge(w, fields, obj)
+		ec.writePlainFields_ArticleEdge(w, fields, obj, c)
 	}
 	writeListClose(w)
 }
 
 // marshalPlain_ArticleEdge is writePlainFields_ArticleEdge as the executor's marshaler.
 func (ec *executionContext) marshalPlain_ArticleEdge(fields []graphql.CollectedField, obj *ArticleEdge) graphql.Marshaler {
-	return graphql.WriterFunc(func(w io.Writer) { ec.writePlainFields_ArticleEdge(w, fields, obj) })
+	return graphql.WriterFunc(func(w io.Writer) { ec.writePlainFields_ArticleEdge(w, fields, obj, nil) })
 }
 
 // plain_Comment tells whether sel, over obj, holds only plain fields, which
-// writePlain_Comment writes.
-func (ec *executionContext) plain_Comment(sel ast.SelectionSet, obj *conduit.Comment) bool {
-	return ec.plainFields_Comment(graphql.CollectFields(ec.OperationContext, sel, commentImplementors), obj)
+// writePlain_Comment writes; c, if not nil, keeps the fields collected.
+func (ec *executionContext) plain_Comment(sel ast.SelectionSet, obj *conduit.Comment, c *collected) bool {
+	return ec.plainFields_Comment(c.fields(ec.OperationContext, sel, commentImplementors), obj, c)
 }
 
 // plainFields_Comment is plain_Comment of the fields collected from a selection.
-func (ec *executionContext) plainFields_Comment(fields []graphql.CollectedField, obj *conduit.Comment) bool {
+func (ec *executionContext) plainFields_Comment(fields []graphql.CollectedField, obj *conduit.Comment, c *collected) bool {
 	if !plainFields(fields) {
 		return false
 	}
@@ -386,22 +426,27 @@ func (ec *executionContext) plainFields_Comment(fields []graphql.CollectedField,
 		switch f.Name {
 		case "__typename", "id", "body", "createdAt", "updatedAt":
 		case "author":
-			if !(ec.plain_Profile(f.Selections, &obj.Author)) {
+			if !(ec.plain_Profile(f.Selections, &obj.Author, c)) {
 				return false
 			}
 		default:
 			return false
 		}
 	}
-	_ = obj
+	_, _ = obj, c
 	return true
 }
 
-// plainAll_Comment is plain_Comment of every element of list.
-func (ec *executionContext) plainAll_Comment(sel ast.SelectionSet, list []*conduit.Comment) bool {
-	fields := graphql.CollectFields(ec.OperationContext, sel, commentImplementors)
+// plainAll_Comment is plain_Comment of every element of list, whose elements
+// share the fields collected below them (in c, or in a collected of the
+// list's own).
+func (ec *executionContext) plainAll_Comment(sel ast.SelectionSet, list []*conduit.Comment, c *collected) bool {
+	if c == nil && len(list) > 1 {
+		c = &collected{}
+	}
+	fields := c.fields(ec.OperationContext, sel, commentImplementors)
 	for _, obj := range list {
-		if obj == nil || !ec.plainFields_Comment(fields, obj) {
+		if obj == nil || !ec.plainFields_Comment(fields, obj, c) {
 			return false
 		}
 	}
@@ -409,12 +454,12 @@ func (ec *executionContext) plainAll_Comment(sel ast.SelectionSet, list []*condu
 }
 
 // writePlain_Comment writes sel over obj, which plain_Comment accepted.
-func (ec *executionContext) writePlain_Comment(w io.Writer, sel ast.SelectionSet, obj *conduit.Comment) {
-	ec.writePlainFields_Comment(w, graphql.CollectFields(ec.OperationContext, sel, commentImplementors), obj)
+func (ec *executionContext) writePlain_Comment(w io.Writer, sel ast.SelectionSet, obj *conduit.Comment, c *collected) {
+	ec.writePlainFields_Comment(w, c.fields(ec.OperationContext, sel, commentImplementors), obj, c)
 }
 
 // writePlainFields_Comment is writePlain_Comment of the fields collected from a selection.
-func (ec *executionContext) writePlainFields_Comment(w io.Writer, fields []graphql.CollectedField, obj *conduit.Comment) {
+func (ec *executionContext) writePlainFields_Comment(w io.Writer, fields []graphql.CollectedField, obj *conduit.Comment, c *collected) {
 	writeOpen(w)
 	for i, f := range fields {
 		writeName(w, i, f.Alias)
@@ -430,43 +475,48 @@ func (ec *executionContext) writePlainFields_Comment(w io.Writer, fields []graph
 		case "updatedAt":
 			writeDateTime(w, obj.UpdatedAt)
 		case "author":
-			ec.writePlain_Profile(w, f.Selections, &obj.Author)
+			ec.writePlain_Profile(w, f.Selections, &obj.Author, c)
 		}
 	}
 	writeClose(w)
+	_ = c
 }
 
-// writePlainAll_Comment writes list, which plainAll_Comment accepted.
-func (ec *executionContext) writePlainAll_Comment(w io.Writer, sel ast.SelectionSet, list []*conduit.Comment) {
-	fields := graphql.CollectFields(ec.OperationContext, sel, commentImplementors)
+// writePlainAll_Comment writes list, which plainAll_Comment accepted, its
+// elements sharing the fields collected below them as there.
+func (ec *executionContext) writePlainAll_Comment(w io.Writer, sel ast.SelectionSet, list []*conduit.Comment, c *collected) {
+	if c == nil && len(list) > 1 {
+		c = &collected{}
+	}
+	fields := c.fields(ec.OperationContext, sel, commentImplementors)
 	writeListOpen(w)
 	for i, obj := range list {
 		if i == 0 {
 			// The first element tells how much room the others take.
 			start := written(w)
-			ec.writePlainFields_Comment(w, fields, obj)
+			ec.writePlainFields_Comment(w, fields, obj, c)
 			reserveRest(w, start, len(list)-1)
 			continue
 		}
 		writeComma(w)
-		ec.writePlainFields_Comment(w, fields, obj)
+		ec.writePlainFields_Comment(w, fields, obj, c)
 	}
 	writeListClose(w)
 }
 
 // marshalPlain_Comment is writePlainFields_Comment as the executor's marshaler.
 func (ec *executionContext) marshalPlain_Comment(fields []graphql.CollectedField, obj *conduit.Comment) graphql.Marshaler {
-	return graphql.WriterFunc(func(w io.Writer) { ec.writePlainFields_Comment(w, fields, obj) })
+	return graphql.WriterFunc(func(w io.Writer) { ec.writePlainFields_Comment(w, fields, obj, nil) })
 }
 
 // plain_CommentConnection tells whether sel, over obj, holds only plain fields, which
-// writePlain_CommentConnection writes.
-func (ec *executionContext) plain_CommentConnection(sel ast.SelectionSet, obj *CommentConnection) bool {
-	return ec.plainFields_CommentConnection(graphql.CollectFields(ec.OperationContext, sel, commentConnectionImplementors), obj)
+// writePlain_CommentConnection writes; c, if not nil, keeps the fields collected.
+func (ec *executionContext) plain_CommentConnection(sel ast.SelectionSet, obj *CommentConnection, c *collected) bool {
+	return ec.plainFields_CommentConnection(c.fields(ec.OperationContext, sel, commentConnectionImplementors), obj, c)
 }
 
 // plainFields_CommentConnection is plain_CommentConnection of the fields collected from a selection.
-func (ec *executionContext) plainFields_CommentConnection(fields []graphql.CollectedField, obj *CommentConnection) bool {
+func (ec *executionContext) plainFields_CommentConnection(fields []graphql.CollectedField, obj *CommentConnection, c *collected) bool {
 	if !plainFields(fields) {
 		return false
 	}
@@ -474,30 +524,35 @@ func (ec *executionContext) plainFields_CommentConnection(fields []graphql.Colle
 		switch f.Name {
 		case "__typename", "totalCount":
 		case "edges":
-			if !(ec.plainAll_CommentEdge(f.Selections, obj.Edges)) {
+			if !(ec.plainAll_CommentEdge(f.Selections, obj.Edges, c)) {
 				return false
 			}
 		case "nodes":
-			if !(ec.plainAll_Comment(f.Selections, obj.Nodes)) {
+			if !(ec.plainAll_Comment(f.Selections, obj.Nodes, c)) {
 				return false
 			}
 		case "pageInfo":
-			if !(obj.PageInfo != nil && ec.plain_PageInfo(f.Selections, obj.PageInfo)) {
+			if !(obj.PageInfo != nil && ec.plain_PageInfo(f.Selections, obj.PageInfo, c)) {
 				return false
 			}
 		default:
 			return false
 		}
 	}
-	_ = obj
+	_, _ = obj, c
 	return true
 }
 
-// plainAll_CommentConnection is plain_CommentConnection of every element of list.
-func (ec *executionContext) plainAll_CommentConnection(sel ast.SelectionSet, list []*CommentConnection) bool {
-	fields := graphql.CollectFields(ec.OperationContext, sel, commentConnectionImplementors)
+// plainAll_CommentConnection is plain_CommentConnection of every element of list, whose elements
+// share the fields collected below them (in c, or in a collected of the
+// list's own).
+func (ec *executionContext) plainAll_CommentConnection(sel ast.SelectionSet, list []*CommentConnection, c *collected) bool {
+	if c == nil && len(list) > 1 {
+		c = &collected{}
+	}
+	fields := c.fields(ec.OperationContext, sel, commentConnectionImplementors)
 	for _, obj := range list {
-		if obj == nil || !ec.plainFields_CommentConnection(fields, obj) {
+		if obj == nil || !ec.plainFields_CommentConnection(fields, obj, c) {
 			return false
 		}
 	}
@@ -505,12 +560,12 @@ func (ec *executionContext) plainAll_CommentConnection(sel ast.SelectionSet, lis
 }
 
 // writePlain_CommentConnection writes sel over obj, which plain_CommentConnection accepted.
-func (ec *executionContext) writePlain_CommentConnection(w io.Writer, sel ast.SelectionSet, obj *CommentConnection) {
-	ec.writePlainFields_CommentConnection(w, graphql.CollectFields(ec.OperationContext, sel, commentConnectionImplementors), obj)
+func (ec *executionContext) writePlain_CommentConnection(w io.Writer, sel ast.SelectionSet, obj *CommentConnection, c *collected) {
+	ec.writePlainFields_CommentConnection(w, c.fields(ec.OperationContext, sel, commentConnectionImplementors), obj, c)
 }
 
 // writePlainFields_CommentConnection is writePlain_CommentConnection of the fields collected from a selection.
-func (ec *executionContext) writePlainFields_CommentConnection(w io.Writer, fields []graphql.CollectedField, obj *CommentConnection) {
+func (ec *executionContext) writePlainFields_CommentConnection(w io.Writer, fields []graphql.CollectedField, obj *CommentConnection, c *collected) {
 	writeOpen(w)
 	for i, f := range fields {
 		writeName(w, i, f.Alias)
@@ -518,49 +573,54 @@ func (ec *executionContext) writePlainFields_CommentConnection(w io.Writer, fiel
 		case "__typename":
 			writeString(w, "CommentConnection")
 		case "edges":
-			ec.writePlainAll_CommentEdge(w, f.Selections, obj.Edges)
+			ec.writePlainAll_CommentEdge(w, f.Selections, obj.Edges, c)
 		case "nodes":
-			ec.writePlainAll_Comment(w, f.Selections, obj.Nodes)
+			ec.writePlainAll_Comment(w, f.Selections, obj.Nodes, c)
 		case "pageInfo":
-			ec.writePlain_PageInfo(w, f.Selections, obj.PageInfo)
+			ec.writePlain_PageInfo(w, f.Selections, obj.PageInfo, c)
 		case "totalCount":
 			writeInt(w, obj.TotalCount)
 		}
 	}
 	writeClose(w)
+	_ = c
 }
 
-// writePlainAll_CommentConnection writes list, which plainAll_CommentConnection accepted.
-func (ec *executionContext) writePlainAll_CommentConnection(w io.Writer, sel ast.SelectionSet, list []*CommentConnection) {
-	fields := graphql.CollectFields(ec.OperationContext, sel, commentConnectionImplementors)
+// writePlainAll_CommentConnection writes list, which plainAll_CommentConnection accepted, its
+// elements sharing the fields collected below them as there.
+func (ec *executionContext) writePlainAll_CommentConnection(w io.Writer, sel ast.SelectionSet, list []*CommentConnection, c *collected) {
+	if c == nil && len(list) > 1 {
+		c = &collected{}
+	}
+	fields := c.fields(ec.OperationContext, sel, commentConnectionImplementors)
 	writeListOpen(w)
 	for i, obj := range list {
 		if i == 0 {
 			// The first element tells how much room the others take.
 			start := written(w)
-			ec.writePlainFields_CommentConnection(w, fields, obj)
+			ec.writePlainFields_CommentConnection(w, fields, obj, c)
 			reserveRest(w, start, len(list)-1)
 			continue
 		}
 		writeComma(w)
-		ec.writePlainFields_CommentConnection(w, fields, obj)
+		ec.writePlainFields_CommentConnection(w, fields, obj, c)
 	}
 	writeListClose(w)
 }
 
 // marshalPlain_CommentConnection is writePlainFields_CommentConnection as the executor's marshaler.
 func (ec *executionContext) marshalPlain_CommentConnection(fields []graphql.CollectedField, obj *CommentConnection) graphql.Marshaler {
-	return graphql.WriterFunc(func(w io.Writer) { ec.writePlainFields_CommentConnection(w, fields, obj) })
+	return graphql.WriterFunc(func(w io.Writer) { ec.writePlainFields_CommentConnection(w, fields, obj, nil) })
 }
 
 // plain_CommentEdge tells whether sel, over obj, holds only plain fields, which
-// writePlain_CommentEdge writes.
-func (ec *executionContext) plain_CommentEdge(sel ast.SelectionSet, obj *CommentEdge) bool {
-	return ec.plainFields_CommentEdge(graphql.CollectFields(ec.OperationContext, sel, commentEdgeImplementors), obj)
+// writePlain_CommentEdge writes; c, if not nil, keeps the fields collected.
+func (ec *executionContext) plain_CommentEdge(sel ast.SelectionSet, obj *CommentEdge, c *collected) bool {
+	return ec.plainFields_CommentEdge(c.fields(ec.OperationContext, sel, commentEdgeImplementors), obj, c)
 }
 
 // plainFields_CommentEdge is plain_CommentEdge of the fields collected from a selection.
-func (ec *executionContext) plainFields_CommentEdge(fields []graphql.CollectedField, obj *CommentEdge) bool {
+func (ec *executionContext) plainFields_CommentEdge(fields []graphql.CollectedField, obj *CommentEdge, c *collected) bool {
 	if !plainFields(fields) {
 		return false
 	}
@@ -568,22 +628,27 @@ func (ec *executionContext) plainFields_CommentEdge(fields []graphql.CollectedFi
 		switch f.Name {
 		case "__typename", "cursor":
 		case "node":
-			if !(obj.Node != nil && ec.plain_Comment(f.Selections, obj.Node)) {
+			if !(obj.Node != nil && ec.plain_Comment(f.Selections, obj.Node, c)) {
 				return false
 			}
 		default:
 			return false
 		}
 	}
-	_ = obj
+	_, _ = obj, c
 	return true
 }
 
-// plainAll_CommentEdge is plain_CommentEdge of every element of list.
-func (ec *executionContext) plainAll_CommentEdge(sel ast.SelectionSet, list []*CommentEdge) bool {
-	fields := graphql.CollectFields(ec.OperationContext, sel, commentEdgeImplementors)
+// plainAll_CommentEdge is plain_CommentEdge of every element of list, whose elements
+// share the fields collected below them (in c, or in a collected of the
+// list's own).
+func (ec *executionContext) plainAll_CommentEdge(sel ast.SelectionSet, list []*CommentEdge, c *collected) bool {
+	if c == nil && len(list) > 1 {
+		c = &collected{}
+	}
+	fields := c.fields(ec.OperationContext, sel, commentEdgeImplementors)
 	for _, obj := range list {
-		if obj == nil || !ec.plainFields_CommentEdge(fields, obj) {
+		if obj == nil || !ec.plainFields_CommentEdge(fields, obj, c) {
 			return false
 		}
 	}
@@ -591,12 +656,12 @@ func (ec *executionContext) plainAll_CommentEdge(sel ast.SelectionSet, list []*C
 }
 
 // writePlain_CommentEdge writes sel over obj, which plain_CommentEdge accepted.
-func (ec *executionContext) writePlain_CommentEdge(w io.Writer, sel ast.SelectionSet, obj *CommentEdge) {
-	ec.writePlainFields_CommentEdge(w, graphql.CollectFields(ec.OperationContext, sel, commentEdgeImplementors), obj)
+func (ec *executionContext) writePlain_CommentEdge(w io.Writer, sel ast.SelectionSet, obj *CommentEdge, c *collected) {
+	ec.writePlainFields_CommentEdge(w, c.fields(ec.OperationContext, sel, commentEdgeImplementors), obj, c)
 }
 
 // writePlainFields_CommentEdge is writePlain_CommentEdge of the fields collected from a selection.
-func (ec *executionContext) writePlainFields_CommentEdge(w io.Writer, fields []graphql.CollectedField, obj *CommentEdge) {
+func (ec *executionContext) writePlainFields_CommentEdge(w io.Writer, fields []graphql.CollectedField, obj *CommentEdge, c *collected) {
 	writeOpen(w)
 	for i, f := range fields {
 		writeName(w, i, f.Alias)
@@ -606,43 +671,48 @@ func (ec *executionContext) writePlainFields_CommentEdge(w io.Writer, fields []g
 		case "cursor":
 			writeString(w, obj.Cursor)
 		case "node":
-			ec.writePlain_Comment(w, f.Selections, obj.Node)
+			ec.writePlain_Comment(w, f.Selections, obj.Node, c)
 		}
 	}
 	writeClose(w)
+	_ = c
 }
 
-// writePlainAll_CommentEdge writes list, which plainAll_CommentEdge accepted.
-func (ec *executionContext) writePlainAll_CommentEdge(w io.Writer, sel ast.SelectionSet, list []*CommentEdge) {
-	fields := graphql.CollectFields(ec.OperationContext, sel, commentEdgeImplementors)
+// writePlainAll_CommentEdge writes list, which plainAll_CommentEdge accepted, its
+// elements sharing the fields collected below them as there.
+func (ec *executionContext) writePlainAll_CommentEdge(w io.Writer, sel ast.SelectionSet, list []*CommentEdge, c *collected) {
+	if c == nil && len(list) > 1 {
+		c = &collected{}
+	}
+	fields := c.fields(ec.OperationContext, sel, commentEdgeImplementors)
 	writeListOpen(w)
 	for i, obj := range list {
 		if i == 0 {
 			// The first element tells how much room the others take.
 			start := written(w)
-			ec.writePlainFields_CommentEdge(w, fields, obj)
+			ec.writePlainFields_CommentEdge(w, fields, obj, c)
 			reserveRest(w, start, len(list)-1)
 			continue
 		}
 		writeComma(w)
-		ec.writePlainFields_CommentEdge(w, fields, obj)
+		ec.writePlainFields_CommentEdge(w, fields, obj, c)
 	}
 	writeListClose(w)
 }
 
 // marshalPlain_CommentEdge is writePlainFields_CommentEdge as the executor's marshaler.
 func (ec *executionContext) marshalPlain_CommentEdge(fields []graphql.CollectedField, obj *CommentEdge) graphql.Marshaler {
-	return graphql.WriterFunc(func(w io.Writer) { ec.writePlainFields_CommentEdge(w, fields, obj) })
+	return graphql.WriterFunc(func(w io.Writer) { ec.writePlainFields_CommentEdge(w, fields, obj, nil) })
 }
 
 // plain_CreateArticlePayload tells whether sel, over obj, holds only plain fields, which
-// writePlain_CreateArticlePayload writes.
-func (ec *executionContext) plain_CreateArticlePayload(sel ast.SelectionSet, obj *CreateArticlePayload) bool {
-	return ec.plainFields_CreateArticlePayload(graphql.CollectFields(ec.OperationContext, sel, createArticlePayloadImplementors), obj)
+// writePlain_CreateArticlePayload writes; c, if not nil, keeps the fields collected.
+func (ec *executionContext) plain_CreateArticlePayload(sel ast.SelectionSet, obj *CreateArticlePayload, c *collected) bool {
+	return ec.plainFields_CreateArticlePayload(c.fields(ec.OperationContext, sel, createArticlePayloadImplementors), obj, c)
 }
 
 // plainFields_CreateArticlePayload is plain_CreateArticlePayload of the fields collected from a selection.
-func (ec *executionContext) plainFields_CreateArticlePayload(fields []graphql.CollectedField, obj *CreateArticlePayload) bool {
+func (ec *executionContext) plainFields_CreateArticlePayload(fields []graphql.CollectedField, obj *CreateArticlePayload, c *collected) bool {
 	if !plainFields(fields) {
 		return false
 	}
@@ -650,26 +720,31 @@ func (ec *executionContext) plainFields_CreateArticlePayload(fields []graphql.Co
 		switch f.Name {
 		case "__typename":
 		case "article":
-			if !(obj.Article == nil || ec.plain_Article(f.Selections, obj.Article)) {
+			if !(obj.Article == nil || ec.plain_Article(f.Selections, obj.Article, c)) {
 				return false
 			}
 		case "userErrors":
-			if !(ec.plainAll_UserError(f.Selections, obj.UserErrors)) {
+			if !(ec.plainAll_UserError(f.Selections, obj.UserErrors, c)) {
 				return false
 			}
 		default:
 			return false
 		}
 	}
-	_ = obj
+	_, _ = obj, c
 	return true
 }
 
-// plainAll_CreateArticlePayload is plain_CreateArticlePayload of every element of list.
-func (ec *executionContext) plainAll_CreateArticlePayload(sel ast.SelectionSet, list []*CreateArticlePayload) bool {
-	fields := graphql.CollectFields(ec.OperationContext, sel, createArticlePayloadImplementors)
+// plainAll_CreateArticlePayload is plain_CreateArticlePayload of every element of list, whose elements
+// share the fields collected below them (in c, or in a collected of the
+// list's own).
+func (ec *executionContext) plainAll_CreateArticlePayload(sel ast.SelectionSet, list []*CreateArticlePayload, c *collected) bool {
+	if c == nil && len(list) > 1 {
+		c = &collected{}
+	}
+	fields := c.fields(ec.OperationContext, sel, createArticlePayloadImplementors)
 	for _, obj := range list {
-		if obj == nil || !ec.plainFields_CreateArticlePayload(fields, obj) {
+		if obj == nil || !ec.plainFields_CreateArticlePayload(fields, obj, c) {
 			return false
 		}
 	}
@@ -677,12 +752,12 @@ func (ec *executionContext) plainAll_CreateArticlePayload(sel ast.SelectionSet, 
 }
 
 // writePlain_CreateArticlePayload writes sel over obj, which plain_CreateArticlePayload accepted.
-func (ec *executionContext) writePlain_CreateArticlePayload(w io.Writer, sel ast.SelectionSet, obj *CreateArticlePayload) {
-	ec.writePlainFields_CreateArticlePayload(w, graphql.CollectFields(ec.OperationContext, sel, createArticlePayloadImplementors), obj)
+func (ec *executionContext) writePlain_CreateArticlePayload(w io.Writer, sel ast.SelectionSet, obj *CreateArticlePayload, c *collected) {
+	ec.writePlainFields_CreateArticlePayload(w, c.fields(ec.OperationContext, sel, createArticlePayloadImplementors), obj, c)
 }
 
 // writePlainFields_CreateArticlePayload is writePlain_CreateArticlePayload of the fields collected from a selection.
-func (ec *executionContext) writePlainFields_CreateArticlePayload(w io.Writer, fields []graphql.CollectedField, obj *CreateArticlePayload) {
+func (ec *executionContext) writePlainFields_CreateArticlePayload(w io.Writer, fields []graphql.CollectedField, obj *CreateArticlePayload, c *collected) {
 	writeOpen(w)
 	for i, f := range fields {
 		writeName(w, i, f.Alias)
@@ -693,46 +768,51 @@ func (ec *executionContext) writePlainFields_CreateArticlePayload(w io.Writer, f
 			if obj.Article == nil {
 				writeNull(w)
 			} else {
-				ec.writePlain_Article(w, f.Selections, obj.Article)
+				ec.writePlain_Article(w, f.Selections, obj.Article, c)
 			}
 		case "userErrors":
-			ec.writePlainAll_UserError(w, f.Selections, obj.UserErrors)
+			ec.writePlainAll_UserError(w, f.Selections, obj.UserErrors, c)
 		}
 	}
 	writeClose(w)
+	_ = c
 }
 
-// writePlainAll_CreateArticlePayload writes list, which plainAll_CreateArticlePayload accepted.
-func (ec *executionContext) writePlainAll_CreateArticlePayload(w io.Writer, sel ast.SelectionSet, list []*CreateArticlePayload) {
-	fields := graphql.CollectFields(ec.OperationContext, sel, createArticlePayloadImplementors)
+// writePlainAll_CreateArticlePayload writes list, which plainAll_CreateArticlePayload accepted, its
+// elements sharing the fields collected below them as there.
+func (ec *executionContext) writePlainAll_CreateArticlePayload(w io.Writer, sel ast.SelectionSet, list []*CreateArticlePayload, c *collected) {
+	if c == nil && len(list) > 1 {
+		c = &collected{}
+	}
+	fields := c.fields(ec.OperationContext, sel, createArticlePayloadImplementors)
 	writeListOpen(w)
 	for i, obj := range list {
 		if i == 0 {
 			// The first element tells how much room the others take.
 			start := written(w)
-			ec.writePlainFields_CreateArticlePayload(w, fields, obj)
+			ec.writePlainFields_CreateArticlePayload(w, fields, obj, c)
 			reserveRest(w, start, len(list)-1)
 			continue
 		}
 		writeComma(w)
-		ec.writePlainFields_CreateArticlePayload(w, fields, obj)
+		ec.writePlainFields_CreateArticlePayload(w, fields, obj, c)
 	}
 	writeListClose(w)
 }
 
 // marshalPlain_CreateArticlePayload is writePlainFields_CreateArticlePayload as the executor's marshaler.
 func (ec *executionContext) marshalPlain_CreateArticlePayload(fields []graphql.CollectedField, obj *CreateArticlePayload) graphql.Marshaler {
-	return graphql.WriterFunc(func(w io.Writer) { ec.writePlainFields_CreateArticlePayload(w, fields, obj) })
+	return graphql.WriterFunc(func(w io.Writer) { ec.writePlainFields_CreateArticlePayload(w, fields, obj, nil) })
 }
 
 // plain_DeleteArticlePayload tells whether sel, over obj, holds only plain fields, which
-// writePlain_DeleteArticlePayload writes.
-func (ec *executionContext) plain_DeleteArticlePayload(sel ast.SelectionSet, obj *DeleteArticlePayload) bool {
-	return ec.plainFields_DeleteArticlePayload(graphql.CollectFields(ec.OperationContext, sel, deleteArticlePayloadImplementors), obj)
+// writePlain_DeleteArticlePayload writes; c, if not nil, keeps the fields collected.
+func (ec *executionContext) plain_DeleteArticlePayload(sel ast.SelectionSet, obj *DeleteArticlePayload, c *collected) bool {
+	return ec.plainFields_DeleteArticlePayload(c.fields(ec.OperationContext, sel, deleteArticlePayloadImplementors), obj, c)
 }
 
 // plainFields_DeleteArticlePayload is plain_DeleteArticlePayload of the fields collected from a selection.
-func (ec *executionContext) plainFields_DeleteArticlePayload(fields []graphql.CollectedField, obj *DeleteArticlePayload) bool {
+func (ec *executionContext) plainFields_DeleteArticlePayload(fields []graphql.CollectedField, obj *DeleteArticlePayload, c *collected) bool {
 	if !plainFields(fields) {
 		return false
 	}
@@ -740,22 +820,27 @@ func (ec *executionContext) plainFields_DeleteArticlePayload(fields []graphql.Co
 		switch f.Name {
 		case "__typename":
 		case "userErrors":
-			if !(ec.plainAll_UserError(f.Selections, obj.UserErrors)) {
+			if !(ec.plainAll_UserError(f.Selections, obj.UserErrors, c)) {
 				return false
 			}
 		default:
 			return false
 		}
 	}
-	_ = obj
+	_, _ = obj, c
 	return true
 }
 
-// plainAll_DeleteArticlePayload is plain_DeleteArticlePayload of every element of list.
-func (ec *executionContext) plainAll_DeleteArticlePayload(sel ast.SelectionSet, list []*DeleteArticlePayload) bool {
-	fields := graphql.CollectFields(ec.OperationContext, sel, deleteArticlePayloadImplementors)
+// plainAll_DeleteArticlePayload is plain_DeleteArticlePayload of every element of list, whose elements
+// share the fields collected below them (in c, or in a collected of the
+// list's own).
+func (ec *executionContext) plainAll_DeleteArticlePayload(sel ast.SelectionSet, list []*DeleteArticlePayload, c *collected) bool {
+	if c == nil && len(list) > 1 {
+		c = &collected{}
+	}
+	fields := c.fields(ec.OperationContext, sel, deleteArticlePayloadImplementors)
 	for _, obj := range list {
-		if obj == nil || !ec.plainFields_DeleteArticlePayload(fields, obj) {
+		if obj == nil || !ec.plainFields_DeleteArticlePayload(fields, obj, c) {
 			return false
 		}
 	}
@@ -763,12 +848,12 @@ func (ec *executionContext) plainAll_DeleteArticlePayload(sel ast.SelectionSet, 
 }
 
 // writePlain_DeleteArticlePayload writes sel over obj, which plain_DeleteArticlePayload accepted.
-func (ec *executionContext) writePlain_DeleteArticlePayload(w io.Writer, sel ast.SelectionSet, obj *DeleteArticlePayload) {
-	ec.writePlainFields_DeleteArticlePayload(w, graphql.CollectFields(ec.OperationContext, sel, deleteArticlePayloadImplementors), obj)
+func (ec *executionContext) writePlain_DeleteArticlePayload(w io.Writer, sel ast.SelectionSet, obj *DeleteArticlePayload, c *collected) {
+	ec.writePlainFields_DeleteArticlePayload(w, c.fields(ec.OperationContext, sel, deleteArticlePayloadImplementors), obj, c)
 }
 
 // writePlainFields_DeleteArticlePayload is writePlain_DeleteArticlePayload of the fields collected from a selection.
-func (ec *executionContext) writePlainFields_DeleteArticlePayload(w io.Writer, fields []graphql.CollectedField, obj *DeleteArticlePayload) {
+func (ec *executionContext) writePlainFields_DeleteArticlePayload(w io.Writer, fields []graphql.CollectedField, obj *DeleteArticlePayload, c *collected) {
 	writeOpen(w)
 	for i, f := range fields {
 		writeName(w, i, f.Alias)
@@ -776,43 +861,48 @@ func (ec *executionContext) writePlainFields_DeleteArticlePayload(w io.Writer, f
 		case "__typename":
 			writeString(w, "DeleteArticlePayload")
 		case "userErrors":
-			ec.writePlainAll_UserError(w, f.Selections, obj.UserErrors)
+			ec.writePlainAll_UserError(w, f.Selections, obj.UserErrors, c)
 		}
 	}
 	writeClose(w)
+	_ = c
 }
 
-// writePlainAll_DeleteArticlePayload writes list, which plainAll_DeleteArticlePayload accepted.
-func (ec *executionContext) writePlainAll_DeleteArticlePayload(w io.Writer, sel ast.SelectionSet, list []*DeleteArticlePayload) {
-	fields := graphql.CollectFields(ec.OperationContext, sel, deleteArticlePayloadImplementors)
+// writePlainAll_DeleteArticlePayload writes list, which plainAll_DeleteArticlePayload accepted, its
+// elements sharing the fields collected below them as there.
+func (ec *executionContext) writePlainAll_DeleteArticlePayload(w io.Writer, sel ast.SelectionSet, list []*DeleteArticlePayload, c *collected) {
+	if c == nil && len(list) > 1 {
+		c = &collected{}
+	}
+	fields := c.fields(ec.OperationContext, sel, deleteArticlePayloadImplementors)
 	writeListOpen(w)
 	for i, obj := range list {
 		if i == 0 {
 			// The first element tells how much room the others take.
 			start := written(w)
-			ec.writePlainFields_DeleteArticlePayload(w, fields, obj)
+			ec.writePlainFields_DeleteArticlePayload(w, fields, obj, c)
 			reserveRest(w, start, len(list)-1)
 			continue
 		}
 		writeComma(w)
-		ec.writePlainFields_DeleteArticlePayload(w, fields, obj)
+		ec.writePlainFields_DeleteArticlePayload(w, fields, obj, c)
 	}
 	writeListClose(w)
 }
 
 // marshalPlain_DeleteArticlePayload is writePlainFields_DeleteArticlePayload as the executor's marshaler.
 func (ec *executionContext) marshalPlain_DeleteArticlePayload(fields []graphql.CollectedField, obj *DeleteArticlePayload) graphql.Marshaler {
-	return graphql.WriterFunc(func(w io.Writer) { ec.writePlainFields_DeleteArticlePayload(w, fields, obj) })
+	return graphql.WriterFunc(func(w io.Writer) { ec.writePlainFields_DeleteArticlePayload(w, fields, obj, nil) })
 }
 
 // plain_DeleteCommentPayload tells whether sel, over obj, holds only plain fields, which
-// writePlain_DeleteCommentPayload writes.
-func (ec *executionContext) plain_DeleteCommentPayload(sel ast.SelectionSet, obj *DeleteCommentPayload) bool {
-	return ec.plainFields_DeleteCommentPayload(graphql.CollectFields(ec.OperationContext, sel, deleteCommentPayloadImplementors), obj)
+// writePlain_DeleteCommentPayload writes; c, if not nil, keeps the fields collected.
+func (ec *executionContext) plain_DeleteCommentPayload(sel ast.SelectionSet, obj *DeleteCommentPayload, c *collected) bool {
+	return ec.plainFields_DeleteCommentPayload(c.fields(ec.OperationContext, sel, deleteCommentPayloadImplementors), obj, c)
 }
 
 // plainFields_DeleteCommentPayload is plain_DeleteCommentPayload of the fields collected from a selection.
-func (ec *executionContext) plainFields_DeleteCommentPayload(fields []graphql.CollectedField, obj *DeleteCommentPayload) bool {
+func (ec *executionContext) plainFields_DeleteCommentPayload(fields []graphql.CollectedField, obj *DeleteCommentPayload, c *collected) bool {
 	if !plainFields(fields) {
 		return false
 	}
@@ -820,22 +910,27 @@ func (ec *executionContext) plainFields_DeleteCommentPayload(fields []graphql.Co
 		switch f.Name {
 		case "__typename":
 		case "userErrors":
-			if !(ec.plainAll_UserError(f.Selections, obj.UserErrors)) {
+			if !(ec.plainAll_UserError(f.Selections, obj.UserErrors, c)) {
 				return false
 			}
 		default:
 			return false
 		}
 	}
-	_ = obj
+	_, _ = obj, c
 	return true
 }
 
-// plainAll_DeleteCommentPayload is plain_DeleteCommentPayload of every element of list.
-func (ec *executionContext) plainAll_DeleteCommentPayload(sel ast.SelectionSet, list []*DeleteCommentPayload) bool {
-	fields := graphql.CollectFields(ec.OperationContext, sel, deleteCommentPayloadImplementors)
+// plainAll_DeleteCommentPayload is plain_DeleteCommentPayload of every element of list, whose elements
+// share the fields collected below them (in c, or in a collected of the
+// list's own).
+func (ec *executionContext) plainAll_DeleteCommentPayload(sel ast.SelectionSet, list []*DeleteCommentPayload, c *collected) bool {
+	if c == nil && len(list) > 1 {
+		c = &collected{}
+	}
+	fields := c.fields(ec.OperationContext, sel, deleteCommentPayloadImplementors)
 	for _, obj := range list {
-		if obj == nil || !ec.plainFields_DeleteCommentPayload(fields, obj) {
+		if obj == nil || !ec.plainFields_DeleteCommentPayload(fields, obj, c) {
 			return false
 		}
 	}
@@ -843,12 +938,12 @@ func (ec *executionContext) plainAll_DeleteCommentPayload(sel ast.SelectionSet, 
 }
 
 // writePlain_DeleteCommentPayload writes sel over obj, which plain_DeleteCommentPayload accepted.
-func (ec *executionContext) writePlain_DeleteCommentPayload(w io.Writer, sel ast.SelectionSet, obj *DeleteCommentPayload) {
-	ec.writePlainFields_DeleteCommentPayload(w, graphql.CollectFields(ec.OperationContext, sel, deleteCommentPayloadImplementors), obj)
+func (ec *executionContext) writePlain_DeleteCommentPayload(w io.Writer, sel ast.SelectionSet, obj *DeleteCommentPayload, c *collected) {
+	ec.writePlainFields_DeleteCommentPayload(w, c.fields(ec.OperationContext, sel, deleteCommentPayloadImplementors), obj, c)
 }
 
 // writePlainFields_DeleteCommentPayload is writePlain_DeleteCommentPayload of the fields collected from a selection.
-func (ec *executionContext) writePlainFields_DeleteCommentPayload(w io.Writer, fields []graphql.CollectedField, obj *DeleteCommentPayload) {
+func (ec *executionContext) writePlainFields_DeleteCommentPayload(w io.Writer, fields []graphql.CollectedField, obj *DeleteCommentPayload, c *collected) {
 	writeOpen(w)
 	for i, f := range fields {
 		writeName(w, i, f.Alias)
@@ -856,43 +951,48 @@ func (ec *executionContext) writePlainFields_DeleteCommentPayload(w io.Writer, f
 		case "__typename":
 			writeString(w, "DeleteCommentPayload")
 		case "userErrors":
-			ec.writePlainAll_UserError(w, f.Selections, obj.UserErrors)
+			ec.writePlainAll_UserError(w, f.Selections, obj.UserErrors, c)
 		}
 	}
 	writeClose(w)
+	_ = c
 }
 
-// writePlainAll_DeleteCommentPayload writes list, which plainAll_DeleteCommentPayload accepted.
-func (ec *executionContext) writePlainAll_DeleteCommentPayload(w io.Writer, sel ast.SelectionSet, list []*DeleteCommentPayload) {
-	fields := graphql.CollectFields(ec.OperationContext, sel, deleteCommentPayloadImplementors)
+// writePlainAll_DeleteCommentPayload writes list, which plainAll_DeleteCommentPayload accepted, its
+// elements sharing the fields collected below them as there.
+func (ec *executionContext) writePlainAll_DeleteCommentPayload(w io.Writer, sel ast.SelectionSet, list []*DeleteCommentPayload, c *collected) {
+	if c == nil && len(list) > 1 {
+		c = &collected{}
+	}
+	fields := c.fields(ec.OperationContext, sel, deleteCommentPayloadImplementors)
 	writeListOpen(w)
 	for i, obj := range list {
 		if i == 0 {
 			// The first element tells how much room the others take.
 			start := written(w)
-			ec.writePlainFields_DeleteCommentPayload(w, fields, obj)
+			ec.writePlainFields_DeleteCommentPayload(w, fields, obj, c)
 			reserveRest(w, start, len(list)-1)
 			continue
 		}
 		writeComma(w)
-		ec.writePlainFields_DeleteCommentPayload(w, fields, obj)
+		ec.writePlainFields_DeleteCommentPayload(w, fields, obj, c)
 	}
 	writeListClose(w)
 }
 
 // marshalPlain_DeleteCommentPayload is writePlainFields_DeleteCommentPayload as the executor's marshaler.
 func (ec *executionContext) marshalPlain_DeleteCommentPayload(fields []graphql.CollectedField, obj *DeleteCommentPayload) graphql.Marshaler {
-	return graphql.WriterFunc(func(w io.Writer) { ec.writePlainFields_DeleteCommentPayload(w, fields, obj) })
+	return graphql.WriterFunc(func(w io.Writer) { ec.writePlainFields_DeleteCommentPayload(w, fields, obj, nil) })
 }
 
 // plain_FavoriteArticlePayload tells whether sel, over obj, holds only plain fields, which
-// writePlain_FavoriteArticlePayload writes.
-func (ec *executionContext) plain_FavoriteArticlePayload(sel ast.SelectionSet, obj *FavoriteArticlePayload) bool {
-	return ec.plainFields_FavoriteArticlePayload(graphql.CollectFields(ec.OperationContext, sel, favoriteArticlePayloadImplementors), obj)
+// writePlain_FavoriteArticlePayload writes; c, if not nil, keeps the fields collected.
+func (ec *executionContext) plain_FavoriteArticlePayload(sel ast.SelectionSet, obj *FavoriteArticlePayload, c *collected) bool {
+	return ec.plainFields_FavoriteArticlePayload(c.fields(ec.OperationContext, sel, favoriteArticlePayloadImplementors), obj, c)
 }
 
 // plainFields_FavoriteArticlePayload is plain_FavoriteArticlePayload of the fields collected from a selection.
-func (ec *executionContext) plainFields_FavoriteArticlePayload(fields []graphql.CollectedField, obj *FavoriteArticlePayload) bool {
+func (ec *executionContext) plainFields_FavoriteArticlePayload(fields []graphql.CollectedField, obj *FavoriteArticlePayload, c *collected) bool {
 	if !plainFields(fields) {
 		return false
 	}
@@ -900,26 +1000,31 @@ func (ec *executionContext) plainFields_FavoriteArticlePayload(fields []graphql.
 		switch f.Name {
 		case "__typename":
 		case "article":
-			if !(obj.Article == nil || ec.plain_Article(f.Selections, obj.Article)) {
+			if !(obj.Article == nil || ec.plain_Article(f.Selections, obj.Article, c)) {
 				return false
 			}
 		case "userErrors":
-			if !(ec.plainAll_UserError(f.Selections, obj.UserErrors)) {
+			if !(ec.plainAll_UserError(f.Selections, obj.UserErrors, c)) {
 				return false
 			}
 		default:
 			return false
 		}
 	}
-	_ = obj
+	_, _ = obj, c
 	return true
 }
 
-// plainAll_FavoriteArticlePayload is plain_FavoriteArticlePayload of every element of list.
-func (ec *executionContext) plainAll_FavoriteArticlePayload(sel ast.SelectionSet, list []*FavoriteArticlePayload) bool {
-	fields := graphql.CollectFields(ec.OperationContext, sel, favoriteArticlePayloadImplementors)
+// plainAll_FavoriteArticlePayload is plain_FavoriteArticlePayload of every element of list, whose elements
+// share the fields collected below them (in c, or in a collected of the
+// list's own).
+func (ec *executionContext) plainAll_FavoriteArticlePayload(sel ast.SelectionSet, list []*FavoriteArticlePayload, c *collected) bool {
+	if c == nil && len(list) > 1 {
+		c = &collected{}
+	}
+	fields := c.fields(ec.OperationContext, sel, favoriteArticlePayloadImplementors)
 	for _, obj := range list {
-		if obj == nil || !ec.plainFields_FavoriteArticlePayload(fields, obj) {
+		if obj == nil || !ec.plainFields_FavoriteArticlePayload(fields, obj, c) {
 			return false
 		}
 	}
@@ -927,12 +1032,12 @@ func (ec *executionContext) plainAll_FavoriteArticlePayload(sel ast.SelectionSet
 }
 
 // writePlain_FavoriteArticlePayload writes sel over obj, which plain_FavoriteArticlePayload accepted.
-func (ec *executionContext) writePlain_FavoriteArticlePayload(w io.Writer, sel ast.SelectionSet, obj *FavoriteArticlePayload) {
-	ec.writePlainFields_FavoriteArticlePayload(w, graphql.CollectFields(ec.OperationContext, sel, favoriteArticlePayloadImplementors), obj)
+func (ec *executionContext) writePlain_FavoriteArticlePayload(w io.Writer, sel ast.SelectionSet, obj *FavoriteArticlePayload, c *collected) {
+	ec.writePlainFields_FavoriteArticlePayload(w, c.fields(ec.OperationContext, sel, favoriteArticlePayloadImplementors), obj, c)
 }
 
 // writePlainFields_FavoriteArticlePayload is writePlain_FavoriteArticlePayload of the fields collected from a selection.
-func (ec *executionContext) writePlainFields_FavoriteArticlePayload(w io.Writer, fields []graphql.CollectedField, obj *FavoriteArticlePayload) {
+func (ec *executionContext) writePlainFields_FavoriteArticlePayload(w io.Writer, fields []graphql.CollectedField, obj *FavoriteArticlePayload, c *collected) {
 	writeOpen(w)
 	for i, f := range fields {
 		writeName(w, i, f.Alias)
@@ -943,46 +1048,51 @@ func (ec *executionContext) writePlainFields_FavoriteArticlePayload(w io.Writer,
 			if obj.Article == nil {
 				writeNull(w)
 			} else {
-				ec.writePlain_Article(w, f.Selections, obj.Article)
+				ec.writePlain_Article(w, f.Selections, obj.Article, c)
 			}
 		case "userErrors":
-			ec.writePlainAll_UserError(w, f.Selections, obj.UserErrors)
+			ec.writePlainAll_UserError(w, f.Selections, obj.UserErrors, c)
 		}
 	}
 	writeClose(w)
+	_ = c
 }
 
-// writePlainAll_FavoriteArticlePayload writes list, which plainAll_FavoriteArticlePayload accepted.
-func (ec *executionContext) writePlainAll_FavoriteArticlePayload(w io.Writer, sel ast.SelectionSet, list []*FavoriteArticlePayload) {
-	fields := graphql.CollectFields(ec.OperationContext, sel, favoriteArticlePayloadImplementors)
+// writePlainAll_FavoriteArticlePayload writes list, which plainAll_FavoriteArticlePayload accepted, its
+// elements sharing the fields collected below them as there.
+func (ec *executionContext) writePlainAll_FavoriteArticlePayload(w io.Writer, sel ast.SelectionSet, list []*FavoriteArticlePayload, c *collected) {
+	if c == nil && len(list) > 1 {
+		c = &collected{}
+	}
+	fields := c.fields(ec.OperationContext, sel, favoriteArticlePayloadImplementors)
 	writeListOpen(w)
 	for i, obj := range list {
 		if i == 0 {
 			// The first element tells how much room the others take.
 			start := written(w)
-			ec.writePlainFields_FavoriteArticlePayload(w, fields, obj)
+			ec.writePlainFields_FavoriteArticlePayload(w, fields, obj, c)
 			reserveRest(w, start, len(list)-1)
 			continue
 		}
 		writeComma(w)
-		ec.writePlainFields_FavoriteArticlePayload(w, fields, obj)
+		ec.writePlainFields_FavoriteArticlePayload(w, fields, obj, c)
 	}
 	writeListClose(w)
 }
 
 // marshalPlain_FavoriteArticlePayload is writePlainFields_FavoriteArticlePayload as the executor's marshaler.
 func (ec *executionContext) marshalPlain_FavoriteArticlePayload(fields []graphql.CollectedField, obj *FavoriteArticlePayload) graphql.Marshaler {
-	return graphql.WriterFunc(func(w io.Writer) { ec.writePlainFields_FavoriteArticlePayload(w, fields, obj) })
+	return graphql.WriterFunc(func(w io.Writer) { ec.writePlainFields_FavoriteArticlePayload(w, fields, obj, nil) })
 }
 
 // plain_FollowProfilePayload tells whether sel, over obj, holds only plain fields, which
-// writePlain_FollowProfilePayload writes.
-func (ec *executionContext) plain_FollowProfilePayload(sel ast.SelectionSet, obj *FollowProfilePayload) bool {
-	return ec.plainFields_FollowProfilePayload(graphql.CollectFields(ec.OperationContext, sel, followProfilePayloadImplementors), obj)
+// writePlain_FollowProfilePayload writes; c, if not nil, keeps the fields collected.
+func (ec *executionContext) plain_FollowProfilePayload(sel ast.SelectionSet, obj *FollowProfilePayload, c *collected) bool {
+	return ec.plainFields_FollowProfilePayload(c.fields(ec.OperationContext, sel, followProfilePayloadImplementors), obj, c)
 }
 
 // plainFields_FollowProfilePayload is plain_FollowProfilePayload of the fields collected from a selection.
-func (ec *executionContext) plainFields_FollowProfilePayload(fields []graphql.CollectedField, obj *FollowProfilePayload) bool {
+func (ec *executionContext) plainFields_FollowProfilePayload(fields []graphql.CollectedField, obj *FollowProfilePayload, c *collected) bool {
 	if !plainFields(fields) {
 		return false
 	}
@@ -990,26 +1100,31 @@ func (ec *executionContext) plainFields_FollowProfilePayload(fields []graphql.Co
 		switch f.Name {
 		case "__typename":
 		case "profile":
-			if !(obj.Profile == nil || ec.plain_Profile(f.Selections, obj.Profile)) {
+			if !(obj.Profile == nil || ec.plain_Profile(f.Selections, obj.Profile, c)) {
 				return false
 			}
 		case "userErrors":
-			if !(ec.plainAll_UserError(f.Selections, obj.UserErrors)) {
+			if !(ec.plainAll_UserError(f.Selections, obj.UserErrors, c)) {
 				return false
 			}
 		default:
 			return false
 		}
 	}
-	_ = obj
+	_, _ = obj, c
 	return true
 }
 
-// plainAll_FollowProfilePayload is plain_FollowProfilePayload of every element of list.
-func (ec *executionContext) plainAll_FollowProfilePayload(sel ast.SelectionSet, list []*FollowProfilePayload) bool {
-	fields := graphql.CollectFields(ec.OperationContext, sel, followProfilePayloadImplementors)
+// plainAll_FollowProfilePayload is plain_FollowProfilePayload of every element of list, whose elements
+// share the fields collected below them (in c, or in a collected of the
+// list's own).
+func (ec *executionContext) plainAll_FollowProfilePayload(sel ast.SelectionSet, list []*FollowProfilePayload, c *collected) bool {
+	if c == nil && len(list) > 1 {
+		c = &collected{}
+	}
+	fields := c.fields(ec.OperationContext, sel, followProfilePayloadImplementors)
 	for _, obj := range list {
-		if obj == nil || !ec.plainFields_FollowProfilePayload(fields, obj) {
+		if obj == nil || !ec.plainFields_FollowProfilePayload(fields, obj, c) {
 			return false
 		}
 	}
@@ -1017,12 +1132,12 @@ func (ec *executionContext) plainAll_FollowProfilePayload(sel ast.SelectionSet, 
 }
 
 // writePlain_FollowProfilePayload writes sel over obj, which plain_FollowProfilePayload accepted.
-func (ec *executionContext) writePlain_FollowProfilePayload(w io.Writer, sel ast.SelectionSet, obj *FollowProfilePayload) {
-	ec.writePlainFields_FollowProfilePayload(w, graphql.CollectFields(ec.OperationContext, sel, followProfilePayloadImplementors), obj)
+func (ec *executionContext) writePlain_FollowProfilePayload(w io.Writer, sel ast.SelectionSet, obj *FollowProfilePayload, c *collected) {
+	ec.writePlainFields_FollowProfilePayload(w, c.fields(ec.OperationContext, sel, followProfilePayloadImplementors), obj, c)
 }
 
 // writePlainFields_FollowProfilePayload is writePlain_FollowProfilePayload of the fields collected from a selection.
-func (ec *executionContext) writePlainFields_FollowProfilePayload(w io.Writer, fields []graphql.CollectedField, obj *FollowProfilePayload) {
+func (ec *executionContext) writePlainFields_FollowProfilePayload(w io.Writer, fields []graphql.CollectedField, obj *FollowProfilePayload, c *collected) {
 	writeOpen(w)
 	for i, f := range fields {
 		writeName(w, i, f.Alias)
@@ -1033,46 +1148,51 @@ func (ec *executionContext) writePlainFields_FollowProfilePayload(w io.Writer, f
 			if obj.Profile == nil {
 				writeNull(w)
 			} else {
-				ec.writePlain_Profile(w, f.Selections, obj.Profile)
+				ec.writePlain_Profile(w, f.Selections, obj.Profile, c)
 			}
 		case "userErrors":
-			ec.writePlainAll_UserError(w, f.Selections, obj.UserErrors)
+			ec.writePlainAll_UserError(w, f.Selections, obj.UserErrors, c)
 		}
 	}
 	writeClose(w)
+	_ = c
 }
 
-// writePlainAll_FollowProfilePayload writes list, which plainAll_FollowProfilePayload accepted.
-func (ec *executionContext) writePlainAll_FollowProfilePayload(w io.Writer, sel ast.SelectionSet, list []*FollowProfilePayload) {
-	fields := graphql.CollectFields(ec.OperationContext, sel, followProfilePayloadImplementors)
+// writePlainAll_FollowProfilePayload writes list, which plainAll_FollowProfilePayload accepted, its
+// elements sharing the fields collected below them as there.
+func (ec *executionContext) writePlainAll_FollowProfilePayload(w io.Writer, sel ast.SelectionSet, list []*FollowProfilePayload, c *collected) {
+	if c == nil && len(list) > 1 {
+		c = &collected{}
+	}
+	fields := c.fields(ec.OperationContext, sel, followProfilePayloadImplementors)
 	writeListOpen(w)
 	for i, obj := range list {
 		if i == 0 {
 			// The first element tells how much room the others take.
 			start := written(w)
-			ec.writePlainFields_FollowProfilePayload(w, fields, obj)
+			ec.writePlainFields_FollowProfilePayload(w, fields, obj, c)
 			reserveRest(w, start, len(list)-1)
 			continue
 		}
 		writeComma(w)
-		ec.writePlainFields_FollowProfilePayload(w, fields, obj)
+		ec.writePlainFields_FollowProfilePayload(w, fields, obj, c)
 	}
 	writeListClose(w)
 }
 
 // marshalPlain_FollowProfilePayload is writePlainFields_FollowProfilePayload as the executor's marshaler.
 func (ec *executionContext) marshalPlain_FollowProfilePayload(fields []graphql.CollectedField, obj *FollowProfilePayload) graphql.Marshaler {
-	return graphql.WriterFunc(func(w io.Writer) { ec.writePlainFields_FollowProfilePayload(w, fields, obj) })
+	return graphql.WriterFunc(func(w io.Writer) { ec.writePlainFields_FollowProfilePayload(w, fields, obj, nil) })
 }
 
 // plain_LoginPayload tells whether sel, over obj, holds only plain fields, which
-// writePlain_LoginPayload writes.
-func (ec *executionContext) plain_LoginPayload(sel ast.SelectionSet, obj *LoginPayload) bool {
-	return ec.plainFields_LoginPayload(graphql.CollectFields(ec.OperationContext, sel, loginPayloadImplementors), obj)
+// writePlain_LoginPayload writes; c, if not nil, keeps the fields collected.
+func (ec *executionContext) plain_LoginPayload(sel ast.SelectionSet, obj *LoginPayload, c *collected) bool {
+	return ec.plainFields_LoginPayload(c.fields(ec.OperationContext, sel, loginPayloadImplementors), obj, c)
 }
 
 // plainFields_LoginPayload is plain_LoginPayload of the fields collected from a selection.
-func (ec *executionContext) plainFields_LoginPayload(fields []graphql.CollectedField, obj *LoginPayload) bool {
+func (ec *executionContext) plainFields_LoginPayload(fields []graphql.CollectedField, obj *LoginPayload, c *collected) bool {
 	if !plainFields(fields) {
 		return false
 	}
@@ -1080,26 +1200,31 @@ func (ec *executionContext) plainFields_LoginPayload(fields []graphql.CollectedF
 		switch f.Name {
 		case "__typename", "token":
 		case "user":
-			if !(obj.User == nil || ec.plain_User(f.Selections, obj.User)) {
+			if !(obj.User == nil || ec.plain_User(f.Selections, obj.User, c)) {
 				return false
 			}
 		case "userErrors":
-			if !(ec.plainAll_UserError(f.Selections, obj.UserErrors)) {
+			if !(ec.plainAll_UserError(f.Selections, obj.UserErrors, c)) {
 				return false
 			}
 		default:
 			return false
 		}
 	}
-	_ = obj
+	_, _ = obj, c
 	return true
 }
 
-// plainAll_LoginPayload is plain_LoginPayload of every element of list.
-func (ec *executionContext) plainAll_LoginPayload(sel ast.SelectionSet, list []*LoginPayload) bool {
-	fields := graphql.CollectFields(ec.OperationContext, sel, loginPayloadImplementors)
+// plainAll_LoginPayload is plain_LoginPayload of every element of list, whose elements
+// share the fields collected below them (in c, or in a collected of the
+// list's own).
+func (ec *executionContext) plainAll_LoginPayload(sel ast.SelectionSet, list []*LoginPayload, c *collected) bool {
+	if c == nil && len(list) > 1 {
+		c = &collected{}
+	}
+	fields := c.fields(ec.OperationContext, sel, loginPayloadImplementors)
 	for _, obj := range list {
-		if obj == nil || !ec.plainFields_LoginPayload(fields, obj) {
+		if obj == nil || !ec.plainFields_LoginPayload(fields, obj, c) {
 			return false
 		}
 	}
@@ -1107,12 +1232,12 @@ func (ec *executionContext) plainAll_LoginPayload(sel ast.SelectionSet, list []*
 }
 
 // writePlain_LoginPayload writes sel over obj, which plain_LoginPayload accepted.
-func (ec *executionContext) writePlain_LoginPayload(w io.Writer, sel ast.SelectionSet, obj *LoginPayload) {
-	ec.writePlainFields_LoginPayload(w, graphql.CollectFields(ec.OperationContext, sel, loginPayloadImplementors), obj)
+func (ec *executionContext) writePlain_LoginPayload(w io.Writer, sel ast.SelectionSet, obj *LoginPayload, c *collected) {
+	ec.writePlainFields_LoginPayload(w, c.fields(ec.OperationContext, sel, loginPayloadImplementors), obj, c)
 }
 
 // writePlainFields_LoginPayload is writePlain_LoginPayload of the fields collected from a selection.
-func (ec *executionContext) writePlainFields_LoginPayload(w io.Writer, fields []graphql.CollectedField, obj *LoginPayload) {
+func (ec *executionContext) writePlainFields_LoginPayload(w io.Writer, fields []graphql.CollectedField, obj *LoginPayload, c *collected) {
 	writeOpen(w)
 	for i, f := range fields {
 		writeName(w, i, f.Alias)
@@ -1123,48 +1248,53 @@ func (ec *executionContext) writePlainFields_LoginPayload(w io.Writer, fields []
 			if obj.User == nil {
 				writeNull(w)
 			} else {
-				ec.writePlain_User(w, f.Selections, obj.User)
+				ec.writePlain_User(w, f.Selections, obj.User, c)
 			}
 		case "token":
 			writeOptString(w, obj.Token)
 		case "userErrors":
-			ec.writePlainAll_UserError(w, f.Selections, obj.UserErrors)
+			ec.writePlainAll_UserError(w, f.Selections, obj.UserErrors, c)
 		}
 	}
 	writeClose(w)
+	_ = c
 }
 
-// writePlainAll_LoginPayload writes list, which plainAll_LoginPayload accepted.
-func (ec *executionContext) writePlainAll_LoginPayload(w io.Writer, sel ast.SelectionSet, list []*LoginPayload) {
-	fields := graphql.CollectFields(ec.OperationContext, sel, loginPayloadImplementors)
+// writePlainAll_LoginPayload writes list, which plainAll_LoginPayload accepted, its
+// elements sharing the fields collected below them as there.
+func (ec *executionContext) writePlainAll_LoginPayload(w io.Writer, sel ast.SelectionSet, list []*LoginPayload, c *collected) {
+	if c == nil && len(list) > 1 {
+		c = &collected{}
+	}
+	fields := c.fields(ec.OperationContext, sel, loginPayloadImplementors)
 	writeListOpen(w)
 	for i, obj := range list {
 		if i == 0 {
 			// The first element tells how much room the others take.
 			start := written(w)
-			ec.writePlainFields_LoginPayload(w, fields, obj)
+			ec.writePlainFields_LoginPayload(w, fields, obj, c)
 			reserveRest(w, start, len(list)-1)
 			continue
 		}
 		writeComma(w)
-		ec.writePlainFields_LoginPayload(w, fields, obj)
+		ec.writePlainFields_LoginPayload(w, fields, obj, c)
 	}
 	writeListClose(w)
 }
 
 // marshalPlain_LoginPayload is writePlainFields_LoginPayload as the executor's marshaler.
 func (ec *executionContext) marshalPlain_LoginPayload(fields []graphql.CollectedField, obj *LoginPayload) graphql.Marshaler {
-	return graphql.WriterFunc(func(w io.Writer) { ec.writePlainFields_LoginPayload(w, fields, obj) })
+	return graphql.WriterFunc(func(w io.Writer) { ec.writePlainFields_LoginPayload(w, fields, obj, nil) })
 }
 
 // plain_PageInfo tells whether sel, over obj, holds only plain fields, which
-// writePlain_PageInfo writes.
-func (ec *executionContext) plain_PageInfo(sel ast.SelectionSet, obj *PageInfo) bool {
-	return ec.plainFields_PageInfo(graphql.CollectFields(ec.OperationContext, sel, pageInfoImplementors), obj)
+// writePlain_PageInfo writes; c, if not nil, keeps the fields collected.
+func (ec *executionContext) plain_PageInfo(sel ast.SelectionSet, obj *PageInfo, c *collected) bool {
+	return ec.plainFields_PageInfo(c.fields(ec.OperationContext, sel, pageInfoImplementors), obj, c)
 }
 
 // plainFields_PageInfo is plain_PageInfo of the fields collected from a selection.
-func (ec *executionContext) plainFields_PageInfo(fields []graphql.CollectedField, obj *PageInfo) bool {
+func (ec *executionContext) plainFields_PageInfo(fields []graphql.CollectedField, obj *PageInfo, c *collected) bool {
 	if !plainFields(fields) {
 		return false
 	}
@@ -1175,15 +1305,20 @@ func (ec *executionContext) plainFields_PageInfo(fields []graphql.CollectedField
 			return false
 		}
 	}
-	_ = obj
+	_, _ = obj, c
 	return true
 }
 
-// plainAll_PageInfo is plain_PageInfo of every element of list.
-func (ec *executionContext) plainAll_PageInfo(sel ast.SelectionSet, list []*PageInfo) bool {
-	fields := graphql.CollectFields(ec.OperationContext, sel, pageInfoImplementors)
+// plainAll_PageInfo is plain_PageInfo of every element of list, whose elements
+// share the fields collected below them (in c, or in a collected of the
+// list's own).
+func (ec *executionContext) plainAll_PageInfo(sel ast.SelectionSet, list []*PageInfo, c *collected) bool {
+	if c == nil && len(list) > 1 {
+		c = &collected{}
+	}
+	fields := c.fields(ec.OperationContext, sel, pageInfoImplementors)
 	for _, obj := range list {
-		if obj == nil || !ec.plainFields_PageInfo(fields, obj) {
+		if obj == nil || !ec.plainFields_PageInfo(fields, obj, c) {
 			return false
 		}
 	}
@@ -1191,12 +1326,12 @@ func (ec *executionContext) plainAll_PageInfo(sel ast.SelectionSet, list []*Page
 }
 
 // writePlain_PageInfo writes sel over obj, which plain_PageInfo accepted.
-func (ec *executionContext) writePlain_PageInfo(w io.Writer, sel ast.SelectionSet, obj *PageInfo) {
-	ec.writePlainFields_PageInfo(w, graphql.CollectFields(ec.OperationContext, sel, pageInfoImplementors), obj)
+func (ec *executionContext) writePlain_PageInfo(w io.Writer, sel ast.SelectionSet, obj *PageInfo, c *collected) {
+	ec.writePlainFields_PageInfo(w, c.fields(ec.OperationContext, sel, pageInfoImplementors), obj, c)
 }
 
 // writePlainFields_PageInfo is writePlain_PageInfo of the fields collected from a selection.
-func (ec *executionContext) writePlainFields_PageInfo(w io.Writer, fields []graphql.CollectedField, obj *PageInfo) {
+func (ec *executionContext) writePlainFields_PageInfo(w io.Writer, fields []graphql.CollectedField, obj *PageInfo, c *collected) {
 	writeOpen(w)
 	for i, f := range fields {
 		writeName(w, i, f.Alias)
@@ -1214,39 +1349,44 @@ func (ec *executionContext) writePlainFields_PageInfo(w io.Writer, fields []grap
 		}
 	}
 	writeClose(w)
+	_ = c
 }
 
-// writePlainAll_PageInfo writes list, which plainAll_PageInfo accepted.
-func (ec *executionContext) writePlainAll_PageInfo(w io.Writer, sel ast.SelectionSet, list []*PageInfo) {
-	fields := graphql.CollectFields(ec.OperationContext, sel, pageInfoImplementors)
+// writePlainAll_PageInfo writes list, which plainAll_PageInfo accepted, its
+// elements sharing the fields collected below them as there.
+func (ec *executionContext) writePlainAll_PageInfo(w io.Writer, sel ast.SelectionSet, list []*PageInfo, c *collected) {
+	if c == nil && len(list) > 1 {
+		c = &collected{}
+	}
+	fields := c.fields(ec.OperationContext, sel, pageInfoImplementors)
 	writeListOpen(w)
 	for i, obj := range list {
 		if i == 0 {
 			// The first element tells how much room the others take.
 			start := written(w)
-			ec.writePlainFields_PageInfo(w, fields, obj)
+			ec.writePlainFields_PageInfo(w, fields, obj, c)
 			reserveRest(w, start, len(list)-1)
 			continue
 		}
 		writeComma(w)
-		ec.writePlainFields_PageInfo(w, fields, obj)
+		ec.writePlainFields_PageInfo(w, fields, obj, c)
 	}
 	writeListClose(w)
 }
 
 // marshalPlain_PageInfo is writePlainFields_PageInfo as the executor's marshaler.
 func (ec *executionContext) marshalPlain_PageInfo(fields []graphql.CollectedField, obj *PageInfo) graphql.Marshaler {
-	return graphql.WriterFunc(func(w io.Writer) { ec.writePlainFields_PageInfo(w, fields, obj) })
+	return graphql.WriterFunc(func(w io.Writer) { ec.writePlainFields_PageInfo(w, fields, obj, nil) })
 }
 
 // plain_Profile tells whether sel, over obj, holds only plain fields, which
-// writePlain_Profile writes.
-func (ec *executionContext) plain_Profile(sel ast.SelectionSet, obj *conduit.Profile) bool {
-	return ec.plainFields_Profile(graphql.CollectFields(ec.OperationContext, sel, profileImplementors), obj)
+// writePlain_Profile writes; c, if not nil, keeps the fields collected.
+func (ec *executionContext) plain_Profile(sel ast.SelectionSet, obj *conduit.Profile, c *collected) bool {
+	return ec.plainFields_Profile(c.fields(ec.OperationContext, sel, profileImplementors), obj, c)
 }
 
 // plainFields_Profile is plain_Profile of the fields collected from a selection.
-func (ec *executionContext) plainFields_Profile(fields []graphql.CollectedField, obj *conduit.Profile) bool {
+func (ec *executionContext) plainFields_Profile(fields []graphql.CollectedField, obj *conduit.Profile, c *collected) bool {
 	if !plainFields(fields) {
 		return false
 	}
@@ -1257,15 +1397,20 @@ func (ec *executionContext) plainFields_Profile(fields []graphql.CollectedField,
 			return false
 		}
 	}
-	_ = obj
+	_, _ = obj, c
 	return true
 }
 
-// plainAll_Profile is plain_Profile of every element of list.
-func (ec *executionContext) plainAll_Profile(sel ast.SelectionSet, list []*conduit.Profile) bool {
-	fields := graphql.CollectFields(ec.OperationContext, sel, profileImplementors)
+// plainAll_Profile is plain_Profile of every element of list, whose elements
+// share the fields collected below them (in c, or in a collected of the
+// list's own).
+func (ec *executionContext) plainAll_Profile(sel ast.SelectionSet, list []*conduit.Profile, c *collected) bool {
+	if c == nil && len(list) > 1 {
+		c = &collected{}
+	}
+	fields := c.fields(ec.OperationContext, sel, profileImplementors)
 	for _, obj := range list {
-		if obj == nil || !ec.plainFields_Profile(fields, obj) {
+		if obj == nil || !ec.plainFields_Profile(fields, obj, c) {
 			return false
 		}
 	}
@@ -1273,12 +1418,12 @@ func (ec *executionContext) plainAll_Profile(sel ast.SelectionSet, list []*condu
 }
 
 // writePlain_Profile writes sel over obj, which plain_Profile accepted.
-func (ec *executionContext) writePlain_Profile(w io.Writer, sel ast.SelectionSet, obj *conduit.Profile) {
-	ec.writePlainFields_Profile(w, graphql.CollectFields(ec.OperationContext, sel, profileImplementors), obj)
+func (ec *executionContext) writePlain_Profile(w io.Writer, sel ast.SelectionSet, obj *conduit.Profile, c *collected) {
+	ec.writePlainFields_Profile(w, c.fields(ec.OperationContext, sel, profileImplementors), obj, c)
 }
 
 // writePlainFields_Profile is writePlain_Profile of the fields collected from a selection.
-func (ec *executionContext) writePlainFields_Profile(w io.Writer, fields []graphql.CollectedField, obj *conduit.Profile) {
+func (ec *executionContext) writePlainFields_Profile(w io.Writer, fields []graphql.CollectedField, obj *conduit.Profile, c *collected) {
 	writeOpen(w)
 	for i, f := range fields {
 		writeName(w, i, f.Alias)
@@ -1298,39 +1443,44 @@ func (ec *executionContext) writePlainFields_Profile(w io.Writer, fields []graph
 		}
 	}
 	writeClose(w)
+	_ = c
 }
 
-// writePlainAll_Profile writes list, which plainAll_Profile accepted.
-func (ec *executionContext) writePlainAll_Profile(w io.Writer, sel ast.SelectionSet, list []*conduit.Profile) {
-	fields := graphql.CollectFields(ec.OperationContext, sel, profileImplementors)
+// writePlainAll_Profile writes list, which plainAll_Profile accepted, its
+// elements sharing the fields collected below them as there.
+func (ec *executionContext) writePlainAll_Profile(w io.Writer, sel ast.SelectionSet, list []*conduit.Profile, c *collected) {
+	if c == nil && len(list) > 1 {
+		c = &collected{}
+	}
+	fields := c.fields(ec.OperationContext, sel, profileImplementors)
 	writeListOpen(w)
 	for i, obj := range list {
 		if i == 0 {
 			// The first element tells how much room the others take.
 			start := written(w)
-			ec.writePlainFields_Profile(w, fields, obj)
+			ec.writePlainFields_Profile(w, fields, obj, c)
 			reserveRest(w, start, len(list)-1)
 			continue
 		}
 		writeComma(w)
-		ec.writePlainFields_Profile(w, fields, obj)
+		ec.writePlainFields_Profile(w, fields, obj, c)
 	}
 	writeListClose(w)
 }
 
 // marshalPlain_Profile is writePlainFields_Profile as the executor's marshaler.
 func (ec *executionContext) marshalPlain_Profile(fields []graphql.CollectedField, obj *conduit.Profile) graphql.Marshaler {
-	return graphql.WriterFunc(func(w io.Writer) { ec.writePlainFields_Profile(w, fields, obj) })
+	return graphql.WriterFunc(func(w io.Writer) { ec.writePlainFields_Profile(w, fields, obj, nil) })
 }
 
 // plain_RegisterPayload tells whether sel, over obj, holds only plain fields, which
-// writePlain_RegisterPayload writes.
-func (ec *executionContext) plain_RegisterPayload(sel ast.SelectionSet, obj *RegisterPayload) bool {
-	return ec.plainFields_RegisterPayload(graphql.CollectFields(ec.OperationContext, sel, registerPayloadImplementors), obj)
+// writePlain_RegisterPayload writes; c, if not nil, keeps the fields collected.
+func (ec *executionContext) plain_RegisterPayload(sel ast.SelectionSet, obj *RegisterPayload, c *collected) bool {
+	return ec.plainFields_RegisterPayload(c.fields(ec.OperationContext, sel, registerPayloadImplementors), obj, c)
 }
 
 // plainFields_RegisterPayload is plain_RegisterPayload of the fields collected from a selection.
-func (ec *executionContext) plainFields_RegisterPayload(fields []graphql.CollectedField, obj *RegisterPayload) bool {
+func (ec *executionContext) plainFields_RegisterPayload(fields []graphql.CollectedField, obj *RegisterPayload, c *collected) bool {
 	if !plainFields(fields) {
 		return false
 	}
@@ -1338,26 +1488,31 @@ func (ec *executionContext) plainFields_RegisterPayload(fields []graphql.Collect
 		switch f.Name {
 		case "__typename", "token":
 		case "user":
-			if !(obj.User == nil || ec.plain_User(f.Selections, obj.User)) {
+			if !(obj.User == nil || ec.plain_User(f.Selections, obj.User, c)) {
 				return false
 			}
 		case "userErrors":
-			if !(ec.plainAll_UserError(f.Selections, obj.UserErrors)) {
+			if !(ec.plainAll_UserError(f.Selections, obj.UserErrors, c)) {
 				return false
 			}
 		default:
 			return false
 		}
 	}
-	_ = obj
+	_, _ = obj, c
 	return true
 }
 
-// plainAll_RegisterPayload is plain_RegisterPayload of every element of list.
-func (ec *executionContext) plainAll_RegisterPayload(sel ast.SelectionSet, list []*RegisterPayload) bool {
-	fields := graphql.CollectFields(ec.OperationContext, sel, registerPayloadImplementors)
+// plainAll_RegisterPayload is plain_RegisterPayload of every element of list, whose elements
+// share the fields collected below them (in c, or in a collected of the
+// list's own).
+func (ec *executionContext) plainAll_RegisterPayload(sel ast.SelectionSet, list []*RegisterPayload, c *collected) bool {
+	if c == nil && len(list) > 1 {
+		c = &collected{}
+	}
+	fields := c.fields(ec.OperationContext, sel, registerPayloadImplementors)
 	for _, obj := range list {
-		if obj == nil || !ec.plainFields_RegisterPayload(fields, obj) {
+		if obj == nil || !ec.plainFields_RegisterPayload(fields, obj, c) {
 			return false
 		}
 	}
@@ -1365,12 +1520,12 @@ func (ec *executionContext) plainAll_RegisterPayload(sel ast.SelectionSet, list 
 }
 
 // writePlain_RegisterPayload writes sel over obj, which plain_RegisterPayload accepted.
-func (ec *executionContext) writePlain_RegisterPayload(w io.Writer, sel ast.SelectionSet, obj *RegisterPayload) {
-	ec.writePlainFields_RegisterPayload(w, graphql.CollectFields(ec.OperationContext, sel, registerPayloadImplementors), obj)
+func (ec *executionContext) writePlain_RegisterPayload(w io.Writer, sel ast.SelectionSet, obj *RegisterPayload, c *collected) {
+	ec.writePlainFields_RegisterPayload(w, c.fields(ec.OperationContext, sel, registerPayloadImplementors), obj, c)
 }
 
 // writePlainFields_RegisterPayload is writePlain_RegisterPayload of the fields collected from a selection.
-func (ec *executionContext) writePlainFields_RegisterPayload(w io.Writer, fields []graphql.CollectedField, obj *RegisterPayload) {
+func (ec *executionContext) writePlainFields_RegisterPayload(w io.Writer, fields []graphql.CollectedField, obj *RegisterPayload, c *collected) {
 	writeOpen(w)
 	for i, f := range fields {
 		writeName(w, i, f.Alias)
@@ -1381,48 +1536,53 @@ func (ec *executionContext) writePlainFields_RegisterPayload(w io.Writer, fields
 			if obj.User == nil {
 				writeNull(w)
 			} else {
-				ec.writePlain_User(w, f.Selections, obj.User)
+				ec.writePlain_User(w, f.Selections, obj.User, c)
 			}
 		case "token":
 			writeOptString(w, obj.Token)
 		case "userErrors":
-			ec.writePlainAll_UserError(w, f.Selections, obj.UserErrors)
+			ec.writePlainAll_UserError(w, f.Selections, obj.UserErrors, c)
 		}
 	}
 	writeClose(w)
+	_ = c
 }
 
-// writePlainAll_RegisterPayload writes list, which plainAll_RegisterPayload accepted.
-func (ec *executionContext) writePlainAll_RegisterPayload(w io.Writer, sel ast.SelectionSet, list []*RegisterPayload) {
-	fields := graphql.CollectFields(ec.OperationContext, sel, registerPayloadImplementors)
+// writePlainAll_RegisterPayload writes list, which plainAll_RegisterPayload accepted, its
+// elements sharing the fields collected below them as there.
+func (ec *executionContext) writePlainAll_RegisterPayload(w io.Writer, sel ast.SelectionSet, list []*RegisterPayload, c *collected) {
+	if c == nil && len(list) > 1 {
+		c = &collected{}
+	}
+	fields := c.fields(ec.OperationContext, sel, registerPayloadImplementors)
 	writeListOpen(w)
 	for i, obj := range list {
 		if i == 0 {
 			// The first element tells how much room the others take.
 			start := written(w)
-			ec.writePlainFields_RegisterPayload(w, fields, obj)
+			ec.writePlainFields_RegisterPayload(w, fields, obj, c)
 			reserveRest(w, start, len(list)-1)
 			continue
 		}
 		writeComma(w)
-		ec.writePlainFields_RegisterPayload(w, fields, obj)
+		ec.writePlainFields_RegisterPayload(w, fields, obj, c)
 	}
 	writeListClose(w)
 }
 
 // marshalPlain_RegisterPayload is writePlainFields_RegisterPayload as the executor's marshaler.
 func (ec *executionContext) marshalPlain_RegisterPayload(fields []graphql.CollectedField, obj *RegisterPayload) graphql.Marshaler {
-	return graphql.WriterFunc(func(w io.Writer) { ec.writePlainFields_RegisterPayload(w, fields, obj) })
+	return graphql.WriterFunc(func(w io.Writer) { ec.writePlainFields_RegisterPayload(w, fields, obj, nil) })
 }
 
 // plain_UnfavoriteArticlePayload tells whether sel, over obj, holds only plain fields, which
-// writePlain_UnfavoriteArticlePayload writes.
-func (ec *executionContext) plain_UnfavoriteArticlePayload(sel ast.SelectionSet, obj *UnfavoriteArticlePayload) bool {
-	return ec.plainFields_UnfavoriteArticlePayload(graphql.CollectFields(ec.OperationContext, sel, unfavoriteArticlePayloadImplementors), obj)
+// writePlain_UnfavoriteArticlePayload writes; c, if not nil, keeps the fields collected.
+func (ec *executionContext) plain_UnfavoriteArticlePayload(sel ast.SelectionSet, obj *UnfavoriteArticlePayload, c *collected) bool {
+	return ec.plainFields_UnfavoriteArticlePayload(c.fields(ec.OperationContext, sel, unfavoriteArticlePayloadImplementors), obj, c)
 }
 
 // plainFields_UnfavoriteArticlePayload is plain_UnfavoriteArticlePayload of the fields collected from a selection.
-func (ec *executionContext) plainFields_UnfavoriteArticlePayload(fields []graphql.CollectedField, obj *UnfavoriteArticlePayload) bool {
+func (ec *executionContext) plainFields_UnfavoriteArticlePayload(fields []graphql.CollectedField, obj *UnfavoriteArticlePayload, c *collected) bool {
 	if !plainFields(fields) {
 		return false
 	}
@@ -1430,26 +1590,31 @@ func (ec *executionContext) plainFields_UnfavoriteArticlePayload(fields []graphq
 		switch f.Name {
 		case "__typename":
 		case "article":
-			if !(obj.Article == nil || ec.plain_Article(f.Selections, obj.Article)) {
+			if !(obj.Article == nil || ec.plain_Article(f.Selections, obj.Article, c)) {
 				return false
 			}
 		case "userErrors":
-			if !(ec.plainAll_UserError(f.Selections, obj.UserErrors)) {
+			if !(ec.plainAll_UserError(f.Selections, obj.UserErrors, c)) {
 				return false
 			}
 		default:
 			return false
 		}
 	}
-	_ = obj
+	_, _ = obj, c
 	return true
 }
 
-// plainAll_UnfavoriteArticlePayload is plain_UnfavoriteArticlePayload of every element of list.
-func (ec *executionContext) plainAll_UnfavoriteArticlePayload(sel ast.SelectionSet, list []*UnfavoriteArticlePayload) bool {
-	fields := graphql.CollectFields(ec.OperationContext, sel, unfavoriteArticlePayloadImplementors)
+// plainAll_UnfavoriteArticlePayload is plain_UnfavoriteArticlePayload of every element of list, whose elements
+// share the fields collected below them (in c, or in a collected of the
+// list's own).
+func (ec *executionContext) plainAll_UnfavoriteArticlePayload(sel ast.SelectionSet, list []*UnfavoriteArticlePayload, c *collected) bool {
+	if c == nil && len(list) > 1 {
+		c = &collected{}
+	}
+	fields := c.fields(ec.OperationContext, sel, unfavoriteArticlePayloadImplementors)
 	for _, obj := range list {
-		if obj == nil || !ec.plainFields_UnfavoriteArticlePayload(fields, obj) {
+		if obj == nil || !ec.plainFields_UnfavoriteArticlePayload(fields, obj, c) {
 			return false
 		}
 	}
@@ -1457,12 +1622,12 @@ func (ec *executionContext) plainAll_UnfavoriteArticlePayload(sel ast.SelectionS
 }
 
 // writePlain_UnfavoriteArticlePayload writes sel over obj, which plain_UnfavoriteArticlePayload accepted.
-func (ec *executionContext) writePlain_UnfavoriteArticlePayload(w io.Writer, sel ast.SelectionSet, obj *UnfavoriteArticlePayload) {
-	ec.writePlainFields_UnfavoriteArticlePayload(w, graphql.CollectFields(ec.OperationContext, sel, unfavoriteArticlePayloadImplementors), obj)
+func (ec *executionContext) writePlain_UnfavoriteArticlePayload(w io.Writer, sel ast.SelectionSet, obj *UnfavoriteArticlePayload, c *collected) {
+	ec.writePlainFields_UnfavoriteArticlePayload(w, c.fields(ec.OperationContext, sel, unfavoriteArticlePayloadImplementors), obj, c)
 }
 
 // writePlainFields_UnfavoriteArticlePayload is writePlain_UnfavoriteArticlePayload of the fields collected from a selection.
-func (ec *executionContext) writePlainFields_UnfavoriteArticlePayload(w io.Writer, fields []graphql.CollectedField, obj *UnfavoriteArticlePayload) {
+func (ec *executionContext) writePlainFields_UnfavoriteArticlePayload(w io.Writer, fields []graphql.CollectedField, obj *UnfavoriteArticlePayload, c *collected) {
 	writeOpen(w)
 	for i, f := range fields {
 		writeName(w, i, f.Alias)
@@ -1473,46 +1638,51 @@ func (ec *executionContext) writePlainFields_UnfavoriteArticlePayload(w io.Write
 			if obj.Article == nil {
 				writeNull(w)
 			} else {
-				ec.writePlain_Article(w, f.Selections, obj.Article)
+				ec.writePlain_Article(w, f.Selections, obj.Article, c)
 			}
 		case "userErrors":
-			ec.writePlainAll_UserError(w, f.Selections, obj.UserErrors)
+			ec.writePlainAll_UserError(w, f.Selections, obj.UserErrors, c)
 		}
 	}
 	writeClose(w)
+	_ = c
 }
 
-// writePlainAll_UnfavoriteArticlePayload writes list, which plainAll_UnfavoriteArticlePayload accepted.
-func (ec *executionContext) writePlainAll_UnfavoriteArticlePayload(w io.Writer, sel ast.SelectionSet, list []*UnfavoriteArticlePayload) {
-	fields := graphql.CollectFields(ec.OperationContext, sel, unfavoriteArticlePayloadImplementors)
+// writePlainAll_UnfavoriteArticlePayload writes list, which plainAll_UnfavoriteArticlePayload accepted, its
+// elements sharing the fields collected below them as there.
+func (ec *executionContext) writePlainAll_UnfavoriteArticlePayload(w io.Writer, sel ast.SelectionSet, list []*UnfavoriteArticlePayload, c *collected) {
+	if c == nil && len(list) > 1 {
+		c = &collected{}
+	}
+	fields := c.fields(ec.OperationContext, sel, unfavoriteArticlePayloadImplementors)
 	writeListOpen(w)
 	for i, obj := range list {
 		if i == 0 {
 			// The first element tells how much room the others take.
 			start := written(w)
-			ec.writePlainFields_UnfavoriteArticlePayload(w, fields, obj)
+			ec.writePlainFields_UnfavoriteArticlePayload(w, fields, obj, c)
 			reserveRest(w, start, len(list)-1)
 			continue
 		}
 		writeComma(w)
-		ec.writePlainFields_UnfavoriteArticlePayload(w, fields, obj)
+		ec.writePlainFields_UnfavoriteArticlePayload(w, fields, obj, c)
 	}
 	writeListClose(w)
 }
 
 // marshalPlain_UnfavoriteArticlePayload is writePlainFields_UnfavoriteArticlePayload as the executor's marshaler.
 func (ec *executionContext) marshalPlain_UnfavoriteArticlePayload(fields []graphql.CollectedField, obj *UnfavoriteArticlePayload) graphql.Marshaler {
-	return graphql.WriterFunc(func(w io.Writer) { ec.writePlainFields_UnfavoriteArticlePayload(w, fields, obj) })
+	return graphql.WriterFunc(func(w io.Writer) { ec.writePlainFields_UnfavoriteArticlePayload(w, fields, obj, nil) })
 }
 
 // plain_UnfollowProfilePayload tells whether sel, over obj, holds only plain fields, which
-// writePlain_UnfollowProfilePayload writes.
-func (ec *executionContext) plain_UnfollowProfilePayload(sel ast.SelectionSet, obj *UnfollowProfilePayload) bool {
-	return ec.plainFields_UnfollowProfilePayload(graphql.CollectFields(ec.OperationContext, sel, unfollowProfilePayloadImplementors), obj)
+// writePlain_UnfollowProfilePayload writes; c, if not nil, keeps the fields collected.
+func (ec *executionContext) plain_UnfollowProfilePayload(sel ast.SelectionSet, obj *UnfollowProfilePayload, c *collected) bool {
+	return ec.plainFields_UnfollowProfilePayload(c.fields(ec.OperationContext, sel, unfollowProfilePayloadImplementors), obj, c)
 }
 
 // plainFields_UnfollowProfilePayload is plain_UnfollowProfilePayload of the fields collected from a selection.
-func (ec *executionContext) plainFields_UnfollowProfilePayload(fields []graphql.CollectedField, obj *UnfollowProfilePayload) bool {
+func (ec *executionContext) plainFields_UnfollowProfilePayload(fields []graphql.CollectedField, obj *UnfollowProfilePayload, c *collected) bool {
 	if !plainFields(fields) {
 		return false
 	}
@@ -1520,26 +1690,31 @@ func (ec *executionContext) plainFields_UnfollowProfilePayload(fields []graphql.
 		switch f.Name {
 		case "__typename":
 		case "profile":
-			if !(obj.Profile == nil || ec.plain_Profile(f.Selections, obj.Profile)) {
+			if !(obj.Profile == nil || ec.plain_Profile(f.Selections, obj.Profile, c)) {
 				return false
 			}
 		case "userErrors":
-			if !(ec.plainAll_UserError(f.Selections, obj.UserErrors)) {
+			if !(ec.plainAll_UserError(f.Selections, obj.UserErrors, c)) {
 				return false
 			}
 		default:
 			return false
 		}
 	}
-	_ = obj
+	_, _ = obj, c
 	return true
 }
 
-// plainAll_UnfollowProfilePayload is plain_UnfollowProfilePayload of every element of list.
-func (ec *executionContext) plainAll_UnfollowProfilePayload(sel ast.SelectionSet, list []*UnfollowProfilePayload) bool {
-	fields := graphql.CollectFields(ec.OperationContext, sel, unfollowProfilePayloadImplementors)
+// plainAll_UnfollowProfilePayload is plain_UnfollowProfilePayload of every element of list, whose elements
+// share the fields collected below them (in c, or in a collected of the
+// list's own).
+func (ec *executionContext) plainAll_UnfollowProfilePayload(sel ast.SelectionSet, list []*UnfollowProfilePayload, c *collected) bool {
+	if c == nil && len(list) > 1 {
+		c = &collected{}
+	}
+	fields := c.fields(ec.OperationContext, sel, unfollowProfilePayloadImplementors)
 	for _, obj := range list {
-		if obj == nil || !ec.plainFields_UnfollowProfilePayload(fields, obj) {
+		if obj == nil || !ec.plainFields_UnfollowProfilePayload(fields, obj, c) {
 			return false
 		}
 	}
@@ -1547,12 +1722,12 @@ func (ec *executionContext) plainAll_UnfollowProfilePayload(sel ast.SelectionSet
 }
 
 // writePlain_UnfollowProfilePayload writes sel over obj, which plain_UnfollowProfilePayload accepted.
-func (ec *executionContext) writePlain_UnfollowProfilePayload(w io.Writer, sel ast.SelectionSet, obj *UnfollowProfilePayload) {
-	ec.writePlainFields_UnfollowProfilePayload(w, graphql.CollectFields(ec.OperationContext, sel, unfollowProfilePayloadImplementors), obj)
+func (ec *executionContext) writePlain_UnfollowProfilePayload(w io.Writer, sel ast.SelectionSet, obj *UnfollowProfilePayload, c *collected) {
+	ec.writePlainFields_UnfollowProfilePayload(w, c.fields(ec.OperationContext, sel, unfollowProfilePayloadImplementors), obj, c)
 }
 
 // writePlainFields_UnfollowProfilePayload is writePlain_UnfollowProfilePayload of the fields collected from a selection.
-func (ec *executionContext) writePlainFields_UnfollowProfilePayload(w io.Writer, fields []graphql.CollectedField, obj *UnfollowProfilePayload) {
+func (ec *executionContext) writePlainFields_UnfollowProfilePayload(w io.Writer, fields []graphql.CollectedField, obj *UnfollowProfilePayload, c *collected) {
 	writeOpen(w)
 	for i, f := range fields {
 		writeName(w, i, f.Alias)
@@ -1563,46 +1738,51 @@ func (ec *executionContext) writePlainFields_UnfollowProfilePayload(w io.Writer,
 			if obj.Profile == nil {
 				writeNull(w)
 			} else {
-				ec.writePlain_Profile(w, f.Selections, obj.Profile)
+				ec.writePlain_Profile(w, f.Selections, obj.Profile, c)
 			}
 		case "userErrors":
-			ec.writePlainAll_UserError(w, f.Selections, obj.UserErrors)
+			ec.writePlainAll_UserError(w, f.Selections, obj.UserErrors, c)
 		}
 	}
 	writeClose(w)
+	_ = c
 }
 
-// writePlainAll_UnfollowProfilePayload writes list, which plainAll_UnfollowProfilePayload accepted.
-func (ec *executionContext) writePlainAll_UnfollowProfilePayload(w io.Writer, sel ast.SelectionSet, list []*UnfollowProfilePayload) {
-	fields := graphql.CollectFields(ec.OperationContext, sel, unfollowProfilePayloadImplementors)
+// writePlainAll_UnfollowProfilePayload writes list, which plainAll_UnfollowProfilePayload accepted, its
+// elements sharing the fields collected below them as there.
+func (ec *executionContext) writePlainAll_UnfollowProfilePayload(w io.Writer, sel ast.SelectionSet, list []*UnfollowProfilePayload, c *collected) {
+	if c == nil && len(list) > 1 {
+		c = &collected{}
+	}
+	fields := c.fields(ec.OperationContext, sel, unfollowProfilePayloadImplementors)
 	writeListOpen(w)
 	for i, obj := range list {
 		if i == 0 {
 			// The first element tells how much room the others take.
 			start := written(w)
-			ec.writePlainFields_UnfollowProfilePayload(w, fields, obj)
+			ec.writePlainFields_UnfollowProfilePayload(w, fields, obj, c)
 			reserveRest(w, start, len(list)-1)
 			continue
 		}
 		writeComma(w)
-		ec.writePlainFields_UnfollowProfilePayload(w, fields, obj)
+		ec.writePlainFields_UnfollowProfilePayload(w, fields, obj, c)
 	}
 	writeListClose(w)
 }
 
 // marshalPlain_UnfollowProfilePayload is writePlainFields_UnfollowProfilePayload as the executor's marshaler.
 func (ec *executionContext) marshalPlain_UnfollowProfilePayload(fields []graphql.CollectedField, obj *UnfollowProfilePayload) graphql.Marshaler {
-	return graphql.WriterFunc(func(w io.Writer) { ec.writePlainFields_UnfollowProfilePayload(w, fields, obj) })
+	return graphql.WriterFunc(func(w io.Writer) { ec.writePlainFields_UnfollowProfilePayload(w, fields, obj, nil) })
 }
 
 // plain_UpdateArticlePayload tells whether sel, over obj, holds only plain fields, which
-// writePlain_UpdateArticlePayload writes.
-func (ec *executionContext) plain_UpdateArticlePayload(sel ast.SelectionSet, obj *UpdateArticlePayload) bool {
-	return ec.plainFields_UpdateArticlePayload(graphql.CollectFields(ec.OperationContext, sel, updateArticlePayloadImplementors), obj)
+// writePlain_UpdateArticlePayload writes; c, if not nil, keeps the fields collected.
+func (ec *executionContext) plain_UpdateArticlePayload(sel ast.SelectionSet, obj *UpdateArticlePayload, c *collected) bool {
+	return ec.plainFields_UpdateArticlePayload(c.fields(ec.OperationContext, sel, updateArticlePayloadImplementors), obj, c)
 }
 
 // plainFields_UpdateArticlePayload is plain_UpdateArticlePayload of the fields collected from a selection.
-func (ec *executionContext) plainFields_UpdateArticlePayload(fields []graphql.CollectedField, obj *UpdateArticlePayload) bool {
+func (ec *executionContext) plainFields_UpdateArticlePayload(fields []graphql.CollectedField, obj *UpdateArticlePayload, c *collected) bool {
 	if !plainFields(fields) {
 		return false
 	}
@@ -1610,26 +1790,31 @@ func (ec *executionContext) plainFields_UpdateArticlePayload(fields []graphql.Co
 		switch f.Name {
 		case "__typename":
 		case "article":
-			if !(obj.Article == nil || ec.plain_Article(f.Selections, obj.Article)) {
+			if !(obj.Article == nil || ec.plain_Article(f.Selections, obj.Article, c)) {
 				return false
 			}
 		case "userErrors":
-			if !(ec.plainAll_UserError(f.Selections, obj.UserErrors)) {
+			if !(ec.plainAll_UserError(f.Selections, obj.UserErrors, c)) {
 				return false
 			}
 		default:
 			return false
 		}
 	}
-	_ = obj
+	_, _ = obj, c
 	return true
 }
 
-// plainAll_UpdateArticlePayload is plain_UpdateArticlePayload of every element of list.
-func (ec *executionContext) plainAll_UpdateArticlePayload(sel ast.SelectionSet, list []*UpdateArticlePayload) bool {
-	fields := graphql.CollectFields(ec.OperationContext, sel, updateArticlePayloadImplementors)
+// plainAll_UpdateArticlePayload is plain_UpdateArticlePayload of every element of list, whose elements
+// share the fields collected below them (in c, or in a collected of the
+// list's own).
+func (ec *executionContext) plainAll_UpdateArticlePayload(sel ast.SelectionSet, list []*UpdateArticlePayload, c *collected) bool {
+	if c == nil && len(list) > 1 {
+		c = &collected{}
+	}
+	fields := c.fields(ec.OperationContext, sel, updateArticlePayloadImplementors)
 	for _, obj := range list {
-		if obj == nil || !ec.plainFields_UpdateArticlePayload(fields, obj) {
+		if obj == nil || !ec.plainFields_UpdateArticlePayload(fields, obj, c) {
 			return false
 		}
 	}
@@ -1637,12 +1822,12 @@ func (ec *executionContext) plainAll_UpdateArticlePayload(sel ast.SelectionSet, 
 }
 
 // writePlain_UpdateArticlePayload writes sel over obj, which plain_UpdateArticlePayload accepted.
-func (ec *executionContext) writePlain_UpdateArticlePayload(w io.Writer, sel ast.SelectionSet, obj *UpdateArticlePayload) {
-	ec.writePlainFields_UpdateArticlePayload(w, graphql.CollectFields(ec.OperationContext, sel, updateArticlePayloadImplementors), obj)
+func (ec *executionContext) writePlain_UpdateArticlePayload(w io.Writer, sel ast.SelectionSet, obj *UpdateArticlePayload, c *collected) {
+	ec.writePlainFields_UpdateArticlePayload(w, c.fields(ec.OperationContext, sel, updateArticlePayloadImplementors), obj, c)
 }
 
 // writePlainFields_UpdateArticlePayload is writePlain_UpdateArticlePayload of the fields collected from a selection.
-func (ec *executionContext) writePlainFields_UpdateArticlePayload(w io.Writer, fields []graphql.CollectedField, obj *UpdateArticlePayload) {
+func (ec *executionContext) writePlainFields_UpdateArticlePayload(w io.Writer, fields []graphql.CollectedField, obj *UpdateArticlePayload, c *collected) {
 	writeOpen(w)
 	for i, f := range fields {
 		writeName(w, i, f.Alias)
@@ -1653,46 +1838,51 @@ func (ec *executionContext) writePlainFields_UpdateArticlePayload(w io.Writer, f
 			if obj.Article == nil {
 				writeNull(w)
 			} else {
-				ec.writePlain_Article(w, f.Selections, obj.Article)
+				ec.writePlain_Article(w, f.Selections, obj.Article, c)
 			}
 		case "userErrors":
-			ec.writePlainAll_UserError(w, f.Selections, obj.UserErrors)
+			ec.writePlainAll_UserError(w, f.Selections, obj.UserErrors, c)
 		}
 	}
 	writeClose(w)
+	_ = c
 }
 
-// writePlainAll_UpdateArticlePayload writes list, which plainAll_UpdateArticlePayload accepted.
-func (ec *executionContext) writePlainAll_UpdateArticlePayload(w io.Writer, sel ast.SelectionSet, list []*UpdateArticlePayload) {
-	fields := graphql.CollectFields(ec.OperationContext, sel, updateArticlePayloadImplementors)
+// writePlainAll_UpdateArticlePayload writes list, which plainAll_UpdateArticlePayload accepted, its
+// elements sharing the fields collected below them as there.
+func (ec *executionContext) writePlainAll_UpdateArticlePayload(w io.Writer, sel ast.SelectionSet, list []*UpdateArticlePayload, c *collected) {
+	if c == nil && len(list) > 1 {
+		c = &collected{}
+	}
+	fields := c.fields(ec.OperationContext, sel, updateArticlePayloadImplementors)
 	writeListOpen(w)
 	for i, obj := range list {
 		if i == 0 {
 			// The first element tells how much room the others take.
 			start := written(w)
-			ec.writePlainFields_UpdateArticlePayload(w, fields, obj)
+			ec.writePlainFields_UpdateArticlePayload(w, fields, obj, c)
 			reserveRest(w, start, len(list)-1)
 			continue
 		}
 		writeComma(w)
-		ec.writePlainFields_UpdateArticlePayload(w, fields, obj)
+		ec.writePlainFields_UpdateArticlePayload(w, fields, obj, c)
 	}
 	writeListClose(w)
 }
 
 // marshalPlain_UpdateArticlePayload is writePlainFields_UpdateArticlePayload as the executor's marshaler.
 func (ec *executionContext) marshalPlain_UpdateArticlePayload(fields []graphql.CollectedField, obj *UpdateArticlePayload) graphql.Marshaler {
-	return graphql.WriterFunc(func(w io.Writer) { ec.writePlainFields_UpdateArticlePayload(w, fields, obj) })
+	return graphql.WriterFunc(func(w io.Writer) { ec.writePlainFields_UpdateArticlePayload(w, fields, obj, nil) })
 }
 
 // plain_UpdateViewerPayload tells whether sel, over obj, holds only plain fields, which
-// writePlain_UpdateViewerPayload writes.
-func (ec *executionContext) plain_UpdateViewerPayload(sel ast.SelectionSet, obj *UpdateViewerPayload) bool {
-	return ec.plainFields_UpdateViewerPayload(graphql.CollectFields(ec.OperationContext, sel, updateViewerPayloadImplementors), obj)
+// writePlain_UpdateViewerPayload writes; c, if not nil, keeps the fields collected.
+func (ec *executionContext) plain_UpdateViewerPayload(sel ast.SelectionSet, obj *UpdateViewerPayload, c *collected) bool {
+	return ec.plainFields_UpdateViewerPayload(c.fields(ec.OperationContext, sel, updateViewerPayloadImplementors), obj, c)
 }
 
 // plainFields_UpdateViewerPayload is plain_UpdateViewerPayload of the fields collected from a selection.
-func (ec *executionContext) plainFields_UpdateViewerPayload(fields []graphql.CollectedField, obj *UpdateViewerPayload) bool {
+func (ec *executionContext) plainFields_UpdateViewerPayload(fields []graphql.CollectedField, obj *UpdateViewerPayload, c *collected) bool {
 	if !plainFields(fields) {
 		return false
 	}
@@ -1700,26 +1890,31 @@ func (ec *executionContext) plainFields_UpdateViewerPayload(fields []graphql.Col
 		switch f.Name {
 		case "__typename", "token":
 		case "user":
-			if !(obj.User == nil || ec.plain_User(f.Selections, obj.User)) {
+			if !(obj.User == nil || ec.plain_User(f.Selections, obj.User, c)) {
 				return false
 			}
 		case "userErrors":
-			if !(ec.plainAll_UserError(f.Selections, obj.UserErrors)) {
+			if !(ec.plainAll_UserError(f.Selections, obj.UserErrors, c)) {
 				return false
 			}
 		default:
 			return false
 		}
 	}
-	_ = obj
+	_, _ = obj, c
 	return true
 }
 
-// plainAll_UpdateViewerPayload is plain_UpdateViewerPayload of every element of list.
-func (ec *executionContext) plainAll_UpdateViewerPayload(sel ast.SelectionSet, list []*UpdateViewerPayload) bool {
-	fields := graphql.CollectFields(ec.OperationContext, sel, updateViewerPayloadImplementors)
+// plainAll_UpdateViewerPayload is plain_UpdateViewerPayload of every element of list, whose elements
+// share the fields collected below them (in c, or in a collected of the
+// list's own).
+func (ec *executionContext) plainAll_UpdateViewerPayload(sel ast.SelectionSet, list []*UpdateViewerPayload, c *collected) bool {
+	if c == nil && len(list) > 1 {
+		c = &collected{}
+	}
+	fields := c.fields(ec.OperationContext, sel, updateViewerPayloadImplementors)
 	for _, obj := range list {
-		if obj == nil || !ec.plainFields_UpdateViewerPayload(fields, obj) {
+		if obj == nil || !ec.plainFields_UpdateViewerPayload(fields, obj, c) {
 			return false
 		}
 	}
@@ -1727,12 +1922,12 @@ func (ec *executionContext) plainAll_UpdateViewerPayload(sel ast.SelectionSet, l
 }
 
 // writePlain_UpdateViewerPayload writes sel over obj, which plain_UpdateViewerPayload accepted.
-func (ec *executionContext) writePlain_UpdateViewerPayload(w io.Writer, sel ast.SelectionSet, obj *UpdateViewerPayload) {
-	ec.writePlainFields_UpdateViewerPayload(w, graphql.CollectFields(ec.OperationContext, sel, updateViewerPayloadImplementors), obj)
+func (ec *executionContext) writePlain_UpdateViewerPayload(w io.Writer, sel ast.SelectionSet, obj *UpdateViewerPayload, c *collected) {
+	ec.writePlainFields_UpdateViewerPayload(w, c.fields(ec.OperationContext, sel, updateViewerPayloadImplementors), obj, c)
 }
 
 // writePlainFields_UpdateViewerPayload is writePlain_UpdateViewerPayload of the fields collected from a selection.
-func (ec *executionContext) writePlainFields_UpdateViewerPayload(w io.Writer, fields []graphql.CollectedField, obj *UpdateViewerPayload) {
+func (ec *executionContext) writePlainFields_UpdateViewerPayload(w io.Writer, fields []graphql.CollectedField, obj *UpdateViewerPayload, c *collected) {
 	writeOpen(w)
 	for i, f := range fields {
 		writeName(w, i, f.Alias)
@@ -1743,48 +1938,53 @@ func (ec *executionContext) writePlainFields_UpdateViewerPayload(w io.Writer, fi
 			if obj.User == nil {
 				writeNull(w)
 			} else {
-				ec.writePlain_User(w, f.Selections, obj.User)
+				ec.writePlain_User(w, f.Selections, obj.User, c)
 			}
 		case "token":
 			writeOptString(w, obj.Token)
 		case "userErrors":
-			ec.writePlainAll_UserError(w, f.Selections, obj.UserErrors)
+			ec.writePlainAll_UserError(w, f.Selections, obj.UserErrors, c)
 		}
 	}
 	writeClose(w)
+	_ = c
 }
 
-// writePlainAll_UpdateViewerPayload writes list, which plainAll_UpdateViewerPayload accepted.
-func (ec *executionContext) writePlainAll_UpdateViewerPayload(w io.Writer, sel ast.SelectionSet, list []*UpdateViewerPayload) {
-	fields := graphql.CollectFields(ec.OperationContext, sel, updateViewerPayloadImplementors)
+// writePlainAll_UpdateViewerPayload writes list, which plainAll_UpdateViewerPayload accepted, its
+// elements sharing the fields collected below them as there.
+func (ec *executionContext) writePlainAll_UpdateViewerPayload(w io.Writer, sel ast.SelectionSet, list []*UpdateViewerPayload, c *collected) {
+	if c == nil && len(list) > 1 {
+		c = &collected{}
+	}
+	fields := c.fields(ec.OperationContext, sel, updateViewerPayloadImplementors)
 	writeListOpen(w)
 	for i, obj := range list {
 		if i == 0 {
 			// The first element tells how much room the others take.
 			start := written(w)
-			ec.writePlainFields_UpdateViewerPayload(w, fields, obj)
+			ec.writePlainFields_UpdateViewerPayload(w, fields, obj, c)
 			reserveRest(w, start, len(list)-1)
 			continue
 		}
 		writeComma(w)
-		ec.writePlainFields_UpdateViewerPayload(w, fields, obj)
+		ec.writePlainFields_UpdateViewerPayload(w, fields, obj, c)
 	}
 	writeListClose(w)
 }
 
 // marshalPlain_UpdateViewerPayload is writePlainFields_UpdateViewerPayload as the executor's marshaler.
 func (ec *executionContext) marshalPlain_UpdateViewerPayload(fields []graphql.CollectedField, obj *UpdateViewerPayload) graphql.Marshaler {
-	return graphql.WriterFunc(func(w io.Writer) { ec.writePlainFields_UpdateViewerPayload(w, fields, obj) })
+	return graphql.WriterFunc(func(w io.Writer) { ec.writePlainFields_UpdateViewerPayload(w, fields, obj, nil) })
 }
 
 // plain_User tells whether sel, over obj, holds only plain fields, which
-// writePlain_User writes.
-func (ec *executionContext) plain_User(sel ast.SelectionSet, obj *conduit.User) bool {
-	return ec.plainFields_User(graphql.CollectFields(ec.OperationContext, sel, userImplementors), obj)
+// writePlain_User writes; c, if not nil, keeps the fields collected.
+func (ec *executionContext) plain_User(sel ast.SelectionSet, obj *conduit.User, c *collected) bool {
+	return ec.plainFields_User(c.fields(ec.OperationContext, sel, userImplementors), obj, c)
 }
 
 // plainFields_User is plain_User of the fields collected from a selection.
-func (ec *executionContext) plainFields_User(fields []graphql.CollectedField, obj *conduit.User) bool {
+func (ec *executionContext) plainFields_User(fields []graphql.CollectedField, obj *conduit.User, c *collected) bool {
 	if !plainFields(fields) {
 		return false
 	}
@@ -1795,15 +1995,20 @@ func (ec *executionContext) plainFields_User(fields []graphql.CollectedField, ob
 			return false
 		}
 	}
-	_ = obj
+	_, _ = obj, c
 	return true
 }
 
-// plainAll_User is plain_User of every element of list.
-func (ec *executionContext) plainAll_User(sel ast.SelectionSet, list []*conduit.User) bool {
-	fields := graphql.CollectFields(ec.OperationContext, sel, userImplementors)
+// plainAll_User is plain_User of every element of list, whose elements
+// share the fields collected below them (in c, or in a collected of the
+// list's own).
+func (ec *executionContext) plainAll_User(sel ast.SelectionSet, list []*conduit.User, c *collected) bool {
+	if c == nil && len(list) > 1 {
+		c = &collected{}
+	}
+	fields := c.fields(ec.OperationContext, sel, userImplementors)
 	for _, obj := range list {
-		if obj == nil || !ec.plainFields_User(fields, obj) {
+		if obj == nil || !ec.plainFields_User(fields, obj, c) {
 			return false
 		}
 	}
@@ -1811,12 +2016,12 @@ func (ec *executionContext) plainAll_User(sel ast.SelectionSet, list []*conduit.
 }
 
 // writePlain_User writes sel over obj, which plain_User accepted.
-func (ec *executionContext) writePlain_User(w io.Writer, sel ast.SelectionSet, obj *conduit.User) {
-	ec.writePlainFields_User(w, graphql.CollectFields(ec.OperationContext, sel, userImplementors), obj)
+func (ec *executionContext) writePlain_User(w io.Writer, sel ast.SelectionSet, obj *conduit.User, c *collected) {
+	ec.writePlainFields_User(w, c.fields(ec.OperationContext, sel, userImplementors), obj, c)
 }
 
 // writePlainFields_User is writePlain_User of the fields collected from a selection.
-func (ec *executionContext) writePlainFields_User(w io.Writer, fields []graphql.CollectedField, obj *conduit.User) {
+func (ec *executionContext) writePlainFields_User(w io.Writer, fields []graphql.CollectedField, obj *conduit.User, c *collected) {
 	writeOpen(w)
 	for i, f := range fields {
 		writeName(w, i, f.Alias)
@@ -1836,39 +2041,44 @@ func (ec *executionContext) writePlainFields_User(w io.Writer, fields []graphql.
 		}
 	}
 	writeClose(w)
+	_ = c
 }
 
-// writePlainAll_User writes list, which plainAll_User accepted.
-func (ec *executionContext) writePlainAll_User(w io.Writer, sel ast.SelectionSet, list []*conduit.User) {
-	fields := graphql.CollectFields(ec.OperationContext, sel, userImplementors)
+// writePlainAll_User writes list, which plainAll_User accepted, its
+// elements sharing the fields collected below them as there.
+func (ec *executionContext) writePlainAll_User(w io.Writer, sel ast.SelectionSet, list []*conduit.User, c *collected) {
+	if c == nil && len(list) > 1 {
+		c = &collected{}
+	}
+	fields := c.fields(ec.OperationContext, sel, userImplementors)
 	writeListOpen(w)
 	for i, obj := range list {
 		if i == 0 {
 			// The first element tells how much room the others take.
 			start := written(w)
-			ec.writePlainFields_User(w, fields, obj)
+			ec.writePlainFields_User(w, fields, obj, c)
 			reserveRest(w, start, len(list)-1)
 			continue
 		}
 		writeComma(w)
-		ec.writePlainFields_User(w, fields, obj)
+		ec.writePlainFields_User(w, fields, obj, c)
 	}
 	writeListClose(w)
 }
 
 // marshalPlain_User is writePlainFields_User as the executor's marshaler.
 func (ec *executionContext) marshalPlain_User(fields []graphql.CollectedField, obj *conduit.User) graphql.Marshaler {
-	return graphql.WriterFunc(func(w io.Writer) { ec.writePlainFields_User(w, fields, obj) })
+	return graphql.WriterFunc(func(w io.Writer) { ec.writePlainFields_User(w, fields, obj, nil) })
 }
 
 // plain_UserError tells whether sel, over obj, holds only plain fields, which
-// writePlain_UserError writes.
-func (ec *executionContext) plain_UserError(sel ast.SelectionSet, obj *UserError) bool {
-	return ec.plainFields_UserError(graphql.CollectFields(ec.OperationContext, sel, userErrorImplementors), obj)
+// writePlain_UserError writes; c, if not nil, keeps the fields collected.
+func (ec *executionContext) plain_UserError(sel ast.SelectionSet, obj *UserError, c *collected) bool {
+	return ec.plainFields_UserError(c.fields(ec.OperationContext, sel, userErrorImplementors), obj, c)
 }
 
 // plainFields_UserError is plain_UserError of the fields collected from a selection.
-func (ec *executionContext) plainFields_UserError(fields []graphql.CollectedField, obj *UserError) bool {
+func (ec *executionContext) plainFields_UserError(fields []graphql.CollectedField, obj *UserError, c *collected) bool {
 	if !plainFields(fields) {
 		return false
 	}
@@ -1879,15 +2089,20 @@ func (ec *executionContext) plainFields_UserError(fields []graphql.CollectedFiel
 			return false
 		}
 	}
-	_ = obj
+	_, _ = obj, c
 	return true
 }
 
-// plainAll_UserError is plain_UserError of every element of list.
-func (ec *executionContext) plainAll_UserError(sel ast.SelectionSet, list []*UserError) bool {
-	fields := graphql.CollectFields(ec.OperationContext, sel, userErrorImplementors)
+// plainAll_UserError is plain_UserError of every element of list, whose elements
+// share the fields collected below them (in c, or in a collected of the
+// list's own).
+func (ec *executionContext) plainAll_UserError(sel ast.SelectionSet, list []*UserError, c *collected) bool {
+	if c == nil && len(list) > 1 {
+		c = &collected{}
+	}
+	fields := c.fields(ec.OperationContext, sel, userErrorImplementors)
 	for _, obj := range list {
-		if obj == nil || !ec.plainFields_UserError(fields, obj) {
+		if obj == nil || !ec.plainFields_UserError(fields, obj, c) {
 			return false
 		}
 	}
@@ -1895,12 +2110,12 @@ func (ec *executionContext) plainAll_UserError(sel ast.SelectionSet, list []*Use
 }
 
 // writePlain_UserError writes sel over obj, which plain_UserError accepted.
-func (ec *executionContext) writePlain_UserError(w io.Writer, sel ast.SelectionSet, obj *UserError) {
-	ec.writePlainFields_UserError(w, graphql.CollectFields(ec.OperationContext, sel, userErrorImplementors), obj)
+func (ec *executionContext) writePlain_UserError(w io.Writer, sel ast.SelectionSet, obj *UserError, c *collected) {
+	ec.writePlainFields_UserError(w, c.fields(ec.OperationContext, sel, userErrorImplementors), obj, c)
 }
 
 // writePlainFields_UserError is writePlain_UserError of the fields collected from a selection.
-func (ec *executionContext) writePlainFields_UserError(w io.Writer, fields []graphql.CollectedField, obj *UserError) {
+func (ec *executionContext) writePlainFields_UserError(w io.Writer, fields []graphql.CollectedField, obj *UserError, c *collected) {
 	writeOpen(w)
 	for i, f := range fields {
 		writeName(w, i, f.Alias)
@@ -1912,29 +2127,34 @@ func (ec *executionContext) writePlainFields_UserError(w io.Writer, fields []gra
 		}
 	}
 	writeClose(w)
+	_ = c
 }
 
-// writePlainAll_UserError writes list, which plainAll_UserError accepted.
-func (ec *executionContext) writePlainAll_UserError(w io.Writer, sel ast.SelectionSet, list []*UserError) {
-	fields := graphql.CollectFields(ec.OperationContext, sel, userErrorImplementors)
+// writePlainAll_UserError writes list, which plainAll_UserError accepted, its
+// elements sharing the fields collected below them as there.
+func (ec *executionContext) writePlainAll_UserError(w io.Writer, sel ast.SelectionSet, list []*UserError, c *collected) {
+	if c == nil && len(list) > 1 {
+		c = &collected{}
+	}
+	fields := c.fields(ec.OperationContext, sel, userErrorImplementors)
 	writeListOpen(w)
 	for i, obj := range list {
 		if i == 0 {
 			// The first element tells how much room the others take.
 			start := written(w)
-			ec.writePlainFields_UserError(w, fields, obj)
+			ec.writePlainFields_UserError(w, fields, obj, c)
 			reserveRest(w, start, len(list)-1)
 			continue
 		}
 		writeComma(w)
-		ec.writePlainFields_UserError(w, fields, obj)
+		ec.writePlainFields_UserError(w, fields, obj, c)
 	}
 	writeListClose(w)
 }
 
 // marshalPlain_UserError is writePlainFields_UserError as the executor's marshaler.
 func (ec *executionContext) marshalPlain_UserError(fields []graphql.CollectedField, obj *UserError) graphql.Marshaler {
-	return graphql.WriterFunc(func(w io.Writer) { ec.writePlainFields_UserError(w, fields, obj) })
+	return graphql.WriterFunc(func(w io.Writer) { ec.writePlainFields_UserError(w, fields, obj, nil) })
 }
 
 // singleRoot_Query resolves sel, the selection of a query, when it is one

@@ -94,6 +94,12 @@ func TestPlainWritersWriteWhatGqlgenWrites(t *testing.T) {
 			edges { cursor node { id } } pageInfo { hasNextPage endCursor } } } }`},
 		{"Aliases", `{ article(slug: ` + slug + `) { a: slug b: title slug author { n: username username }
 			writer: author { bio } comments(first: 2) { nodes { text: body t: body by: author { who: username } } } } }`},
+		// The elements of a list share what is collected below them
+		// (graph's collected): two selections of one type in each element,
+		// and the same type again under the edges.
+		{"ListSelectsOneTypeTwice", `{ articles(first: 10) { nodes { slug author { username } writer: author { bio image following } } } }`},
+		{"CommentsSelectOneTypeTwice", `{ article(slug: ` + slug + `) { comments(first: 5) { nodes { author { username } by: author { bio } }
+			edges { node { author { image username } } } } } }`},
 		{"SameFieldTwice", `{ article(slug: ` + slug + `) { slug slug title author { username } author { bio } } }`},
 		{"Fragments", `query { articles(first: 3) { nodes { ...a ... on Article { title author { ...p } } } } }
 			fragment a on Article { slug tagList } fragment p on Profile { username image }`},

@@ -436,7 +436,7 @@ var followProfilePayloadImplementors = []string{"FollowProfilePayload"}
 
 func (ec *executionContext) _FollowProfilePayload(ctx context.Context, sel ast.SelectionSet, obj *FollowProfilePayload) graphql.Marshaler {
 	if !plainWritersOff.Load() {
-		if fields := graphql.CollectFields(ec.OperationContext, sel, followProfilePayloadImplementors); ec.plainFields_FollowProfilePayload(fields, obj) {
+		if fields := graphql.CollectFields(ec.OperationContext, sel, followProfilePayloadImplementors); ec.plainFields_FollowProfilePayload(fields, obj, nil) {
 			return ec.marshalPlain_FollowProfilePayload(fields, obj)
 		}
 	}
@@ -479,7 +479,7 @@ var profileImplementors = []string{"Profile", "Node"}
 
 func (ec *executionContext) _Profile(ctx context.Context, sel ast.SelectionSet, obj *conduit.Profile) graphql.Marshaler {
 	if !plainWritersOff.Load() {
-		if fields := graphql.CollectFields(ec.OperationContext, sel, profileImplementors); ec.plainFields_Profile(fields, obj) {
+		if fields := graphql.CollectFields(ec.OperationContext, sel, profileImplementors); ec.plainFields_Profile(fields, obj, nil) {
 			return ec.marshalPlain_Profile(fields, obj)
 		}
 	}
@@ -543,7 +543,7 @@ var unfollowProfilePayloadImplementors = []string{"UnfollowProfilePayload"}
 
 func (ec *executionContext) _UnfollowProfilePayload(ctx context.Context, sel ast.SelectionSet, obj *UnfollowProfilePayload) graphql.Marshaler {
 	if !plainWritersOff.Load() {
-		if fields := graphql.CollectFields(ec.OperationContext, sel, unfollowProfilePayloadImplementors); ec.plainFields_UnfollowProfilePayload(fields, obj) {
+		if fields := graphql.CollectFields(ec.OperationContext, sel, unfollowProfilePayloadImplementors); ec.plainFields_UnfollowProfilePayload(fields, obj, nil) {
 			return ec.marshalPlain_UnfollowProfilePayload(fields, obj)
 		}
 	}

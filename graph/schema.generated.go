@@ -1713,7 +1713,7 @@ var pageInfoImplementors = []string{"PageInfo"}
 
 func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet, obj *PageInfo) graphql.Marshaler {
 	if !plainWritersOff.Load() {
-		if fields := graphql.CollectFields(ec.OperationContext, sel, pageInfoImplementors); ec.plainFields_PageInfo(fields, obj) {
+		if fields := graphql.CollectFields(ec.OperationContext, sel, pageInfoImplementors); ec.plainFields_PageInfo(fields, obj, nil) {
 			return ec.marshalPlain_PageInfo(fields, obj)
 		}
 	}
@@ -1887,7 +1887,7 @@ var userErrorImplementors = []string{"UserError"}
 
 func (ec *executionContext) _UserError(ctx context.Context, sel ast.SelectionSet, obj *UserError) graphql.Marshaler {
 	if !plainWritersOff.Load() {
-		if fields := graphql.CollectFields(ec.OperationContext, sel, userErrorImplementors); ec.plainFields_UserError(fields, obj) {
+		if fields := graphql.CollectFields(ec.OperationContext, sel, userErrorImplementors); ec.plainFields_UserError(fields, obj, nil) {
 			return ec.marshalPlain_UserError(fields, obj)
 		}
 	}

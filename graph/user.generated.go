@@ -590,7 +590,7 @@ var loginPayloadImplementors = []string{"LoginPayload"}
 
 func (ec *executionContext) _LoginPayload(ctx context.Context, sel ast.SelectionSet, obj *LoginPayload) graphql.Marshaler {
 	if !plainWritersOff.Load() {
-		if fields := graphql.CollectFields(ec.OperationContext, sel, loginPayloadImplementors); ec.plainFields_LoginPayload(fields, obj) {
+		if fields := graphql.CollectFields(ec.OperationContext, sel, loginPayloadImplementors); ec.plainFields_LoginPayload(fields, obj, nil) {
 			return ec.marshalPlain_LoginPayload(fields, obj)
 		}
 	}
@@ -638,7 +638,7 @@ var registerPayloadImplementors = []string{"RegisterPayload"}
 
 func (ec *executionContext) _RegisterPayload(ctx context.Context, sel ast.SelectionSet, obj *RegisterPayload) graphql.Marshaler {
 	if !plainWritersOff.Load() {
-		if fields := graphql.CollectFields(ec.OperationContext, sel, registerPayloadImplementors); ec.plainFields_RegisterPayload(fields, obj) {
+		if fields := graphql.CollectFields(ec.OperationContext, sel, registerPayloadImplementors); ec.plainFields_RegisterPayload(fields, obj, nil) {
 			return ec.marshalPlain_RegisterPayload(fields, obj)
 		}
 	}
@@ -686,7 +686,7 @@ var updateViewerPayloadImplementors = []string{"UpdateViewerPayload"}
 
 func (ec *executionContext) _UpdateViewerPayload(ctx context.Context, sel ast.SelectionSet, obj *UpdateViewerPayload) graphql.Marshaler {
 	if !plainWritersOff.Load() {
-		if fields := graphql.CollectFields(ec.OperationContext, sel, updateViewerPayloadImplementors); ec.plainFields_UpdateViewerPayload(fields, obj) {
+		if fields := graphql.CollectFields(ec.OperationContext, sel, updateViewerPayloadImplementors); ec.plainFields_UpdateViewerPayload(fields, obj, nil) {
 			return ec.marshalPlain_UpdateViewerPayload(fields, obj)
 		}
 	}
@@ -734,7 +734,7 @@ var userImplementors = []string{"User", "Node"}
 
 func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj *conduit.User) graphql.Marshaler {
 	if !plainWritersOff.Load() {
-		if fields := graphql.CollectFields(ec.OperationContext, sel, userImplementors); ec.plainFields_User(fields, obj) {
+		if fields := graphql.CollectFields(ec.OperationContext, sel, userImplementors); ec.plainFields_User(fields, obj, nil) {
 			return ec.marshalPlain_User(fields, obj)
 		}
 	}

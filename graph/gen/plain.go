@@ -158,8 +158,8 @@ func plainFieldOf(o *codegen.Object, f *codegen.Field, plain map[string]bool, go
 		}
 		return plainField{
 			Name:  f.Name,
-			Check: fmt.Sprintf("ec.plainAll_%s(f.Selections, %s)", child, value),
-			Write: fmt.Sprintf("ec.writePlainAll_%s(w, f.Selections, %s)", child, value),
+			Check: fmt.Sprintf("ec.plainAll_%s(f.Selections, %s, c)", child, value),
+			Write: fmt.Sprintf("ec.writePlainAll_%s(w, f.Selections, %s, c)", child, value),
 		}, true
 	case ref.Definition != nil && ref.Definition.Kind == ast.Object && ref.GQL.Elem == nil && plain[ref.Definition.Name]:
 		child := ref.Definition.Name
@@ -168,21 +168,21 @@ func plainFieldOf(o *codegen.Object, f *codegen.Field, plain map[string]bool, go
 		case !isPtr:
 			return plainField{
 				Name:  f.Name,
-				Check: fmt.Sprintf("ec.plain_%s(f.Selections, &%s)", child, value),
-				Write: fmt.Sprintf("ec.writePlain_%s(w, f.Selections, &%s)", child, value),
+				Check: fmt.Sprintf("ec.plain_%s(f.Selections, &%s, c)", child, value),
+				Write: fmt.Sprintf("ec.writePlain_%s(w, f.Selections, &%s, c)", child, value),
 			}, true
 		case ref.GQL.NonNull:
 			// A nil here is an error gqlgen reports: leave it to gqlgen.
 			return plainField{
 				Name:  f.Name,
-				Check: fmt.Sprintf("%s != nil && ec.plain_%s(f.Selections, %s)", value, child, value),
-				Write: fmt.Sprintf("ec.writePlain_%s(w, f.Selections, %s)", child, value),
+				Check: fmt.Sprintf("%s != nil && ec.plain_%s(f.Selections, %s, c)", value, child, value),
+				Write: fmt.Sprintf("ec.writePlain_%s(w, f.Selections, %s, c)", child, value),
 			}, true
 		default:
 			return plainField{
 				Name:  f.Name,
-				Check: fmt.Sprintf("%s == nil || ec.plain_%s(f.Selections, %s)", value, child, value),
-				Write: fmt.Sprintf("if %s == nil {\n\t\t\twriteNull(w)\n\t\t} else {\n\t\t\tec.writePlain_%s(w, f.Selections, %s)\n\t\t}", value, child, value),
+				Check: fmt.Sprintf("%s == nil || ec.plain_%s(f.Selections, %s, c)", value, child, value),
+				Write: fmt.Sprintf("if %s == nil {\n\t\t\twriteNull(w)\n\t\t} else {\n\t\t\tec.writePlain_%s(w, f.Selections, %s, c)\n\t\t}", value, child, value),
 			}, true
 		}
 	}
@@ -204,13 +204,13 @@ import (
 {{end}})
 {{range .Objects}}{{$n := .Name}}{{$t := .GoType}}
 // plain_{{$n}} tells whether sel, over obj, holds only plain fields, which
-// writePlain_{{$n}} writes.
-func (ec *executionContext) plain_{{$n}}(sel ast.SelectionSet, obj {{$t}}) bool {
-	return ec.plainFields_{{$n}}(graphql.CollectFields(ec.OperationContext, sel, {{.Implementors}}), obj)
+// writePlain_{{$n}} writes; c, if not nil, keeps the fields collected.
+func (ec *executionContext) plain_{{$n}}(sel ast.SelectionSet, obj {{$t}}, c *collected) bool {
+	return ec.plainFields_{{$n}}(c.fields(ec.OperationContext, sel, {{.Implementors}}), obj, c)
 }
 
 // plainFields_{{$n}} is plain_{{$n}} of the fields collected from a selection.
-func (ec *executionContext) plainFields_{{$n}}(fields []graphql.CollectedField, obj {{$t}}) bool {
+func (ec *executionContext) plainFields_{{$n}}(fields []graphql.CollectedField, obj {{$t}}, c *collected) bool {
 	if !plainFields(fields) {
 		return false
 	}
@@ -227,15 +227,20 @@ func (ec *executionContext) plainFields_{{$n}}(fields []graphql.CollectedField, 
 			return false
 		}
 	}
-	_ = obj
+	_, _ = obj, c
 	return true
 }
 
-// plainAll_{{$n}} is plain_{{$n}} of every element of list.
-func (ec *executionContext) plainAll_{{$n}}(sel ast.SelectionSet, list []{{$t}}) bool {
-	fields := graphql.CollectFields(ec.OperationContext, sel, {{.Implementors}})
+// plainAll_{{$n}} is plain_{{$n}} of every element of list, whose elements
+// share the fields collected below them (in c, or in a collected of the
+// list's own).
+func (ec *executionContext) plainAll_{{$n}}(sel ast.SelectionSet, list []{{$t}}, c *collected) bool {
+	if c == nil && len(list) > 1 {
+		c = &collected{}
+	}
+	fields := c.fields(ec.OperationContext, sel, {{.Implementors}})
 	for _, obj := range list {
-		if obj == nil || !ec.plainFields_{{$n}}(fields, obj) {
+		if obj == nil || !ec.plainFields_{{$n}}(fields, obj, c) {
 			return false
 		}
 	}
@@ -243,12 +248,12 @@ func (ec *executionContext) plainAll_{{$n}}(sel ast.SelectionSet, list []{{$t}})
 }
 
 // writePlain_{{$n}} writes sel over obj, which plain_{{$n}} accepted.
-func (ec *executionContext) writePlain_{{$n}}(w io.Writer, sel ast.SelectionSet, obj {{$t}}) {
-	ec.writePlainFields_{{$n}}(w, graphql.CollectFields(ec.OperationContext, sel, {{.Implementors}}), obj)
+func (ec *executionContext) writePlain_{{$n}}(w io.Writer, sel ast.SelectionSet, obj {{$t}}, c *collected) {
+	ec.writePlainFields_{{$n}}(w, c.fields(ec.OperationContext, sel, {{.Implementors}}), obj, c)
 }
 
 // writePlainFields_{{$n}} is writePlain_{{$n}} of the fields collected from a selection.
-func (ec *executionContext) writePlainFields_{{$n}}(w io.Writer, fields []graphql.CollectedField, obj {{$t}}) {
+func (ec *executionContext) writePlainFields_{{$n}}(w io.Writer, fields []graphql.CollectedField, obj {{$t}}, c *collected) {
 	writeOpen(w)
 	for i, f := range fields {
 		writeName(w, i, f.Alias)
@@ -262,29 +267,34 @@ func (ec *executionContext) writePlainFields_{{$n}}(w io.Writer, fields []graphq
 		}
 	}
 	writeClose(w)
+	_ = c
 }
 
-// writePlainAll_{{$n}} writes list, which plainAll_{{$n}} accepted.
-func (ec *executionContext) writePlainAll_{{$n}}(w io.Writer, sel ast.SelectionSet, list []{{$t}}) {
-	fields := graphql.CollectFields(ec.OperationContext, sel, {{.Implementors}})
+// writePlainAll_{{$n}} writes list, which plainAll_{{$n}} accepted, its
+// elements sharing the fields collected below them as there.
+func (ec *executionContext) writePlainAll_{{$n}}(w io.Writer, sel ast.SelectionSet, list []{{$t}}, c *collected) {
+	if c == nil && len(list) > 1 {
+		c = &collected{}
+	}
+	fields := c.fields(ec.OperationContext, sel, {{.Implementors}})
 	writeListOpen(w)
 	for i, obj := range list {
 		if i == 0 {
 			// The first element tells how much room the others take.
 			start := written(w)
-			ec.writePlainFields_{{$n}}(w, fields, obj)
+			ec.writePlainFields_{{$n}}(w, fields, obj, c)
 			reserveRest(w, start, len(list)-1)
 			continue
 		}
 		writeComma(w)
-		ec.writePlainFields_{{$n}}(w, fields, obj)
+		ec.writePlainFields_{{$n}}(w, fields, obj, c)
 	}
 	writeListClose(w)
 }
 
 // marshalPlain_{{$n}} is writePlainFields_{{$n}} as the executor's marshaler.
 func (ec *executionContext) marshalPlain_{{$n}}(fields []graphql.CollectedField, obj {{$t}}) graphql.Marshaler {
-	return graphql.WriterFunc(func(w io.Writer) { ec.writePlainFields_{{$n}}(w, fields, obj) })
+	return graphql.WriterFunc(func(w io.Writer) { ec.writePlainFields_{{$n}}(w, fields, obj, nil) })
 }
 {{end}}
 // singleRoot_Query resolves sel, the selection of a query, when it is one
@@ -341,7 +351,7 @@ func (p *plainObjects) hookPlain(dir string) error {
 		head := regexp.MustCompile(`(?m)^func \(ec \*executionContext\) _` + o.Name +
 			`\(ctx context\.Context, sel ast\.SelectionSet, obj ` + regexp.QuoteMeta(o.GoType) + `\) graphql\.Marshaler \{\n`)
 		hook := fmt.Sprintf("\tif !plainWritersOff.Load() {\n"+
-			"\t\tif fields := graphql.CollectFields(ec.OperationContext, sel, %s); ec.plainFields_%s(fields, obj) {\n"+
+			"\t\tif fields := graphql.CollectFields(ec.OperationContext, sel, %s); ec.plainFields_%s(fields, obj, nil) {\n"+
 			"\t\t\treturn ec.marshalPlain_%s(fields, obj)\n\t\t}\n\t}\n",
 			o.Implementors(), o.Name, o.Name)
 		if found := insertAfter(srcs, head, hook); found != 1 {
