@@ -594,26 +594,26 @@ func explainCommentPages(t *testing.T, d *db.DB, conn *pgx.Conn, name string, ca
 	if err != nil {
 		t.Fatal(err)
 	}
-	var new []string
+	var fresh []string
 	for s := range after {
 		if _, ok := before[s]; !ok && strings.Contains(s, "scope = 'comments'") {
-			new = append(new, s)
+			fresh = append(fresh, s)
 		}
 	}
-	if len(new) != len(want) {
-		t.Fatalf("%s: %d statements reading a comment count were prepared, want %d:\n%s", name, len(new), len(want), strings.Join(new, "\n\n"))
+	if len(fresh) != len(want) {
+		t.Fatalf("%s: %d statements reading a comment count were prepared, want %d:\n%s", name, len(fresh), len(want), strings.Join(fresh, "\n\n"))
 	}
 	plans := make([]map[string]any, len(want))
 	var text strings.Builder
 	for i, w := range want {
 		sql := ""
-		for _, s := range new {
+		for _, s := range fresh {
 			if strings.Contains(s, w.marker) {
 				sql = s
 			}
 		}
 		if sql == "" {
-			t.Fatalf("%s: no statement prepared holds %q:\n%s", name, w.marker, strings.Join(new, "\n\n"))
+			t.Fatalf("%s: no statement prepared holds %q:\n%s", name, w.marker, strings.Join(fresh, "\n\n"))
 		}
 		var out []byte
 		if err := conn.QueryRow(ctx, "EXPLAIN (ANALYZE, FORMAT JSON) "+sql, w.args...).Scan(&out); err != nil {

@@ -153,7 +153,8 @@ const walkAbove = 100
 // columns of the comment c and of whatever join adds (an author), as a
 // parenthesized query to put in a FROM, and the direction of the page's
 // order. The rows come in the page's order as PostgreSQL
-// yields them, which it does not promise: the statements order them again.
+// yields them, which it does not promise: the callers put them in order
+// again (inPageOrder).
 // The page of one article (CommentPageBySlug, ArticleWithComments) is
 // read so, and the pages of a list's articles (CommentPages) only for its
 // articles of more than walkAbove comments, see there.
