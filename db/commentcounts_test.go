@@ -342,11 +342,7 @@ func TestCommentTotalsReadOnce(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	_, url := dbtest.NewWithURL(t)
-	d, err := db.Open(ctx, url, db.Options{MaxConns: 1}) // one connection, whose prepared statements PlanCounts lists
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
+	d := oneConnection(t, url)
 	jake := mustCreateUser(t, d, "jake")
 	a := mustCreateArticle(t, d, jake.ID, "a")
 	b := mustCreateArticle(t, d, jake.ID, "b")
@@ -404,11 +400,7 @@ func loopsOver(plan map[string]any, relation string) float64 {
 func TestCommentPagesFlat(t *testing.T) {
 	ctx := context.Background()
 	_, url := dbtest.NewWithURL(t)
-	d, err := db.Open(ctx, url, db.Options{MaxConns: 1}) // one connection, whose prepared statements PlanCounts lists
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
+	d := oneConnection(t, url)
 	jake := mustCreateUser(t, d, "jake")
 	sizes := map[string]int{"hundred": 100, "hundred-one": 101, "big": 150}
 	for slug := range sizes {

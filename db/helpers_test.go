@@ -191,3 +191,15 @@ func advisoryLocks(tb testing.TB, tx pgx.Tx) int {
 	}
 	return locks
 }
+
+// oneConnection opens url with a pool of one connection, whose prepared
+// statements PlanCounts then lists, closed when the test ends.
+func oneConnection(t *testing.T, url string) *db.DB {
+	t.Helper()
+	d, err := db.Open(context.Background(), url, db.Options{MaxConns: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(d.Close)
+	return d
+}

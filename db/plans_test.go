@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"github.com/conduit-dev/conduit/conduit"
-	"github.com/conduit-dev/conduit/db"
 	"github.com/conduit-dev/conduit/db/dbtest"
 )
 
@@ -29,11 +28,7 @@ func TestPagesKeepTheirPlans(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	_, url := dbtest.NewWithURL(t)
-	d, err := db.Open(ctx, url, db.Options{MaxConns: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
+	d := oneConnection(t, url)
 	jake, anna := mustCreateUser(t, d, "jake"), mustCreateUser(t, d, "anna")
 	mustFollow(t, d, anna.ID, jake.ID)
 	for i := range 30 {
