@@ -169,13 +169,7 @@ func fmtArticle(a conduit.Article) string {
 // another writer would, closed when the test ends.
 func beginOn(tb testing.TB, url string) pgx.Tx {
 	tb.Helper()
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, url)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { conn.Close(ctx) })
-	tx, err := conn.Begin(ctx)
+	tx, err := connectTo(tb, url).Begin(context.Background())
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -202,4 +196,17 @@ func oneConnection(t *testing.T, url string) *db.DB {
 	}
 	t.Cleanup(d.Close)
 	return d
+}
+
+// connectTo returns a connection of its own to url, closed when the test
+// ends.
+func connectTo(tb testing.TB, url string) *pgx.Conn {
+	tb.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { conn.Close(ctx) })
+	return conn
 }
