@@ -143,6 +143,15 @@ func (e *streamEnd) set(err error) {
 	}
 }
 
+// reason returns why the stream ended, nil if it has not (or for none).
+// The stream's goroutine may still be setting it when the operation ends
+// for another reason (the client stopped it), so it is read under the lock.
+func (e *streamEnd) reason() error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.err
+}
+
 // take returns the reason the first time it is asked for after the end.
 func (e *streamEnd) take() (error, bool) {
 	e.mu.Lock()
@@ -211,7 +220,7 @@ func (x subscriptionEnds) InterceptOperation(ctx context.Context, next graphql.O
 		if resp == nil {
 			once.Do(func() {
 				c.endSubscription()
-				if code, reason, ok := closeFor(end.err); ok {
+				if code, reason, ok := closeFor(end.reason()); ok {
 					c.end(code, reason)
 				}
 			})
