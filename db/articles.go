@@ -61,6 +61,41 @@ func viewedArticle(viewerID int64) (columns string, args sqlArgs) {
 	return articleColumns, sqlArgs{viewerID}
 }
 
+// articleColumnsAmong is articleColumns for a statement that reads several
+// articles, whose ids the SQL array ids holds: whether viewer $1 favorited
+// each is looked up among them alone. articleColumns' EXISTS per row lets
+// PostgreSQL hash the viewer's favorites once per statement instead, and
+// it does so in the plan it keeps for a list when the site's viewers have
+// few: it then reads every favorite of the viewer, however many. A viewer
+// of 10,000 favorites made a page 3.4 ms against 0.2. Here each of the
+// ids is looked up in the favorites' key, in one scan: for a viewer of a
+// few favorites, 1–3% fewer statements per second than hashing them
+// (pgbench on the bench's data), the price of a bound.
+func articleColumnsAmong(ids string) string {
+	return articleFields + `,
+	a.id = ANY (ARRAY (SELECT f.article_id FROM favorites f
+		WHERE f.user_id = $1 AND f.article_id = ANY (` + ids + `))) AS favorited,
+	` + followsAuthor + ` AS author_following`
+}
+
+var (
+	// listedArticleColumns selects an article of a list's page, the CTE
+	// page of ids, as viewer $1 sees it.
+	listedArticleColumns = articleColumnsAmong(`ARRAY (SELECT id FROM page)`)
+	// articlesByIDColumns selects one of the articles of ids $2 as viewer
+	// $1 sees it.
+	articlesByIDColumns = articleColumnsAmong(`$2`)
+)
+
+// listedArticle is viewedArticle for a list's page: listedArticleColumns
+// for a viewer signed in.
+func listedArticle(viewerID int64) (columns string, args sqlArgs) {
+	if viewerID == 0 {
+		return anonymousArticleColumns, sqlArgs{}
+	}
+	return listedArticleColumns, sqlArgs{viewerID}
+}
+
 // articleFrom joins each article to its author for articleColumns.
 const articleFrom = ` FROM articles a JOIN users u ON u.id = a.author_id`
 
@@ -288,7 +323,7 @@ func pageBounds(args *sqlArgs, p conduit.Page) string {
 
 // listArticles returns the statement of ListArticles and its arguments.
 func listArticles(viewerID int64, f conduit.ArticleFilter, p conduit.Page) (string, []any) {
-	columns, args := viewedArticle(viewerID)
+	columns, args := listedArticle(viewerID)
 	from, cond, createdAt, id := articleSource(&args, f, p)
 	window, dir := keysetOn(&args, createdAt, id, p)
 	// The page's ids are chosen from an index in the list's order before
@@ -356,7 +391,10 @@ func (d *DB) ArticleBySlug(ctx context.Context, viewerID int64, slug string) (co
 
 // ArticlesByID returns the articles that exist, in any order.
 func (d *DB) ArticlesByID(ctx context.Context, viewerID int64, ids []int64) ([]conduit.Article, error) {
-	columns, args := viewedArticle(viewerID)
+	columns, args := anonymousArticleColumns, sqlArgs{}
+	if viewerID != 0 {
+		columns, args = articlesByIDColumns, sqlArgs{viewerID}
+	}
 	rows, _ := d.pool.Query(ctx, `SELECT `+columns+articleFrom+` WHERE a.id = ANY(`+args.add(ids)+`)`, args...)
 	found, err := pgx.CollectRows(rows, newArticleScanner().row)
 	if err != nil {

@@ -569,6 +569,13 @@ type prepared struct {
 // conn, parsed and as text.
 func explainCommentPages(t *testing.T, d *db.DB, conn *pgx.Conn, name string, call func() error, want ...prepared) ([]map[string]any, string) {
 	t.Helper()
+	return explainPrepared(t, d, conn, name, "scope = 'comments'", call, want...)
+}
+
+// explainPrepared is explainCommentPages of the statements whose text
+// holds holding.
+func explainPrepared(t *testing.T, d *db.DB, conn *pgx.Conn, name, holding string, call func() error, want ...prepared) ([]map[string]any, string) {
+	t.Helper()
 	ctx := context.Background()
 	before, err := d.PlanCounts(ctx)
 	if err != nil {
@@ -583,12 +590,12 @@ func explainCommentPages(t *testing.T, d *db.DB, conn *pgx.Conn, name string, ca
 	}
 	var fresh []string
 	for s := range after {
-		if _, ok := before[s]; !ok && strings.Contains(s, "scope = 'comments'") {
+		if _, ok := before[s]; !ok && strings.Contains(s, holding) {
 			fresh = append(fresh, s)
 		}
 	}
 	if len(fresh) != len(want) {
-		t.Fatalf("%s: %d statements reading a comment count were prepared, want %d:\n%s", name, len(fresh), len(want), strings.Join(fresh, "\n\n"))
+		t.Fatalf("%s: %d statements holding %q were prepared, want %d:\n%s", name, len(fresh), holding, len(want), strings.Join(fresh, "\n\n"))
 	}
 	plans := make([]map[string]any, len(want))
 	var text strings.Builder
@@ -629,13 +636,19 @@ func explainCommentPage(t *testing.T, d *db.DB, conn *pgx.Conn, name string, cal
 // scans relation yields in all its loops together (EXPLAIN gives the
 // average of a loop).
 func mostRowsOf(plan map[string]any, relation string) float64 {
+	return mostRowsAs(plan, relation, "")
+}
+
+// mostRowsAs is mostRowsOf the scans of relation under alias, or under any
+// alias if alias is empty.
+func mostRowsAs(plan map[string]any, relation, alias string) float64 {
 	var most float64
-	if plan["Relation Name"] == relation {
+	if plan["Relation Name"] == relation && (alias == "" || plan["Alias"] == alias) {
 		most = plan["Actual Rows"].(float64) * plan["Actual Loops"].(float64)
 	}
 	subs, _ := plan["Plans"].([]any)
 	for _, s := range subs {
-		most = max(most, mostRowsOf(s.(map[string]any), relation))
+		most = max(most, mostRowsAs(s.(map[string]any), relation, alias))
 	}
 	return most
 }

@@ -49,10 +49,23 @@ func TestPagesKeepTheirPlans(t *testing.T) {
 
 	const runs = 12
 	page := conduit.Page{Limit: 20}
+	// The first comments of a page of articles are read as a GraphQL list
+	// asks for them: for the page's 20 ids (not the 10 that a generic plan
+	// assumes an array holds).
+	var ids []int64
 	for _, f := range []conduit.ArticleFilter{{}, {Tag: "go"}, {Author: "jake"}, {FavoritedBy: "anna"}, {FeedOf: anna.ID}, {Tag: "t1", Author: "jake"}} {
 		for range runs {
-			mustList(t, d, anna.ID, f, page)
+			got := mustList(t, d, anna.ID, f, page)
+			if f == (conduit.ArticleFilter{}) {
+				ids = ids[:0]
+				for _, a := range got.Articles {
+					ids = append(ids, a.ID)
+				}
+			}
 		}
+	}
+	if len(ids) != page.Limit {
+		t.Fatalf("%d articles in the first page, want %d", len(ids), page.Limit)
 	}
 	for range runs {
 		if _, err := d.CommentPageBySlug(ctx, anna.ID, "a1", page); err != nil {
@@ -61,7 +74,7 @@ func TestPagesKeepTheirPlans(t *testing.T) {
 		if _, _, err := d.ArticleWithComments(ctx, anna.ID, "a1", page); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := d.CommentPages(ctx, anna.ID, []int64{1, 2}, page); err != nil {
+		if _, err := d.CommentPages(ctx, anna.ID, ids, page); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -82,4 +95,125 @@ func TestPagesKeepTheirPlans(t *testing.T) {
 	if want := 9; pages != want {
 		t.Errorf("%d page statements prepared, want %d", pages, want)
 	}
+}
+
+// TestListsLookUpTheirOwnFavorites proves that a page of articles, and
+// articles read by id, look up whether the viewer favorited each among
+// those articles alone: on a site whose readers have one favorite each, a
+// viewer of 3,000 does not have all of them read for a page of 20,
+// whatever the list. (The list of a user's favorites reads them as its
+// rows, from their own index: that walk is not the lookup.) The flags are
+// those ArticleBySlug gives, for the viewer, another reader and no one.
+func TestListsLookUpTheirOwnFavorites(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	_, url := dbtest.NewWithURL(t)
+	d := oneConnection(t, url)
+	conn := genericPlans(t, url)
+	jake, fan := mustCreateUser(t, d, "jake"), mustCreateUser(t, d, "fan")
+	mustFollow(t, d, fan.ID, jake.ID)
+	for i := range 30 {
+		mustCreateArticle(t, d, jake.ID, fmt.Sprint("a", i), "go")
+	}
+	for i := 0; i < 30; i += 3 {
+		mustFavorite(t, d, fan.ID, fmt.Sprint("a", i))
+	}
+	dbtest.Exec(t, url, `INSERT INTO articles (slug, author_id, title, description, body, created_at)
+		SELECT 'bulk-' || i, $1, 'Bulk ' || i, 'd', 'b', now() - i * interval '1 minute' FROM generate_series(1, 3000) i`, jake.ID)
+	dbtest.Exec(t, url, `INSERT INTO article_tags (article_id, tag_id)
+		SELECT a.id, t.id FROM articles a, tags t WHERE starts_with(a.slug, 'bulk-') AND t.name = 'go'`)
+	dbtest.Exec(t, url, `INSERT INTO favorites (user_id, article_id)
+		SELECT $1, id FROM articles WHERE starts_with(slug, 'bulk-')`, fan.ID)
+	dbtest.Exec(t, url, `INSERT INTO users (username, email, password_hash)
+		SELECT 'reader' || i, 'reader' || i || '@example.com', 'h' FROM generate_series(1, 200) i`)
+	dbtest.Exec(t, url, `INSERT INTO favorites (user_id, article_id)
+		SELECT u.id, (SELECT id FROM articles WHERE slug = 'a1') FROM users u WHERE starts_with(u.username, 'reader')`)
+	dbtest.Exec(t, url, "VACUUM ANALYZE")
+	var readerID int64
+	if err := conn.QueryRow(ctx, `SELECT id FROM users WHERE username = 'reader1'`).Scan(&readerID); err != nil {
+		t.Fatal(err)
+	}
+
+	// The first page holds a0–a29's newest, a third of them favorited; the
+	// second reaches into the bulk, every one of them favorited.
+	first, second := conduit.Page{Limit: 20}, conduit.Page{Limit: 20, Offset: 20}
+	wantFavorited := func(viewer int64, slug string) bool {
+		t.Helper()
+		a, err := d.ArticleBySlug(ctx, viewer, slug)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a.Favorited
+	}
+	for _, c := range []struct {
+		name   string
+		filter conduit.ArticleFilter
+		page   conduit.Page
+		args   []any
+	}{
+		{"All", conduit.ArticleFilter{}, first, []any{fan.ID}},
+		{"AllFurther", conduit.ArticleFilter{}, second, []any{fan.ID, second.Offset}},
+		{"Tag", conduit.ArticleFilter{Tag: "go"}, second, []any{fan.ID, "go", second.Offset, "go"}},
+		{"Author", conduit.ArticleFilter{Author: "jake"}, second, []any{fan.ID, "jake", second.Offset, "jake"}},
+		{"Favorited", conduit.ArticleFilter{FavoritedBy: "fan"}, first, []any{fan.ID, "fan", "fan"}},
+		{"Feed", conduit.ArticleFilter{FeedOf: fan.ID}, second, []any{fan.ID, second.Limit + 1 + second.Offset, fan.ID, second.Offset, fan.ID}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var page conduit.ArticlePage
+			plans, text := explainPrepared(t, d, conn, c.name, "favorites f", func() (err error) {
+				page, err = d.ListArticles(ctx, fan.ID, c.filter, c.page)
+				return err
+			}, prepared{args: c.args})
+			if len(page.Articles) != c.page.Limit {
+				t.Fatalf("%d articles, want %d", len(page.Articles), c.page.Limit)
+			}
+			// The page and the row more that tells whether more follow.
+			bound := float64(c.page.Limit + 1)
+			if got := mostRowsAs(plans[0], "favorites", "f"); got > bound {
+				t.Errorf("the lookup of favorites yields %.0f rows, want at most %.0f:\n%s", got, bound, text)
+			}
+			for _, a := range page.Articles {
+				if want := wantFavorited(fan.ID, a.Slug); a.Favorited != want {
+					t.Errorf("%s: favorited %t, want %t", a.Slug, a.Favorited, want)
+				}
+			}
+			others, err := d.ListArticles(ctx, readerID, conduit.ArticleFilter{}, conduit.Page{Limit: 30})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, a := range others.Articles {
+				if want := a.Slug == "a1"; a.Favorited != want {
+					t.Errorf("%s as reader1: favorited %t, want %t", a.Slug, a.Favorited, want)
+				}
+			}
+		})
+	}
+
+	t.Run("ByID", func(t *testing.T) {
+		var ids []int64
+		for _, a := range mustList(t, d, 0, conduit.ArticleFilter{}, conduit.Page{Limit: 25, Offset: 15}).Articles {
+			ids = append(ids, a.ID)
+		}
+		plans, text := explainPrepared(t, d, conn, "ArticlesByID", "favorites f", func() error {
+			_, err := d.ArticlesByID(ctx, fan.ID, ids[:20])
+			return err
+		}, prepared{args: []any{fan.ID, ids[:20]}})
+		if got := mostRowsOf(plans[0], "favorites"); got > 20 {
+			t.Errorf("a scan of favorites yields %.0f rows, want at most 20:\n%s", got, text)
+		}
+		for _, viewer := range []int64{fan.ID, readerID, 0} {
+			found, err := d.ArticlesByID(ctx, viewer, ids)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(found) != len(ids) {
+				t.Fatalf("%d articles, want %d", len(found), len(ids))
+			}
+			for _, a := range found {
+				if want := viewer != 0 && wantFavorited(viewer, a.Slug); a.Favorited != want {
+					t.Errorf("%s as %d: favorited %t, want %t", a.Slug, viewer, a.Favorited, want)
+				}
+			}
+		}
+	})
 }
