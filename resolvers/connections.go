@@ -59,7 +59,7 @@ func articleConnection(ctx context.Context, list conduit.ArticlePage, p conduit.
 	if err != nil {
 		return nil, err
 	}
-	nodes, cursors, info := connection(list.Articles, p, list.HasMore, selectsEdges(ctx, "ArticleConnection"))
+	nodes, cursors, info := connection(list.Articles, p, list.HasMore, selected(ctx, "ArticleConnection"))
 	var edges []*graph.ArticleEdge
 	if cursors != nil {
 		edges = make([]*graph.ArticleEdge, len(nodes))
@@ -76,7 +76,7 @@ func commentConnection(ctx context.Context, list conduit.CommentPage, p conduit.
 	if err != nil {
 		return nil, err
 	}
-	nodes, cursors, info := connection(list.Comments, p, list.HasMore, selectsEdges(ctx, "CommentConnection"))
+	nodes, cursors, info := connection(list.Comments, p, list.HasMore, selected(ctx, "CommentConnection"))
 	var edges []*graph.CommentEdge
 	if cursors != nil {
 		edges = make([]*graph.CommentEdge, len(nodes))
@@ -87,21 +87,29 @@ func commentConnection(ctx context.Context, list conduit.CommentPage, p conduit.
 	return &graph.CommentConnection{Edges: edges, Nodes: nodes, PageInfo: info, TotalCount: list.Total}, nil
 }
 
-// selectsEdges tells whether the connection field of ctx, of type typ,
-// selects its edges: when it does not, which is how the lists of the
-// frontend read (nodes), no edge is made and no cursor but the page
-// info's two is encoded. Without a field (not the executor's call), it
-// says yes.
-func selectsEdges(ctx context.Context, typ string) bool {
+// selection is what a connection field selects of the two parts that cost
+// more than their nodes: the edges (one object and one encoded cursor per
+// node) and the page info's cursors.
+type selection struct{ edges, pageInfo bool }
+
+// selected tells what the connection field of ctx, of type typ, selects.
+// The lists of the frontend read nodes and totalCount alone: for them no
+// edge is made and no cursor encoded. Without a field (not the executor's
+// call), it says everything.
+func selected(ctx context.Context, typ string) selection {
 	if graphql.GetFieldContext(ctx) == nil {
-		return true
+		return selection{edges: true, pageInfo: true}
 	}
+	var s selection
 	for _, f := range graphql.CollectFieldsCtx(ctx, []string{typ}) {
-		if f.Name == "edges" {
-			return true
+		switch f.Name {
+		case "edges":
+			s.edges = true
+		case "pageInfo":
+			s.pageInfo = true
 		}
 	}
-	return false
+	return s
 }
 
 // connection returns what every connection holds: its nodes, their
@@ -111,15 +119,16 @@ func selectsEdges(ctx context.Context, typ string) bool {
 // Relay specification allows: a page that starts after a cursor has rows
 // before it.
 //
-// The cursors of every node come only withCursors (for the edges);
-// otherwise cursors is nil.
-func connection[T interface{ Cursor() conduit.Cursor }](items []T, p conduit.Page, hasMore, withCursors bool) ([]*T, []string, *graph.PageInfo) {
+// The cursors of every node come only when sel has the edges; otherwise
+// cursors is nil. The page info's cursors come only when sel has the page
+// info: its flags are always there, as they cost nothing.
+func connection[T interface{ Cursor() conduit.Cursor }](items []T, p conduit.Page, hasMore bool, sel selection) ([]*T, []string, *graph.PageInfo) {
 	nodes := make([]*T, len(items))
 	for i := range items {
 		nodes[i] = &items[i]
 	}
 	var cursors []string
-	if withCursors {
+	if sel.edges {
 		cursors = make([]string, len(items))
 		for i := range items {
 			cursors[i] = encodeCursor(items[i].Cursor())
@@ -129,7 +138,7 @@ func connection[T interface{ Cursor() conduit.Cursor }](items []T, p conduit.Pag
 	if p.FromEnd {
 		info.HasNextPage, info.HasPreviousPage = p.Before != nil, hasMore
 	}
-	if n := len(items); n > 0 {
+	if n := len(items); n > 0 && sel.pageInfo {
 		if cursors != nil {
 			info.StartCursor, info.EndCursor = &cursors[0], &cursors[n-1]
 		} else {

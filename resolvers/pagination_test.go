@@ -167,8 +167,8 @@ func TestProfileArticles(t *testing.T) {
 
 // TestEdgesSelectedAnyWay proves that the edges of a connection are there
 // however the document selects them: in a fragment, merged from a field of
-// the same name, under @include; and that a connection without edges
-// still has the page info's cursors.
+// the same name, under @include; and that the page info's cursors are
+// there however it is selected, with or without the edges.
 func TestEdgesSelectedAnyWay(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
@@ -199,11 +199,40 @@ func TestEdgesSelectedAnyWay(t *testing.T) {
 			}
 		})
 	}
-	t.Run("PageInfoWithoutEdges", func(t *testing.T) {
-		got := mustData[struct{ Articles page }](t, e, request{query: `{ articles(first: 2) { nodes { title } pageInfo { startCursor endCursor } } }`}).Articles
-		if got.PageInfo.StartCursor == nil || *got.PageInfo.StartCursor != *want.PageInfo.StartCursor ||
-			got.PageInfo.EndCursor == nil || *got.PageInfo.EndCursor != *want.PageInfo.EndCursor {
-			t.Fatalf("page info = %v %v, want %v %v", got.PageInfo.StartCursor, got.PageInfo.EndCursor, *want.PageInfo.StartCursor, *want.PageInfo.EndCursor)
+	// The page info's cursors are encoded only when it is selected: check
+	// that they are there however it is.
+	for _, tc := range []struct{ name, query string }{
+		{"PageInfoWithoutEdges", `{ articles(first: 2) { nodes { title } pageInfo { startCursor endCursor } } }`},
+		{"PageInfoInFragment", `{ articles(first: 2) { nodes { title } ...P } } fragment P on ArticleConnection { pageInfo { startCursor endCursor } }`},
+		{"PageInfoInInlineFragment", `{ articles(first: 2) { nodes { title } ... on ArticleConnection { pageInfo { startCursor endCursor } } } }`},
+		{"PageInfoMerged", `{ articles(first: 2) { nodes { title } } articles(first: 2) { pageInfo { startCursor endCursor } } }`},
+		{"PageInfoIncluded", `query($yes: Boolean = true) { articles(first: 2) { nodes { title } pageInfo @include(if: $yes) { startCursor endCursor } } }`},
+		{"PageInfoAliased", `{ articles(first: 2) { nodes { title } pageInfo: pageInfo { startCursor endCursor } } }`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := mustData[struct{ Articles page }](t, e, request{query: tc.query}).Articles
+			if got.PageInfo.StartCursor == nil || *got.PageInfo.StartCursor != *want.PageInfo.StartCursor ||
+				got.PageInfo.EndCursor == nil || *got.PageInfo.EndCursor != *want.PageInfo.EndCursor {
+				t.Fatalf("page info = %v %v, want %v %v", got.PageInfo.StartCursor, got.PageInfo.EndCursor, *want.PageInfo.StartCursor, *want.PageInfo.EndCursor)
+			}
+		})
+	}
+	t.Run("CommentsPageInfo", func(t *testing.T) {
+		type comments struct {
+			Comments struct {
+				PageInfo struct{ StartCursor, EndCursor *string }
+				Edges    []struct{ Cursor string }
+			}
+		}
+		got := mustData[struct{ Articles struct{ Nodes []comments } }](t, e, request{query: `{ articles(first: 2) {
+			nodes { comments { edges { cursor } } } nodes { comments { ...P } } } }
+			fragment P on CommentConnection { pageInfo { startCursor endCursor } }`})
+		for _, n := range got.Articles.Nodes {
+			c := n.Comments
+			if len(c.Edges) != 1 || c.PageInfo.StartCursor == nil || *c.PageInfo.StartCursor != c.Edges[0].Cursor ||
+				c.PageInfo.EndCursor == nil || *c.PageInfo.EndCursor != c.Edges[0].Cursor {
+				t.Fatalf("comments = %+v, want the edge's cursor as both page info's", c)
+			}
 		}
 	})
 	t.Run("Comments", func(t *testing.T) {
