@@ -37,8 +37,21 @@ func viewerFollowsAuthor(viewerID int64) (string, sqlArgs) {
 }
 
 // articleColumns selects the article a, written by u, as viewer $1 sees it.
+//
+// Whether the viewer favorited it is one probe of the favorites' key per
+// article. Without the OFFSET 0, PostgreSQL may turn the EXISTS into a
+// hash of the viewer's favorites, built once per statement, and it does so
+// in the plan it keeps for a list when the site's readers have few
+// favorites: it then reads every favorite of the viewer, however many. A
+// viewer of 10,000 favorites paid 3.4 ms for a page of the list instead of
+// 0.2, and the feed of the scaling run fell to 0.72 of its rate at a
+// million articles. PostgreSQL keeps an OFFSET in an EXISTS as the fence it
+// traditionally is (simplify_EXISTS_query). The probes cost a viewer of a
+// few favorites about 2% of a list's statements per second (pgbench on the
+// bench's data); looking the page's ids up as an array instead cost the
+// same, but a kept plan could scan the viewer's favorites for them.
 const articleColumns = articleFields + `,
-	EXISTS (SELECT 1 FROM favorites f WHERE f.user_id = $1 AND f.article_id = a.id) AS favorited,
+	EXISTS (SELECT 1 FROM favorites f WHERE f.user_id = $1 AND f.article_id = a.id OFFSET 0) AS favorited,
 	` + followsAuthor + ` AS author_following`
 
 // anonymousArticleColumns selects the article a as a reader signed out
@@ -50,8 +63,8 @@ const anonymousArticleColumns = articleFields + `, FALSE AS favorited, FALSE AS 
 // signed out (0), the columns without the lookups of the viewer's
 // favorites and follows, and no argument. Most reads are signed out: one
 // article without them ran 11–26% more statements per second (pgbench on
-// the bench's data, 2 clients); a page of 20 gained nothing measurable, its
-// lookups being hashed once per statement. A guard in SQL instead (a CASE
+// the bench's data, 2 clients); a page of 20 gained nothing measurable, when
+// its lookups were hashed once per statement. A guard in SQL instead (a CASE
 // on $1) would not do: PostgreSQL plans such a statement anew for each
 // viewer, its custom plan being cheaper than the one it keeps.
 func viewedArticle(viewerID int64) (columns string, args sqlArgs) {
@@ -59,41 +72,6 @@ func viewedArticle(viewerID int64) (columns string, args sqlArgs) {
 		return anonymousArticleColumns, sqlArgs{}
 	}
 	return articleColumns, sqlArgs{viewerID}
-}
-
-// articleColumnsAmong is articleColumns for a statement that reads several
-// articles, whose ids the SQL array ids holds: whether viewer $1 favorited
-// each is looked up among them alone. articleColumns' EXISTS per row lets
-// PostgreSQL hash the viewer's favorites once per statement instead, and
-// it does so in the plan it keeps for a list when the site's viewers have
-// few: it then reads every favorite of the viewer, however many. A viewer
-// of 10,000 favorites made a page 3.4 ms against 0.2. Here each of the
-// ids is looked up in the favorites' key, in one scan: for a viewer of a
-// few favorites, 1–3% fewer statements per second than hashing them
-// (pgbench on the bench's data), the price of a bound.
-func articleColumnsAmong(ids string) string {
-	return articleFields + `,
-	a.id = ANY (ARRAY (SELECT f.article_id FROM favorites f
-		WHERE f.user_id = $1 AND f.article_id = ANY (` + ids + `))) AS favorited,
-	` + followsAuthor + ` AS author_following`
-}
-
-var (
-	// listedArticleColumns selects an article of a list's page, the CTE
-	// page of ids, as viewer $1 sees it.
-	listedArticleColumns = articleColumnsAmong(`ARRAY (SELECT id FROM page)`)
-	// articlesByIDColumns selects one of the articles of ids $2 as viewer
-	// $1 sees it.
-	articlesByIDColumns = articleColumnsAmong(`$2`)
-)
-
-// listedArticle is viewedArticle for a list's page: listedArticleColumns
-// for a viewer signed in.
-func listedArticle(viewerID int64) (columns string, args sqlArgs) {
-	if viewerID == 0 {
-		return anonymousArticleColumns, sqlArgs{}
-	}
-	return listedArticleColumns, sqlArgs{viewerID}
 }
 
 // articleFrom joins each article to its author for articleColumns.
@@ -323,7 +301,7 @@ func pageBounds(args *sqlArgs, p conduit.Page) string {
 
 // listArticles returns the statement of ListArticles and its arguments.
 func listArticles(viewerID int64, f conduit.ArticleFilter, p conduit.Page) (string, []any) {
-	columns, args := listedArticle(viewerID)
+	columns, args := viewedArticle(viewerID)
 	from, cond, createdAt, id := articleSource(&args, f, p)
 	window, dir := keysetOn(&args, createdAt, id, p)
 	// The page's ids are chosen from an index in the list's order before
@@ -391,10 +369,7 @@ func (d *DB) ArticleBySlug(ctx context.Context, viewerID int64, slug string) (co
 
 // ArticlesByID returns the articles that exist, in any order.
 func (d *DB) ArticlesByID(ctx context.Context, viewerID int64, ids []int64) ([]conduit.Article, error) {
-	columns, args := anonymousArticleColumns, sqlArgs{}
-	if viewerID != 0 {
-		columns, args = articlesByIDColumns, sqlArgs{viewerID}
-	}
+	columns, args := viewedArticle(viewerID)
 	rows, _ := d.pool.Query(ctx, `SELECT `+columns+articleFrom+` WHERE a.id = ANY(`+args.add(ids)+`)`, args...)
 	found, err := pgx.CollectRows(rows, newArticleScanner().row)
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -452,7 +453,7 @@ func TestCommentPagesFlat(t *testing.T) {
 			// (EXPLAIN rounds the rows of each of its 20 loops to a whole
 			// row), the large one's by the second.
 			{"CommentPages", func() error { _, err := d.CommentPages(ctx, 0, list, page); return err },
-				[]prepared{{"i.article_id", []any{int64(0), list, page.Limit + 1, 0}}, {"unnest($1", []any{list[:1]}}},
+				[]prepared{{marker: "i.article_id", args: []any{int64(0), list, page.Limit + 1, 0}}, {marker: "unnest($1", args: []any{list[:1]}}},
 				[]int{3*(len(list)-1) + len(list)/2, pageRows}},
 		} {
 			plans, text := explainCommentPages(t, d, conn, c.name, c.call, c.stmts...)
@@ -557,10 +558,15 @@ func genericPlans(t *testing.T, url string) *pgx.Conn {
 }
 
 // prepared is a statement that a call prepares: the one whose text holds
-// marker (any, if the call prepares only one), to explain with args.
+// marker (any, if the call prepares only one), to explain with args. A
+// statement with parameters is explained in the plan made for their
+// values, unless kept: then in the plan PostgreSQL keeps for it (its
+// generic plan, on a connection of genericPlans), which a server runs
+// after its first executions.
 type prepared struct {
 	marker string
 	args   []any
+	kept   bool
 }
 
 // explainCommentPages runs call, which prepares the statements want, each
@@ -609,8 +615,21 @@ func explainPrepared(t *testing.T, d *db.DB, conn *pgx.Conn, name, holding strin
 		if sql == "" {
 			t.Fatalf("%s: no statement prepared holds %q:\n%s", name, w.marker, strings.Join(fresh, "\n\n"))
 		}
+		query, args := "EXPLAIN (ANALYZE, FORMAT JSON) "+sql, w.args
+		if w.kept {
+			if _, err := conn.Exec(ctx, "PREPARE kept AS "+sql); err != nil {
+				t.Fatalf("%s: %v\n%s", name, err, sql)
+			}
+			query, args = "EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE kept("+sqlLiterals(t, w.args)+")", nil
+		}
 		var out []byte
-		if err := conn.QueryRow(ctx, "EXPLAIN (ANALYZE, FORMAT JSON) "+sql, w.args...).Scan(&out); err != nil {
+		err := conn.QueryRow(ctx, query, args...).Scan(&out)
+		if w.kept {
+			if _, err := conn.Exec(ctx, "DEALLOCATE kept"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err != nil {
 			t.Fatalf("%s: %v\n%s", name, err, sql)
 		}
 		var plan []struct{ Plan map[string]any }
@@ -622,6 +641,31 @@ func explainPrepared(t *testing.T, d *db.DB, conn *pgx.Conn, name, holding strin
 		text.WriteString("\n")
 	}
 	return plans, text.String()
+}
+
+// sqlLiterals writes args as the literals of an EXECUTE's arguments.
+func sqlLiterals(t *testing.T, args []any) string {
+	t.Helper()
+	lits := make([]string, len(args))
+	for i, a := range args {
+		switch v := a.(type) {
+		case int:
+			lits[i] = strconv.Itoa(v)
+		case int64:
+			lits[i] = strconv.FormatInt(v, 10)
+		case string:
+			lits[i] = "'" + strings.ReplaceAll(v, "'", "''") + "'"
+		case []int64:
+			ids := make([]string, len(v))
+			for j, id := range v {
+				ids[j] = strconv.FormatInt(id, 10)
+			}
+			lits[i] = "ARRAY[" + strings.Join(ids, ", ") + "]::bigint[]"
+		default:
+			t.Fatalf("no literal for %T", a)
+		}
+	}
+	return strings.Join(lits, ", ")
 }
 
 // explainCommentPage is explainCommentPages of a call that prepares one
