@@ -333,12 +333,13 @@ func TestMigrateCommentCounts(t *testing.T) {
 }
 
 // TestCommentTotalsReadOnce holds each statement that returns a page of
-// comments with its total, in the plan PostgreSQL keeps for it, to reading
-// the counts once, whatever the page holds (written as a scalar subquery
-// in a lateral SELECT, PostgreSQL pulls it up into the join and runs it
-// once per comment of the page): one probe of article_counts for an
-// article's page, one scan for the pages of a list's articles. And to one
-// scan of each article's comments, the page's: no count of them.
+// comments with its total, in the plan made for its arguments and in the
+// one PostgreSQL keeps for it, to reading the counts once, whatever the
+// page holds (written as a scalar subquery in a lateral SELECT, PostgreSQL
+// pulls it up into the join and runs it once per comment of the page): one
+// probe of article_counts for an article's page, one scan for the pages of
+// a list's articles. And to one scan of each article's comments, the
+// page's: no count of them.
 func TestCommentTotalsReadOnce(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -362,12 +363,15 @@ func TestCommentTotalsReadOnce(t *testing.T) {
 		{"ArticleWithComments", func() error { _, _, err := d.ArticleWithComments(ctx, 0, "a", page); return err }, []any{int64(0), "a"}, 1},
 		{"CommentPages", func() error { _, err := d.CommentPages(ctx, 0, []int64{a.ID, b.ID}, page); return err }, []any{int64(0), []int64{a.ID, b.ID}, 21, 0}, 2},
 	} {
-		plan, text := explainCommentPage(t, d, conn, c.name, c.call, c.args)
-		if got := loopsOver(plan, "article_counts"); got != 1 {
-			t.Errorf("%s: the comment counts of %d articles are read in %v scans, want 1:\n%s", c.name, c.articles, got, text)
-		}
-		if got := loopsOver(plan, "comments"); got != float64(c.articles) {
-			t.Errorf("%s: the comments of %d articles are scanned %v times, want %d (the page's scan alone, no count):\n%s", c.name, c.articles, got, c.articles, text)
+		plans, text := explainCommentPage(t, d, conn, c.name, c.call, c.args)
+		for i, plan := range plans {
+			which := [...]string{"its arguments'", "the kept"}[i]
+			if got := loopsOver(plan, "article_counts"); got != 1 {
+				t.Errorf("%s, %s plan: the comment counts of %d articles are read in %v scans, want 1:\n%s", c.name, which, c.articles, got, text)
+			}
+			if got := loopsOver(plan, "comments"); got != float64(c.articles) {
+				t.Errorf("%s, %s plan: the comments of %d articles are scanned %v times, want %d (the page's scan alone, no count):\n%s", c.name, which, c.articles, got, c.articles, text)
+			}
 		}
 	}
 }
@@ -388,10 +392,11 @@ func loopsOver(plan map[string]any, relation string) float64 {
 
 // TestCommentPagesFlat holds the pages of one article of many comments
 // (CommentPageBySlug, ArticleWithComments) to what its pages of few cost,
-// in the plan PostgreSQL keeps for each statement, on a table whose pages
-// autovacuum has marked all-visible: no scan of comments yields more rows
-// than the page and the one after it. (CommentPages reads its pages one
-// way; see there.) And it holds the pages of articles on either side of
+// in the plan made for its arguments and in the one PostgreSQL keeps for
+// each statement, on a table whose pages autovacuum has marked
+// all-visible: no scan of comments yields more rows than the page and the
+// one after it. (CommentPages reads its pages one way; see there.) And it
+// holds the pages of articles on either side of
 // walkAbove (100, 101 and 150 comments, written in pairs of equal times)
 // to the comments in order, for every kind of page and each of the three
 // statements.
@@ -457,9 +462,9 @@ func TestCommentPagesFlat(t *testing.T) {
 				[]int{3*(len(list)-1) + len(list)/2, pageRows}},
 		} {
 			plans, text := explainCommentPages(t, d, conn, c.name, c.call, c.stmts...)
-			for i, plan := range plans {
-				if most := mostRowsOf(plan, "comments"); most > float64(c.most[i]) {
-					t.Errorf("%s: a scan of comments in statement %d yields %v rows, more than the %d of its pages (of 20) for an article of 150 and of 3:\n%s", c.name, i+1, most, c.most[i], text)
+			for i, plan := range plans { // its arguments' plan, then the kept one, of each statement
+				if most := mostRowsOf(plan, "comments"); most > float64(c.most[i/2]) {
+					t.Errorf("%s: a scan of comments in statement %d (plan %d) yields %v rows, more than the %d of its pages (of 20) for an article of 150 and of 3:\n%s", c.name, i/2+1, i%2+1, most, c.most[i/2], text)
 				}
 			}
 		}
@@ -572,15 +577,17 @@ type prepared struct {
 // explainCommentPages runs call, which prepares the statements want, each
 // reading a comment count, on d's one connection, and returns their plans,
 // in the order of want, as EXPLAIN (ANALYZE, FORMAT JSON) gives them on
-// conn, parsed and as text.
+// conn, parsed and as text: two for each, the plan made for its arguments
+// and the plan PostgreSQL keeps for it.
 func explainCommentPages(t *testing.T, d *db.DB, conn *pgx.Conn, name string, call func() error, want ...prepared) ([]map[string]any, string) {
 	t.Helper()
-	return explainPrepared(t, d, conn, name, "scope = 'comments'", call, want...)
+	return explainPrepared(t, d, conn, name, "scope = 'comments'", true, call, want...)
 }
 
 // explainPrepared is explainCommentPages of the statements whose text
-// holds holding.
-func explainPrepared(t *testing.T, d *db.DB, conn *pgx.Conn, name, holding string, call func() error, want ...prepared) ([]map[string]any, string) {
+// holds holding, with one plan for each statement (as its want says)
+// unless alsoKept.
+func explainPrepared(t *testing.T, d *db.DB, conn *pgx.Conn, name, holding string, alsoKept bool, call func() error, want ...prepared) ([]map[string]any, string) {
 	t.Helper()
 	ctx := context.Background()
 	before, err := d.PlanCounts(ctx)
@@ -603,9 +610,9 @@ func explainPrepared(t *testing.T, d *db.DB, conn *pgx.Conn, name, holding strin
 	if len(fresh) != len(want) {
 		t.Fatalf("%s: %d statements holding %q were prepared, want %d:\n%s", name, len(fresh), holding, len(want), strings.Join(fresh, "\n\n"))
 	}
-	plans := make([]map[string]any, len(want))
+	var plans []map[string]any
 	var text strings.Builder
-	for i, w := range want {
+	for _, w := range want {
 		sql := ""
 		for _, s := range fresh {
 			if strings.Contains(s, w.marker) {
@@ -615,32 +622,43 @@ func explainPrepared(t *testing.T, d *db.DB, conn *pgx.Conn, name, holding strin
 		if sql == "" {
 			t.Fatalf("%s: no statement prepared holds %q:\n%s", name, w.marker, strings.Join(fresh, "\n\n"))
 		}
-		query, args := "EXPLAIN (ANALYZE, FORMAT JSON) "+sql, w.args
-		if w.kept {
-			if _, err := conn.Exec(ctx, "PREPARE kept AS "+sql); err != nil {
-				t.Fatalf("%s: %v\n%s", name, err, sql)
-			}
-			query, args = "EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE kept("+sqlLiterals(t, w.args)+")", nil
+		plans = append(plans, explainOne(t, conn, name, sql, w.args, w.kept, &text))
+		if alsoKept && !w.kept {
+			plans = append(plans, explainOne(t, conn, name, sql, w.args, true, &text))
 		}
-		var out []byte
-		err := conn.QueryRow(ctx, query, args...).Scan(&out)
-		if w.kept {
-			if _, err := conn.Exec(ctx, "DEALLOCATE kept"); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if err != nil {
-			t.Fatalf("%s: %v\n%s", name, err, sql)
-		}
-		var plan []struct{ Plan map[string]any }
-		if err := json.Unmarshal(out, &plan); err != nil {
-			t.Fatal(err)
-		}
-		plans[i] = plan[0].Plan
-		text.Write(out)
-		text.WriteString("\n")
 	}
 	return plans, text.String()
+}
+
+// explainOne returns the plan of sql for args, or the plan PostgreSQL keeps
+// for it if kept, and writes its JSON to text.
+func explainOne(t *testing.T, conn *pgx.Conn, name, sql string, args []any, kept bool, text *strings.Builder) map[string]any {
+	t.Helper()
+	ctx := context.Background()
+	query := "EXPLAIN (ANALYZE, FORMAT JSON) " + sql
+	if kept {
+		if _, err := conn.Exec(ctx, "PREPARE kept AS "+sql); err != nil {
+			t.Fatalf("%s: %v\n%s", name, err, sql)
+		}
+		query, args = "EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE kept("+sqlLiterals(t, args)+")", nil
+	}
+	var out []byte
+	err := conn.QueryRow(ctx, query, args...).Scan(&out)
+	if kept {
+		if _, err := conn.Exec(ctx, "DEALLOCATE kept"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err != nil {
+		t.Fatalf("%s: %v\n%s", name, err, sql)
+	}
+	var plan []struct{ Plan map[string]any }
+	if err := json.Unmarshal(out, &plan); err != nil {
+		t.Fatal(err)
+	}
+	text.Write(out)
+	text.WriteString("\n")
+	return plan[0].Plan
 }
 
 // sqlLiterals writes args as the literals of an EXECUTE's arguments.
@@ -670,10 +688,9 @@ func sqlLiterals(t *testing.T, args []any) string {
 
 // explainCommentPage is explainCommentPages of a call that prepares one
 // statement.
-func explainCommentPage(t *testing.T, d *db.DB, conn *pgx.Conn, name string, call func() error, args []any) (map[string]any, string) {
+func explainCommentPage(t *testing.T, d *db.DB, conn *pgx.Conn, name string, call func() error, args []any) ([]map[string]any, string) {
 	t.Helper()
-	plans, text := explainCommentPages(t, d, conn, name, call, prepared{args: args})
-	return plans[0], text
+	return explainCommentPages(t, d, conn, name, call, prepared{args: args})
 }
 
 // mostRowsOf returns the most rows a node of plan (EXPLAIN's JSON) that

@@ -165,7 +165,7 @@ func TestListsLookUpTheirOwnFavorites(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			var page conduit.ArticlePage
-			plans, text := explainPrepared(t, d, conn, c.name, "favorites f", func() (err error) {
+			plans, text := explainPrepared(t, d, conn, c.name, "favorites f", false, func() (err error) {
 				page, err = d.ListArticles(ctx, fan.ID, c.filter, c.page)
 				return err
 			}, prepared{args: c.args, kept: true})
@@ -199,7 +199,7 @@ func TestListsLookUpTheirOwnFavorites(t *testing.T) {
 		for _, a := range mustList(t, d, 0, conduit.ArticleFilter{}, conduit.Page{Limit: 25, Offset: 15}).Articles {
 			ids = append(ids, a.ID)
 		}
-		plans, text := explainPrepared(t, d, conn, "ArticlesByID", "favorites f", func() error {
+		plans, text := explainPrepared(t, d, conn, "ArticlesByID", "favorites f", false, func() error {
 			_, err := d.ArticlesByID(ctx, fan.ID, ids[:20])
 			return err
 		}, prepared{args: []any{fan.ID, ids[:20]}, kept: true})
