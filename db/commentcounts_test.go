@@ -673,6 +673,8 @@ func sqlLiterals(t *testing.T, args []any) string {
 			lits[i] = strconv.FormatInt(v, 10)
 		case string:
 			lits[i] = "'" + strings.ReplaceAll(v, "'", "''") + "'"
+		case time.Time:
+			lits[i] = "'" + v.Format(time.RFC3339Nano) + "'::timestamptz"
 		case []int64:
 			ids := make([]string, len(v))
 			for j, id := range v {

@@ -3,8 +3,11 @@ package db_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/conduit-dev/conduit/conduit"
 	"github.com/conduit-dev/conduit/db"
@@ -220,4 +223,176 @@ func TestListsLookUpTheirOwnFavorites(t *testing.T) {
 			}
 		}
 	})
+}
+
+// longTail is a site whose statistics describe rare keys: 200 readers of
+// one article, one tag and one favorite each, and as many fans as asked of
+// the two articles under its newest (popular). Among them, jake wrote
+// 3,001 articles, all tagged go, and fan favorited all of them.
+type longTail struct {
+	d         *db.DB
+	url       string
+	conn      *pgx.Conn // plans as the pool's connections do after a few runs (genericPlans)
+	jake, fan conduit.User
+	reader    int64 // reader1, of one favorite
+	popular   []string
+}
+
+func newLongTail(t *testing.T, fans int) longTail {
+	t.Helper()
+	_, url := dbtest.NewWithURL(t)
+	s := longTail{d: oneConnection(t, url), url: url, conn: genericPlans(t, url), popular: []string{"bulk-1", "bulk-2"}}
+	s.jake, s.fan = mustCreateUser(t, s.d, "jake"), mustCreateUser(t, s.d, "fan")
+	mustCreateArticle(t, s.d, s.jake.ID, "a0", "go")
+	mustFavorite(t, s.d, s.fan.ID, "a0")
+	dbtest.Exec(t, url, `INSERT INTO articles (slug, author_id, title, description, body, created_at)
+		SELECT 'bulk-' || i, $1, 'Bulk ' || i, 'd', 'b', now() - i * interval '1 minute' FROM generate_series(1, 3000) i`, s.jake.ID)
+	dbtest.Exec(t, url, `INSERT INTO article_tags (article_id, tag_id)
+		SELECT a.id, t.id FROM articles a, tags t WHERE starts_with(a.slug, 'bulk-') AND t.name = 'go'`)
+	dbtest.Exec(t, url, `INSERT INTO favorites (user_id, article_id)
+		SELECT $1, id FROM articles WHERE starts_with(slug, 'bulk-')`, s.fan.ID)
+	dbtest.Exec(t, url, `INSERT INTO users (username, email, password_hash)
+		SELECT 'reader' || i, 'reader' || i || '@example.com', 'h' FROM generate_series(1, 200) i`)
+	dbtest.Exec(t, url, `INSERT INTO articles (slug, author_id, title, description, body, created_at)
+		SELECT 'rare-' || substr(u.username, 7), u.id, 'Rare', 'd', 'b', now() - interval '1 year' - u.id * interval '1 minute'
+		FROM users u WHERE starts_with(u.username, 'reader')`)
+	dbtest.Exec(t, url, `INSERT INTO tags (name) SELECT 'rare' || i FROM generate_series(1, 200) i`)
+	dbtest.Exec(t, url, `INSERT INTO article_tags (article_id, tag_id)
+		SELECT a.id, t.id FROM articles a JOIN tags t ON 'rare' || substr(a.slug, 6) = t.name WHERE starts_with(a.slug, 'rare-')`)
+	dbtest.Exec(t, url, `INSERT INTO favorites (user_id, article_id)
+		SELECT u.id, a.id FROM users u JOIN articles a ON a.slug = 'rare-' || substr(u.username, 7) WHERE starts_with(u.username, 'reader')`)
+	dbtest.Exec(t, url, `INSERT INTO users (username, email, password_hash)
+		SELECT 'fanof' || i, 'fanof' || i || '@example.com', 'h' FROM generate_series(1, $1) i`, fans)
+	dbtest.Exec(t, url, `INSERT INTO favorites (user_id, article_id)
+		SELECT u.id, a.id FROM users u, articles a WHERE starts_with(u.username, 'fanof') AND a.slug = ANY ($1)`, s.popular)
+	dbtest.Exec(t, url, "VACUUM ANALYZE")
+	s.reader = dbtest.QueryInt(t, url, `SELECT id FROM users WHERE username = 'reader1'`)
+	return s
+}
+
+// TestListsWalkTheirLinksInOrder proves that a page of a tag's articles, of
+// a user's favorites or of an author's articles reads them from their own
+// index in the list's order and stops after the page (or after the offset
+// and the page), whatever the statistics say of the other keys: on a
+// longTail site without fans, a tag on 3,001 articles, a reader of 3,001 favorites and an
+// author of 3,001 articles do not have all of them read and sorted for a
+// second page, in the plan made for the page's arguments or in the one
+// PostgreSQL keeps for the statement. Each page holds the rows the links
+// hold, in their order.
+func TestListsWalkTheirLinksInOrder(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := newLongTail(t, 0)
+
+	// The slugs of the whole list, newest first, as its links hold them.
+	all := func(sql string, args ...any) []string {
+		t.Helper()
+		rows, _ := s.conn.Query(ctx, sql, args...)
+		slugs, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			t.Fatal(err)
+		}
+		return slugs
+	}
+	tagged := all(`SELECT a.slug FROM article_tags l JOIN articles a ON a.id = l.article_id JOIN tags t ON t.id = l.tag_id
+		WHERE t.name = 'go' ORDER BY a.created_at DESC, a.id DESC`)
+	favorited := all(`SELECT a.slug FROM favorites l JOIN articles a ON a.id = l.article_id
+		WHERE l.user_id = $1 ORDER BY a.created_at DESC, a.id DESC`, s.fan.ID)
+	written := all(`SELECT slug FROM articles WHERE author_id = $1 ORDER BY created_at DESC, id DESC`, s.jake.ID)
+	if len(tagged) != 3001 || len(favorited) != 3001 || len(written) != 3001 {
+		t.Fatalf("%d tagged, %d favorited and %d written, want 3,001 each", len(tagged), len(favorited), len(written))
+	}
+	// A cursor at the 40th article of each (the same articles, in the same
+	// order), and one at the 200th for a page taken from its end.
+	cursorAt := func(slug string) *conduit.Cursor {
+		a := mustArticle(t, s.d, 0, slug)
+		return &conduit.Cursor{CreatedAt: a.CreatedAt, ID: a.ID}
+	}
+	after, before := cursorAt(tagged[39]), cursorAt(tagged[199])
+
+	for _, l := range []struct {
+		name     string
+		filter   conduit.ArticleFilter
+		index    string // the walk's
+		expected []string
+	}{
+		{"Tag", conduit.ArticleFilter{Tag: "go"}, "article_tags_tag_id_created_at_idx", tagged},
+		{"Favorited", conduit.ArticleFilter{FavoritedBy: "fan"}, "favorites_user_id_created_at_idx", favorited},
+		{"Author", conduit.ArticleFilter{Author: "jake"}, "articles_author_id_created_at_idx", written},
+	} {
+		for _, c := range []struct {
+			name  string
+			page  conduit.Page
+			first int // the index in the list of the page's first article
+		}{
+			{"First", conduit.Page{Limit: 20}, 0},
+			{"Offset20", conduit.Page{Limit: 20, Offset: 20}, 20},
+			{"Offset40", conduit.Page{Limit: 20, Offset: 40}, 40},
+			{"Offset200", conduit.Page{Limit: 20, Offset: 200}, 200},
+			{"After", conduit.Page{Limit: 20, After: after}, 40},
+			{"Before", conduit.Page{Limit: 20, Before: before, FromEnd: true}, 179},
+		} {
+			t.Run(l.name+"/"+c.name, func(t *testing.T) {
+				sql, args := db.ListArticlesSQL(s.fan.ID, l.filter, c.page)
+				// What the page reads: the offset, the page and the row
+				// more that tells whether more follow.
+				bound := float64(c.page.Offset + c.page.Limit + 1)
+				var text strings.Builder
+				for _, kept := range []bool{false, true} {
+					plan := explainOne(t, s.conn, c.name, sql, args, kept, &text)
+					if got := rowsThrough(plan, l.index); got < float64(c.page.Limit) || got > bound {
+						t.Errorf("kept %t: %s yields %.0f rows, want %d to %.0f:\n%s", kept, l.index, got, c.page.Limit, bound, text.String())
+					}
+				}
+				page := mustList(t, s.d, s.fan.ID, l.filter, c.page)
+				if want := l.expected[c.first : c.first+c.page.Limit]; !slices.Equal(slugs(page.Articles), want) {
+					t.Errorf("page = %v,\nwant %v", slugs(page.Articles), want)
+				}
+				if page.Total != len(l.expected) {
+					t.Errorf("total = %d, want %d", page.Total, len(l.expected))
+				}
+			})
+		}
+	}
+}
+
+// rowsThrough returns the rows that the scans of index in plan yield, in
+// all their loops together.
+func rowsThrough(plan map[string]any, index string) float64 {
+	var n float64
+	if plan["Index Name"] == index {
+		n = plan["Actual Rows"].(float64) * plan["Actual Loops"].(float64)
+	}
+	subs, _ := plan["Plans"].([]any)
+	for _, s := range subs {
+		n += rowsThrough(s.(map[string]any), index)
+	}
+	return n
+}
+
+// TestMigrateLinkStatistics checks that migration 14 sets the statistics
+// TestListsWalkTheirLinksInOrder relies on, and its down migration resets
+// them.
+func TestMigrateLinkStatistics(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	d, url := dbtest.NewWithURL(t)
+	const set = `SELECT count(*) FROM pg_attribute
+		WHERE attrelid IN ('article_tags'::regclass, 'favorites'::regclass) AND attname IN ('tag_id', 'user_id')
+		AND 'n_distinct=1' = ANY (attoptions)`
+	if n := dbtest.QueryInt(t, url, set); n != 2 {
+		t.Errorf("at migration 14, %d columns with n_distinct=1, want 2", n)
+	}
+	if err := d.MigrateDownTo(ctx, 13); err != nil {
+		t.Fatal(err)
+	}
+	if n := dbtest.QueryInt(t, url, set); n != 0 {
+		t.Errorf("after the down migration, %d columns with n_distinct=1, want 0", n)
+	}
+	if err := d.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := dbtest.QueryInt(t, url, set); n != 2 {
+		t.Errorf("migrated again, %d columns with n_distinct=1, want 2", n)
+	}
 }
