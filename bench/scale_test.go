@@ -83,7 +83,7 @@ func checkScaleCounts(t *testing.T, d *scaleData) {
 			(SELECT count(*) FROM tags),
 			(SELECT count(*) FROM pg_trigger WHERE tgname IN ('articles_notify', 'comments_notify') AND tgenabled = 'D'),
 			(SELECT count(*) FROM pg_indexes WHERE indexname IN ('articles_created_at_idx', 'articles_author_id_created_at_idx',
-				'article_tags_tag_id_created_at_idx', 'favorites_article_id_idx', 'favorites_user_id_created_at_idx', 'follows_followee_id_idx')),
+				'article_tags_tag_id_created_at_idx', 'favorites_article_id_user_id_idx', 'favorites_user_id_created_at_idx', 'follows_followee_id_idx')),
 			(SELECT count(*) FROM count_articles_kept() k FULL JOIN count_articles_truth() t USING (scope, key, shard)
 				WHERE coalesce(k.n, 0) <> coalesce(t.n, 0))`,
 		d.feedUserID).Scan(&articles, &minTags, &maxTags, &users, &feedFollows, &favorites, &wantFavorites, &badCounts, &tags, &disabled, &indexes, &wrongCounters)

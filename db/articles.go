@@ -356,10 +356,22 @@ func (d *DB) ListArticles(ctx context.Context, viewerID int64, f conduit.Article
 	return out, nil
 }
 
+// articleBySlug returns the statement of ArticleBySlug and its arguments.
+func articleBySlug(viewerID int64, slug string) (string, []any) {
+	columns, args := viewedArticle(viewerID)
+	return `SELECT ` + columns + articleFrom + ` WHERE a.slug = ` + args.add(slug), args
+}
+
+// articlesByID returns the statement of ArticlesByID and its arguments.
+func articlesByID(viewerID int64, ids []int64) (string, []any) {
+	columns, args := viewedArticle(viewerID)
+	return `SELECT ` + columns + articleFrom + ` WHERE a.id = ANY(` + args.add(ids) + `)`, args
+}
+
 // ArticleBySlug returns NotFound if no article has the slug.
 func (d *DB) ArticleBySlug(ctx context.Context, viewerID int64, slug string) (conduit.Article, error) {
-	columns, args := viewedArticle(viewerID)
-	rows, _ := d.pool.Query(ctx, `SELECT `+columns+articleFrom+` WHERE a.slug = `+args.add(slug), args...)
+	sql, args := articleBySlug(viewerID, slug)
+	rows, _ := d.pool.Query(ctx, sql, args...)
 	a, err := pgx.CollectExactlyOneRow(rows, newArticleScanner().row)
 	if err != nil {
 		return conduit.Article{}, d.storeError("select article", conduit.ThingArticle, err)
@@ -369,8 +381,8 @@ func (d *DB) ArticleBySlug(ctx context.Context, viewerID int64, slug string) (co
 
 // ArticlesByID returns the articles that exist, in any order.
 func (d *DB) ArticlesByID(ctx context.Context, viewerID int64, ids []int64) ([]conduit.Article, error) {
-	columns, args := viewedArticle(viewerID)
-	rows, _ := d.pool.Query(ctx, `SELECT `+columns+articleFrom+` WHERE a.id = ANY(`+args.add(ids)+`)`, args...)
+	sql, args := articlesByID(viewerID, ids)
+	rows, _ := d.pool.Query(ctx, sql, args...)
 	found, err := pgx.CollectRows(rows, newArticleScanner().row)
 	if err != nil {
 		return nil, d.storeError("select articles", "", err)

@@ -29,6 +29,18 @@ func ListArticlesSQL(viewerID int64, f conduit.ArticleFilter, p conduit.Page) (s
 	return listArticles(viewerID, f, p)
 }
 
+// ArticleBySlugSQL returns the statement ArticleBySlug sends and its
+// arguments.
+func ArticleBySlugSQL(viewerID int64, slug string) (string, []any) {
+	return articleBySlug(viewerID, slug)
+}
+
+// ArticlesByIDSQL returns the statement ArticlesByID sends and its
+// arguments.
+func ArticlesByIDSQL(viewerID int64, ids []int64) (string, []any) {
+	return articlesByID(viewerID, ids)
+}
+
 // PlanCounts returns, for each statement prepared on one of the pool's
 // connections (the pool of a test opened with MaxConns 1 has one), how
 // many times PostgreSQL ran it with its kept (generic) plan and how many

@@ -265,6 +265,8 @@ func newLongTail(t *testing.T, fans int) longTail {
 		SELECT 'fanof' || i, 'fanof' || i || '@example.com', 'h' FROM generate_series(1, $1) i`, fans)
 	dbtest.Exec(t, url, `INSERT INTO favorites (user_id, article_id)
 		SELECT u.id, a.id FROM users u, articles a WHERE starts_with(u.username, 'fanof') AND a.slug = ANY ($1)`, s.popular)
+	// As Favorite keeps it, for the rows written here directly.
+	dbtest.Exec(t, url, `UPDATE articles a SET favorites_count = (SELECT count(*) FROM favorites f WHERE f.article_id = a.id)`)
 	dbtest.Exec(t, url, "VACUUM ANALYZE")
 	s.reader = dbtest.QueryInt(t, url, `SELECT id FROM users WHERE username = 'reader1'`)
 	return s
@@ -354,6 +356,76 @@ func TestListsWalkTheirLinksInOrder(t *testing.T) {
 			})
 		}
 	}
+}
+
+// TestFavoritedFlagsProbeOneRow proves that whether the viewer favorited
+// an article is found by one probe of a favorite, not by reading the
+// article's favorites for the viewer's: on a longTail site with 200 fans
+// of two articles, where an article has one favorite or none on average, a
+// page that holds the two reads at most one favorite per article, for a
+// viewer of 3,001 favorites, of one and of two, in every list, one article
+// and articles by id, in the plan made for the arguments and in the one
+// PostgreSQL keeps.
+func TestFavoritedFlagsProbeOneRow(t *testing.T) {
+	t.Parallel()
+	s := newLongTail(t, 200)
+	viewers := []int64{s.fan.ID, s.reader, dbtest.QueryInt(t, s.url, `SELECT id FROM users WHERE username = 'fanof1'`)}
+	check := func(t *testing.T, name, sql string, args []any, articles int) {
+		t.Helper()
+		var text strings.Builder
+		for _, kept := range []bool{false, true} {
+			plan := explainOne(t, s.conn, name, sql, args, kept, &text)
+			if got := rowsRead(plan, "favorites", "f"); got > float64(articles) {
+				t.Errorf("kept %t: the flags read %.0f favorites for %d articles, want at most one each:\n%s", kept, got, articles, text.String())
+			}
+		}
+	}
+	for _, viewer := range viewers {
+		for _, f := range []conduit.ArticleFilter{{}, {Author: "jake"}, {Tag: "go"}, {FavoritedBy: "fan"}} {
+			t.Run(fmt.Sprintf("%d/%+v", viewer, f), func(t *testing.T) {
+				page := conduit.Page{Limit: 20}
+				got := mustList(t, s.d, viewer, f, page)
+				if !slices.Contains(slugs(got.Articles), s.popular[0]) {
+					t.Fatalf("page %v holds no popular article", slugs(got.Articles))
+				}
+				sql, args := db.ListArticlesSQL(viewer, f, page)
+				check(t, "list", sql, args, page.Limit+1)
+			})
+		}
+		t.Run(fmt.Sprintf("%d/ArticleBySlug", viewer), func(t *testing.T) {
+			a := mustArticle(t, s.d, viewer, s.popular[0])
+			const want = 201 // fan's and the fans'
+			if a.FavoritesCount != want || a.Favorited != (viewer != s.reader) {
+				t.Errorf("favoritesCount, favorited = %d, %t, want %d, %t", a.FavoritesCount, a.Favorited, want, viewer != s.reader)
+			}
+			sql, args := db.ArticleBySlugSQL(viewer, s.popular[0])
+			check(t, "ArticleBySlug", sql, args, 1)
+		})
+		t.Run(fmt.Sprintf("%d/ArticlesByID", viewer), func(t *testing.T) {
+			var ids []int64
+			for _, slug := range append([]string{"a0", "bulk-3"}, s.popular...) {
+				ids = append(ids, mustArticle(t, s.d, 0, slug).ID)
+			}
+			sql, args := db.ArticlesByIDSQL(viewer, ids)
+			check(t, "ArticlesByID", sql, args, len(ids))
+		})
+	}
+}
+
+// rowsRead returns the rows that the scans of relation under alias in plan
+// read, in all their loops together: those they yield and those their
+// filters remove.
+func rowsRead(plan map[string]any, relation, alias string) float64 {
+	var n float64
+	if plan["Relation Name"] == relation && plan["Alias"] == alias {
+		removed, _ := plan["Rows Removed by Filter"].(float64)
+		n = (plan["Actual Rows"].(float64) + removed) * plan["Actual Loops"].(float64)
+	}
+	subs, _ := plan["Plans"].([]any)
+	for _, s := range subs {
+		n += rowsRead(s.(map[string]any), relation, alias)
+	}
+	return n
 }
 
 // rowsThrough returns the rows that the scans of index in plan yield, in
