@@ -238,6 +238,8 @@ type longTail struct {
 	popular   []string
 }
 
+// newLongTail builds a longTail site with fans fans of its popular
+// articles, vacuumed and analyzed.
 func newLongTail(t *testing.T, fans int) longTail {
 	t.Helper()
 	_, url := dbtest.NewWithURL(t)
@@ -276,9 +278,9 @@ func newLongTail(t *testing.T, fans int) longTail {
 // a user's favorites or of an author's articles reads them from their own
 // index in the list's order and stops after the page (or after the offset
 // and the page), whatever the statistics say of the other keys: on a
-// longTail site without fans, a tag on 3,001 articles, a reader of 3,001 favorites and an
-// author of 3,001 articles do not have all of them read and sorted for a
-// second page, in the plan made for the page's arguments or in the one
+// longTail site without fans, a tag on 3,001 articles, a reader of 3,001
+// favorites and an author of 3,001 articles do not have all of them read
+// and sorted for a second page, in the plan made for the page's arguments or in the one
 // PostgreSQL keeps for the statement. Each page holds the rows the links
 // hold, in their order.
 func TestListsWalkTheirLinksInOrder(t *testing.T) {
