@@ -379,13 +379,20 @@ func TestCommentTotalsReadOnce(t *testing.T) {
 // loopsOver sums the loops of the nodes of plan (EXPLAIN's JSON) that
 // scan relation.
 func loopsOver(plan map[string]any, relation string) float64 {
-	var n float64
-	if plan["Relation Name"] == relation {
-		n += plan["Actual Loops"].(float64)
-	}
+	return sumOverNodes(plan, func(node map[string]any) float64 {
+		if node["Relation Name"] != relation {
+			return 0
+		}
+		return node["Actual Loops"].(float64)
+	})
+}
+
+// sumOverNodes sums f of every node of plan (EXPLAIN's JSON).
+func sumOverNodes(plan map[string]any, f func(node map[string]any) float64) float64 {
+	n := f(plan)
 	subs, _ := plan["Plans"].([]any)
 	for _, s := range subs {
-		n += loopsOver(s.(map[string]any), relation)
+		n += sumOverNodes(s.(map[string]any), f)
 	}
 	return n
 }

@@ -280,9 +280,9 @@ func newLongTail(t *testing.T, fans int) longTail {
 // and the page), whatever the statistics say of the other keys: on a
 // longTail site without fans, a tag on 3,001 articles, a reader of 3,001
 // favorites and an author of 3,001 articles do not have all of them read
-// and sorted for a second page, in the plan made for the page's arguments or in the one
-// PostgreSQL keeps for the statement. Each page holds the rows the links
-// hold, in their order.
+// and sorted for a second page, in the plan made for the page's arguments
+// or in the one PostgreSQL keeps for the statement. Each page holds the
+// rows the links hold, in their order.
 func TestListsWalkTheirLinksInOrder(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -418,30 +418,24 @@ func TestFavoritedFlagsProbeOneRow(t *testing.T) {
 // read, in all their loops together: those they yield and those their
 // filters remove.
 func rowsRead(plan map[string]any, relation, alias string) float64 {
-	var n float64
-	if plan["Relation Name"] == relation && plan["Alias"] == alias {
-		removed, _ := plan["Rows Removed by Filter"].(float64)
-		n = (plan["Actual Rows"].(float64) + removed) * plan["Actual Loops"].(float64)
-	}
-	subs, _ := plan["Plans"].([]any)
-	for _, s := range subs {
-		n += rowsRead(s.(map[string]any), relation, alias)
-	}
-	return n
+	return sumOverNodes(plan, func(node map[string]any) float64 {
+		if node["Relation Name"] != relation || node["Alias"] != alias {
+			return 0
+		}
+		removed, _ := node["Rows Removed by Filter"].(float64)
+		return (node["Actual Rows"].(float64) + removed) * node["Actual Loops"].(float64)
+	})
 }
 
 // rowsThrough returns the rows that the scans of index in plan yield, in
 // all their loops together.
 func rowsThrough(plan map[string]any, index string) float64 {
-	var n float64
-	if plan["Index Name"] == index {
-		n = plan["Actual Rows"].(float64) * plan["Actual Loops"].(float64)
-	}
-	subs, _ := plan["Plans"].([]any)
-	for _, s := range subs {
-		n += rowsThrough(s.(map[string]any), index)
-	}
-	return n
+	return sumOverNodes(plan, func(node map[string]any) float64 {
+		if node["Index Name"] != index {
+			return 0
+		}
+		return node["Actual Rows"].(float64) * node["Actual Loops"].(float64)
+	})
 }
 
 // TestMigrateLinkStatistics checks that migration 14 sets the statistics
@@ -455,7 +449,7 @@ func TestMigrateLinkStatistics(t *testing.T) {
 		WHERE attrelid IN ('article_tags'::regclass, 'favorites'::regclass) AND attname IN ('tag_id', 'user_id')
 		AND 'n_distinct=1' = ANY (attoptions)`
 	if n := dbtest.QueryInt(t, url, set); n != 2 {
-		t.Errorf("at migration 14, %d columns with n_distinct=1, want 2", n)
+		t.Errorf("migrated, %d columns with n_distinct=1, want 2", n)
 	}
 	if err := d.MigrateDownTo(ctx, 13); err != nil {
 		t.Fatal(err)
