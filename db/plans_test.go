@@ -360,6 +360,77 @@ func TestListsWalkTheirLinksInOrder(t *testing.T) {
 	}
 }
 
+// TestFeedMergesItsAuthorsInOrder proves that a feed whose page is not
+// among the newest articles reads each followed author's own articles in
+// order and stops after the page (or the offset and the page), even for an
+// author of many articles among authors of one: on a longTail site, a
+// reader who follows the other 199 readers and elder, whose 3,000 articles
+// are older than all of theirs, does not have all of elder's read and
+// sorted for a page, in the plan made for its arguments or in the one
+// PostgreSQL keeps. The walk of the newest articles (feedWalk) finds
+// none of theirs: they are jake's. (A page after a cursor in this feed is
+// found by the walk, which starts at the cursor.) Each page holds the
+// feed's rows in order.
+func TestFeedMergesItsAuthorsInOrder(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := newLongTail(t, 0)
+	elder := mustCreateUser(t, s.d, "elder")
+	dbtest.Exec(t, s.url, `INSERT INTO articles (slug, author_id, title, description, body, created_at)
+		SELECT 'old-' || i, $1, 'Old ' || i, 'd', 'b', now() - interval '2 years' - i * interval '1 minute' FROM generate_series(1, 3000) i`, elder.ID)
+	viewer := s.reader
+	mustFollow(t, s.d, viewer, elder.ID)
+	dbtest.Exec(t, s.url, `INSERT INTO follows (follower_id, followee_id)
+		SELECT $1, id FROM users WHERE starts_with(username, 'reader') AND id <> $1`, viewer)
+	dbtest.Exec(t, s.url, "VACUUM ANALYZE")
+	const readers = 199 // followed, of one article each
+
+	rows, _ := s.conn.Query(ctx, `SELECT slug FROM articles
+		WHERE author_id IN (SELECT followee_id FROM follows WHERE follower_id = $1)
+		ORDER BY created_at DESC, id DESC`, viewer)
+	feed, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(feed) != readers+3000 {
+		t.Fatalf("the feed holds %d articles, want %d", len(feed), readers+3000)
+	}
+
+	for _, c := range []struct {
+		name  string
+		page  conduit.Page
+		first int // the index in the feed of the page's first article
+	}{
+		{"First", conduit.Page{Limit: 20}, 0},
+		{"Offset20", conduit.Page{Limit: 20, Offset: 20}, 20},
+		{"Offset200", conduit.Page{Limit: 20, Offset: 200}, 200},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			f := conduit.ArticleFilter{FeedOf: viewer}
+			sql, args := db.ListArticlesSQL(viewer, f, c.page)
+			// Each author yields at most what the page needs: the offset,
+			// the page and the row more. EXPLAIN gives a loop's rows as
+			// their mean, rounded: a row of slack per author followed.
+			need := c.page.Offset + c.page.Limit + 1
+			bound := float64(need + 2*readers)
+			var text strings.Builder
+			for _, kept := range []bool{false, true} {
+				plan := explainOne(t, s.conn, c.name, sql, args, kept, &text)
+				if got := rowsThrough(plan, "articles_author_id_created_at_idx"); got < float64(c.page.Limit) || got > bound {
+					t.Errorf("kept %t: articles_author_id_created_at_idx yields %.0f rows, want %d to %.0f:\n%s", kept, got, c.page.Limit, bound, text.String())
+				}
+			}
+			page := mustList(t, s.d, viewer, f, c.page)
+			if want := feed[c.first : c.first+c.page.Limit]; !slices.Equal(slugs(page.Articles), want) {
+				t.Errorf("page = %v,\nwant %v", slugs(page.Articles), want)
+			}
+			if page.Total != len(feed) {
+				t.Errorf("total = %d, want %d", page.Total, len(feed))
+			}
+		})
+	}
+}
+
 // TestFavoritedFlagsProbeOneRow proves that whether the viewer favorited
 // an article is found by one probe of a favorite, not by reading the
 // article's favorites for the viewer's: on a longTail site with 200 fans
