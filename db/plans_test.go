@@ -487,7 +487,9 @@ func TestFavoritedFlagsProbeOneRow(t *testing.T) {
 
 // rowsRead returns the rows that the scans of relation under alias in plan
 // read, in all their loops together: those they yield and those their
-// filters remove.
+// filters remove. EXPLAIN gives a loop's rows as the mean of the loops,
+// rounded to a whole row (PostgreSQL 15), so the sum is the mean times the
+// loops: within half a row per loop of the true sum.
 func rowsRead(plan map[string]any, relation, alias string) float64 {
 	return sumOverNodes(plan, func(node map[string]any) float64 {
 		if node["Relation Name"] != relation || node["Alias"] != alias {
@@ -499,7 +501,7 @@ func rowsRead(plan map[string]any, relation, alias string) float64 {
 }
 
 // rowsThrough returns the rows that the scans of index in plan yield, in
-// all their loops together.
+// all their loops together, as rowsRead counts them.
 func rowsThrough(plan map[string]any, index string) float64 {
 	return sumOverNodes(plan, func(node map[string]any) float64 {
 		if node["Index Name"] != index {
