@@ -408,9 +408,10 @@ func TestFeedMergesItsAuthorsInOrder(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			f := conduit.ArticleFilter{FeedOf: viewer}
 			sql, args := db.ListArticlesSQL(viewer, f, c.page)
-			// Each author yields at most what the page needs: the offset,
-			// the page and the row more. EXPLAIN gives a loop's rows as
-			// their mean, rounded: a row of slack per author followed.
+			// Each reader yields their article, and elder at most what the
+			// page needs: the offset, the page and the row more. EXPLAIN
+			// gives a loop's rows as their mean, rounded (rowsRead): a row
+			// of slack per author followed.
 			need := c.page.Offset + c.page.Limit + 1
 			bound := float64(need + 2*readers)
 			var text strings.Builder
