@@ -285,19 +285,10 @@ func newLongTail(t *testing.T, fans int) longTail {
 // rows the links hold, in their order.
 func TestListsWalkTheirLinksInOrder(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
 	s := newLongTail(t, 0)
 
 	// The slugs of the whole list, newest first, as its links hold them.
-	all := func(sql string, args ...any) []string {
-		t.Helper()
-		rows, _ := s.conn.Query(ctx, sql, args...)
-		slugs, err := pgx.CollectRows(rows, pgx.RowTo[string])
-		if err != nil {
-			t.Fatal(err)
-		}
-		return slugs
-	}
+	all := func(sql string, args ...any) []string { t.Helper(); return querySlugs(t, s.conn, sql, args...) }
 	tagged := all(`SELECT a.slug FROM article_tags l JOIN articles a ON a.id = l.article_id JOIN tags t ON t.id = l.tag_id
 		WHERE t.name = 'go' ORDER BY a.created_at DESC, a.id DESC`)
 	favorited := all(`SELECT a.slug FROM favorites l JOIN articles a ON a.id = l.article_id
@@ -373,7 +364,6 @@ func TestListsWalkTheirLinksInOrder(t *testing.T) {
 // feed's rows in order.
 func TestFeedMergesItsAuthorsInOrder(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
 	s := newLongTail(t, 0)
 	elder := mustCreateUser(t, s.d, "elder")
 	dbtest.Exec(t, s.url, `INSERT INTO articles (slug, author_id, title, description, body, created_at)
@@ -385,13 +375,9 @@ func TestFeedMergesItsAuthorsInOrder(t *testing.T) {
 	dbtest.Exec(t, s.url, "VACUUM ANALYZE")
 	const readers = 199 // followed, of one article each
 
-	rows, _ := s.conn.Query(ctx, `SELECT slug FROM articles
+	feed := querySlugs(t, s.conn, `SELECT slug FROM articles
 		WHERE author_id IN (SELECT followee_id FROM follows WHERE follower_id = $1)
 		ORDER BY created_at DESC, id DESC`, viewer)
-	feed, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		t.Fatal(err)
-	}
 	if len(feed) != readers+3000 {
 		t.Fatalf("the feed holds %d articles, want %d", len(feed), readers+3000)
 	}
@@ -430,6 +416,17 @@ func TestFeedMergesItsAuthorsInOrder(t *testing.T) {
 			}
 		})
 	}
+}
+
+// querySlugs returns the slugs that sql selects on conn.
+func querySlugs(t *testing.T, conn *pgx.Conn, sql string, args ...any) []string {
+	t.Helper()
+	rows, _ := conn.Query(context.Background(), sql, args...)
+	slugs, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return slugs
 }
 
 // TestFavoritedFlagsProbeOneRow proves that whether the viewer favorited
