@@ -288,12 +288,11 @@ func TestListsWalkTheirLinksInOrder(t *testing.T) {
 	s := newLongTail(t, 0)
 
 	// The slugs of the whole list, newest first, as its links hold them.
-	all := func(sql string, args ...any) []string { t.Helper(); return querySlugs(t, s.conn, sql, args...) }
-	tagged := all(`SELECT a.slug FROM article_tags l JOIN articles a ON a.id = l.article_id JOIN tags t ON t.id = l.tag_id
+	tagged := querySlugs(t, s.conn, `SELECT a.slug FROM article_tags l JOIN articles a ON a.id = l.article_id JOIN tags t ON t.id = l.tag_id
 		WHERE t.name = 'go' ORDER BY a.created_at DESC, a.id DESC`)
-	favorited := all(`SELECT a.slug FROM favorites l JOIN articles a ON a.id = l.article_id
+	favorited := querySlugs(t, s.conn, `SELECT a.slug FROM favorites l JOIN articles a ON a.id = l.article_id
 		WHERE l.user_id = $1 ORDER BY a.created_at DESC, a.id DESC`, s.fan.ID)
-	written := all(`SELECT slug FROM articles WHERE author_id = $1 ORDER BY created_at DESC, id DESC`, s.jake.ID)
+	written := querySlugs(t, s.conn, `SELECT slug FROM articles WHERE author_id = $1 ORDER BY created_at DESC, id DESC`, s.jake.ID)
 	if len(tagged) != 3001 || len(favorited) != 3001 || len(written) != 3001 {
 		t.Fatalf("%d tagged, %d favorited and %d written, want 3,001 each", len(tagged), len(favorited), len(written))
 	}
@@ -315,11 +314,7 @@ func TestListsWalkTheirLinksInOrder(t *testing.T) {
 		{"Favorited", conduit.ArticleFilter{FavoritedBy: "fan"}, "favorites_user_id_created_at_idx", favorited},
 		{"Author", conduit.ArticleFilter{Author: "jake"}, "articles_author_id_created_at_idx", written},
 	} {
-		for _, c := range []struct {
-			name  string
-			page  conduit.Page
-			first int // the index in the list of the page's first article
-		}{
+		for _, c := range []pageCase{
 			{"First", conduit.Page{Limit: 20}, 0},
 			{"Offset20", conduit.Page{Limit: 20, Offset: 20}, 20},
 			{"Offset40", conduit.Page{Limit: 20, Offset: 40}, 40},
@@ -328,24 +323,10 @@ func TestListsWalkTheirLinksInOrder(t *testing.T) {
 			{"Before", conduit.Page{Limit: 20, Before: before, FromEnd: true}, 179},
 		} {
 			t.Run(l.name+"/"+c.name, func(t *testing.T) {
-				sql, args := db.ListArticlesSQL(s.fan.ID, l.filter, c.page)
 				// What the page reads: the offset, the page and the row
 				// more that tells whether more follow.
 				bound := float64(c.page.Offset + c.page.Limit + 1)
-				var text strings.Builder
-				for _, kept := range []bool{false, true} {
-					plan := explainOne(t, s.conn, c.name, sql, args, kept, &text)
-					if got := rowsThrough(plan, l.index); got < float64(c.page.Limit) || got > bound {
-						t.Errorf("kept %t: %s yields %.0f rows, want %d to %.0f:\n%s", kept, l.index, got, c.page.Limit, bound, text.String())
-					}
-				}
-				page := mustList(t, s.d, s.fan.ID, l.filter, c.page)
-				if want := l.expected[c.first : c.first+c.page.Limit]; !slices.Equal(slugs(page.Articles), want) {
-					t.Errorf("page = %v,\nwant %v", slugs(page.Articles), want)
-				}
-				if page.Total != len(l.expected) {
-					t.Errorf("total = %d, want %d", page.Total, len(l.expected))
-				}
+				s.wantPage(t, s.fan.ID, l.filter, c, l.index, bound, l.expected)
 			})
 		}
 	}
@@ -382,39 +363,49 @@ func TestFeedMergesItsAuthorsInOrder(t *testing.T) {
 		t.Fatalf("the feed holds %d articles, want %d", len(feed), readers+3000)
 	}
 
-	for _, c := range []struct {
-		name  string
-		page  conduit.Page
-		first int // the index in the feed of the page's first article
-	}{
+	for _, c := range []pageCase{
 		{"First", conduit.Page{Limit: 20}, 0},
 		{"Offset20", conduit.Page{Limit: 20, Offset: 20}, 20},
 		{"Offset200", conduit.Page{Limit: 20, Offset: 200}, 200},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			f := conduit.ArticleFilter{FeedOf: viewer}
-			sql, args := db.ListArticlesSQL(viewer, f, c.page)
 			// Each reader yields their article, and elder at most what the
 			// page needs: the offset, the page and the row more. EXPLAIN
 			// gives a loop's rows as their mean, rounded (rowsRead): a row
 			// of slack per author followed.
-			need := c.page.Offset + c.page.Limit + 1
-			bound := float64(need + 2*readers)
-			var text strings.Builder
-			for _, kept := range []bool{false, true} {
-				plan := explainOne(t, s.conn, c.name, sql, args, kept, &text)
-				if got := rowsThrough(plan, "articles_author_id_created_at_idx"); got < float64(c.page.Limit) || got > bound {
-					t.Errorf("kept %t: articles_author_id_created_at_idx yields %.0f rows, want %d to %.0f:\n%s", kept, got, c.page.Limit, bound, text.String())
-				}
-			}
-			page := mustList(t, s.d, viewer, f, c.page)
-			if want := feed[c.first : c.first+c.page.Limit]; !slices.Equal(slugs(page.Articles), want) {
-				t.Errorf("page = %v,\nwant %v", slugs(page.Articles), want)
-			}
-			if page.Total != len(feed) {
-				t.Errorf("total = %d, want %d", page.Total, len(feed))
-			}
+			bound := float64(c.page.Offset + c.page.Limit + 1 + 2*readers)
+			s.wantPage(t, viewer, conduit.ArticleFilter{FeedOf: viewer}, c, "articles_author_id_created_at_idx", bound, feed)
 		})
+	}
+}
+
+// pageCase is a page of a list, and where in the list it starts.
+type pageCase struct {
+	name  string
+	page  conduit.Page
+	first int // the index in the list of the page's first article
+}
+
+// wantPage checks the page c of the list f that viewer sees: both plans of
+// its statement (for its arguments, and kept) take between the page's
+// size and bound rows from index, and the page holds list's articles from
+// c.first on, with list's length as its total.
+func (s longTail) wantPage(t *testing.T, viewer int64, f conduit.ArticleFilter, c pageCase, index string, bound float64, list []string) {
+	t.Helper()
+	sql, args := db.ListArticlesSQL(viewer, f, c.page)
+	var text strings.Builder
+	for _, kept := range []bool{false, true} {
+		plan := explainOne(t, s.conn, c.name, sql, args, kept, &text)
+		if got := rowsThrough(plan, index); got < float64(c.page.Limit) || got > bound {
+			t.Errorf("kept %t: %s yields %.0f rows, want %d to %.0f:\n%s", kept, index, got, c.page.Limit, bound, text.String())
+		}
+	}
+	page := mustList(t, s.d, viewer, f, c.page)
+	if want := list[c.first : c.first+c.page.Limit]; !slices.Equal(slugs(page.Articles), want) {
+		t.Errorf("page = %v,\nwant %v", slugs(page.Articles), want)
+	}
+	if page.Total != len(list) {
+		t.Errorf("total = %d, want %d", page.Total, len(list))
 	}
 }
 
